@@ -1,0 +1,85 @@
+// The contract between authentication/scope (src/auth/) and the Redfish layer: who is calling,
+// what they may do, and which systems exist for them.
+import type { VmRef, VmSnapshot } from '../backend/port.ts';
+
+/** Redfish roles (DMTF Role.v1 predefined roles). */
+export const RoleIds = ['Administrator', 'Operator', 'ReadOnly'] as const;
+export type RoleId = (typeof RoleIds)[number];
+
+/** Privileges from the DMTF privilege registry (Redfish_1.8.0_PrivilegeRegistry.json). */
+export const Privileges = [
+  'Login',
+  'ConfigureComponents',
+  'ConfigureManager',
+  'ConfigureUsers',
+  'ConfigureSelf',
+] as const;
+export type Privilege = (typeof Privileges)[number];
+
+/** The caller, once authenticated. */
+export interface Principal {
+  readonly user: string;
+  readonly role: RoleId;
+  readonly privileges: ReadonlySet<Privilege>;
+  /** Names of the chassis this user may see. */
+  readonly chassis: readonly string[];
+  /** Set when the request authenticated with X-Auth-Token. */
+  readonly sessionId?: string;
+}
+
+export type AuthFailureReason = 'missing' | 'invalid' | 'rateLimited' | 'expired';
+
+export type AuthResult =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: AuthFailureReason; readonly retryAfterSeconds?: number };
+
+/** What the authenticator needs from a request; `remoteAddress` is the socket peer, never a
+ *  client-supplied forwarding header. */
+export interface Credentials {
+  readonly authorization?: string;
+  readonly authToken?: string;
+  readonly remoteAddress: string;
+}
+
+export interface Authenticator {
+  authenticate(credentials: Credentials): Promise<AuthResult>;
+  /** Verifies a user name and password for session login (same rate limit as Basic). */
+  verifyPassword(
+    username: string,
+    password: string,
+    remoteAddress: string,
+  ): Promise<AuthResult>;
+}
+
+/** A configured chassis, as the caller may see it. */
+export interface ChassisView {
+  readonly name: string;
+  readonly description?: string;
+  readonly namespace: string;
+}
+
+/** A system visible to the caller: its canonical Redfish Id and where it lives. */
+export interface VisibleSystem {
+  readonly id: string;
+  readonly ref: VmRef;
+  readonly chassis: string;
+  readonly snapshot: VmSnapshot;
+}
+
+export type SystemLookup =
+  | { readonly found: true; readonly system: VisibleSystem }
+  | { readonly found: false; readonly ambiguous: boolean };
+
+/** The one place that decides which systems and chassis a caller can see. */
+export interface Scope {
+  /** Chassis visible to the principal, in name order. */
+  chassis(principal: Principal): readonly ChassisView[];
+  /** Systems visible to the principal, in Id order, each listed once even when several of
+   *  the principal's chassis cover it (it belongs to the first such chassis by name). */
+  systems(principal: Principal): readonly VisibleSystem[];
+  /** Systems of one chassis visible to the principal (empty if the chassis is not visible). */
+  systemsOfChassis(principal: Principal, chassis: string): readonly VisibleSystem[];
+  /** Resolves a system Id (canonical, or an unambiguous alias). Not found and outside the
+   *  caller's scope are the same answer. */
+  lookup(principal: Principal, id: string): SystemLookup;
+}
