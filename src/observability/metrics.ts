@@ -1,0 +1,72 @@
+// Prometheus metrics of the service, in one registry per process (no global default registry,
+// so tests can build as many apps as they like).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Redfish requests by route template, method and status code. */
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpRequestSeconds: Histogram<'method' | 'route'>;
+  /** Kubernetes API calls made by the adapter, by verb, resource and HTTP code. */
+  readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
+  /** Informer (re)starts after an error or a 410, by resource. */
+  readonly informerRestarts: Counter<'resource'>;
+  /** 1 while an informer's cache is synced, else 0. */
+  readonly informerSynced: Gauge<'resource'>;
+  /** Virtual-media insertions and how they ended. */
+  readonly mediaImports: Counter<'result'>;
+  /** Failed logins (Basic or session), by reason. */
+  readonly authFailures: Counter<'reason'>;
+}
+
+export const createMetrics = (options: { processMetrics?: boolean } = {}): Metrics => {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'redfish_http_requests_total',
+      help: 'Redfish HTTP requests by route, method and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
+    httpRequestSeconds: new Histogram({
+      name: 'redfish_http_request_duration_seconds',
+      help: 'Redfish HTTP request latency by route and method',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    kubeRequests: new Counter({
+      name: 'kube_api_requests_total',
+      help: 'Kubernetes API calls made by the adapter, by verb, resource and HTTP code',
+      labelNames: ['verb', 'resource', 'code'],
+      registers,
+    }),
+    informerRestarts: new Counter({
+      name: 'kube_informer_restarts_total',
+      help: 'Informer restarts after an error or an expired resource version',
+      labelNames: ['resource'],
+      registers,
+    }),
+    informerSynced: new Gauge({
+      name: 'kube_informer_synced',
+      help: '1 while the informer cache is synced',
+      labelNames: ['resource'],
+      registers,
+    }),
+    mediaImports: new Counter({
+      name: 'virtual_media_imports_total',
+      help: 'Virtual media insertions by outcome (started, succeeded, failed)',
+      labelNames: ['result'],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'redfish_auth_failures_total',
+      help: 'Failed authentications by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+  };
+};
