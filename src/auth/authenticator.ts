@@ -1,0 +1,132 @@
+// Authenticates every request: HTTP Basic against the current config's users, or X-Auth-Token
+// against the cluster-held sessions; failed logins are throttled per socket address and user.
+import type { Config, UserConfig } from '../config/schema.ts';
+import { PasswordSecret } from '../config/secret.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Clock } from '../util/clock.ts';
+import { parseAuthorization } from './authorization-header.ts';
+import { createPasswordVerifier, type PasswordVerifier } from './passwords.ts';
+import { privilegesOf } from './privileges.ts';
+import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
+import type { SessionManager } from './sessions.ts';
+import type { AuthFailureReason, AuthResult, Authenticator, Principal } from './types.ts';
+
+export interface AuthenticatorOptions {
+  /** Read on every request, so a reload takes effect at once. */
+  readonly getConfig: () => Config;
+  /** Undefined when sessions are unavailable: X-Auth-Token is then always refused. */
+  readonly sessions: SessionManager | undefined;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly limiter?: LoginLimiter;
+  readonly verifier?: PasswordVerifier;
+}
+
+interface UserIndex {
+  readonly byName: ReadonlyMap<string, UserConfig>;
+  /** Checked for unknown users: the costliest configured secret, so their timing matches. */
+  readonly decoy: PasswordSecret;
+}
+
+const bcryptCost = (secret: PasswordSecret) =>
+  secret.kind === 'bcrypt' ? Number(secret.reveal().slice(4, 6)) : -1;
+
+const indexUsers = (config: Config): UserIndex => {
+  const users = config.authentication.users;
+  const costliest = [...users].sort((a, b) => bcryptCost(b.password) - bcryptCost(a.password))[0];
+  return {
+    byName: new Map(users.map((u) => [u.username, u])),
+    decoy: costliest?.password ?? PasswordSecret.plain(''),
+  };
+};
+
+export const createAuthenticator = (options: AuthenticatorOptions): Authenticator => {
+  const { getConfig, sessions, clock, metrics, logger } = options;
+  const limiter = options.limiter ?? createLoginLimiter({ clock });
+  const verifier = options.verifier ?? createPasswordVerifier({ clock });
+  const indexes = new WeakMap<Config, UserIndex>();
+
+  const usersNow = (): UserIndex => {
+    const config = getConfig();
+    let index = indexes.get(config);
+    if (!index) {
+      index = indexUsers(config);
+      indexes.set(config, index);
+    }
+    return index;
+  };
+
+  const principalOf = (user: UserConfig, sessionId?: string): Principal => ({
+    user: user.username,
+    role: user.role,
+    privileges: privilegesOf(user.role),
+    chassis: user.chassis,
+    ...(sessionId !== undefined && { sessionId }),
+  });
+
+  const fail = (reason: AuthFailureReason, retryAfterSeconds?: number): AuthResult => {
+    metrics.authFailures.inc({ reason });
+    return retryAfterSeconds === undefined
+      ? { ok: false, reason }
+      : { ok: false, reason, retryAfterSeconds };
+  };
+
+  const passwordLogin = async (
+    username: string,
+    password: string,
+    remoteAddress: string,
+  ): Promise<AuthResult> => {
+    const { byName, decoy } = usersNow();
+    const user = byName.get(username);
+    // Unknown names are only logged as such: people type passwords into the user field.
+    const who = user ? { user: username } : { unknownUser: true };
+    const decision = limiter.check(remoteAddress, user?.username);
+    if (!decision.allowed) {
+      logger.warn({ ...who, remoteAddress }, 'login refused: too many failed attempts');
+      return fail('rateLimited', decision.retryAfterSeconds);
+    }
+    if (!(await verifier.verify(user?.password, password, decoy)) || !user) {
+      limiter.recordFailure(remoteAddress, user?.username);
+      logger.info({ ...who, remoteAddress }, 'login failed');
+      return fail('invalid');
+    }
+    limiter.recordSuccess(remoteAddress, user.username);
+    return { ok: true, principal: principalOf(user) };
+  };
+
+  const tokenLogin = async (token: string): Promise<AuthResult> => {
+    if (!sessions) return fail('invalid');
+    const check = await sessions.authenticate(token);
+    if (!check.ok) return fail(check.reason);
+    const user = usersNow().byName.get(check.record.user);
+    if (!user) {
+      // The user was removed from the config: the session dies with it.
+      await sessions.delete(check.record.id).catch((err: unknown) => {
+        logger.warn({ err, sessionId: check.record.id }, 'could not delete orphaned session');
+      });
+      return fail('invalid');
+    }
+    return { ok: true, principal: principalOf(user, check.record.id) };
+  };
+
+  return {
+    async authenticate(credentials) {
+      // DSP0266: X-Auth-Token and Basic are both accepted; a session token wins when both come.
+      if (credentials.authToken !== undefined) return tokenLogin(credentials.authToken);
+      if (credentials.authorization === undefined) return fail('missing');
+      const parsed = parseAuthorization(credentials.authorization);
+      switch (parsed.scheme) {
+        case 'basic':
+          return passwordLogin(parsed.username, parsed.password, credentials.remoteAddress);
+        case 'malformed':
+          limiter.recordFailure(credentials.remoteAddress, undefined);
+          return fail('invalid');
+        case 'unsupported':
+          return fail('invalid');
+      }
+    },
+    verifyPassword: passwordLogin,
+  };
+};

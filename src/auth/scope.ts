@@ -1,0 +1,153 @@
+// The one place deciding which chassis and systems a caller can see, and how system Ids map to
+// VMs (config-reference.md: system_id_convention). Outside the caller's chassis is "not found".
+import type { VmBackend, VmRef, VmSnapshot } from '../backend/port.ts';
+import type { ChassisConfig, Config, SystemIdConvention } from '../config/schema.ts';
+import type { ChassisView, Principal, Scope, SystemLookup, VisibleSystem } from './types.ts';
+
+export interface ScopeOptions {
+  /** Read on every call, so chassis and users reload without a restart. */
+  readonly getConfig: () => Config;
+  readonly backend: VmBackend;
+}
+
+export const isMember = (chassis: ChassisConfig, vm: VmSnapshot): boolean => {
+  const { labels, names } = chassis.vmSelector;
+  return (
+    vm.ref.namespace === chassis.namespace &&
+    Object.entries(labels).every(([key, value]) => vm.labels[key] === value) &&
+    (names === undefined || names.includes(vm.ref.name))
+  );
+};
+
+/** `<namespace>.<vm-name>`: namespaces never contain a dot, so the first dot splits it. */
+export const enhancedId = (ref: VmRef): string => `${ref.namespace}.${ref.name}`;
+
+/** A visible VM and the chassis it is listed under (the first of the caller's, by name). */
+interface Placed {
+  readonly vm: VmSnapshot;
+  readonly chassis: ChassisConfig;
+}
+
+const byName = (a: { name: string }, b: { name: string }) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
+  /** The principal's chassis that still exist in the current config, in name order. */
+  const chassisOf = (principal: Principal): ChassisConfig[] => {
+    const allowed = new Set(principal.chassis);
+    return getConfig()
+      .chassis.filter((c) => allowed.has(c.name))
+      .sort(byName);
+  };
+
+  /** The first of `chassis` (name order) that the VM belongs to. */
+  const owner = (chassis: readonly ChassisConfig[], vm: VmSnapshot) =>
+    chassis.find((c) => isMember(c, vm));
+
+  /** Every visible VM of the principal with the given name, across their namespaces. */
+  const visibleByName = (chassis: readonly ChassisConfig[], name: string) => {
+    const matches: Placed[] = [];
+    for (const namespace of new Set(chassis.map((c) => c.namespace))) {
+      const vm = backend.getVm({ namespace, name });
+      const home = vm && owner(chassis, vm);
+      if (vm && home) matches.push({ vm, chassis: home });
+    }
+    return matches;
+  };
+
+  /** Legacy Ids are bare VM names; where two visible VMs share one, each keeps the enhanced
+   *  form, so every Id this caller is shown stays unique and resolvable. */
+  const canonicalId = (
+    convention: SystemIdConvention,
+    vm: VmSnapshot,
+    nameShared: boolean,
+  ): string => (convention === 'legacy' && !nameShared ? vm.ref.name : enhancedId(vm.ref));
+
+  const visible = (vm: VmSnapshot, chassis: ChassisConfig, id: string): VisibleSystem => ({
+    id,
+    ref: vm.ref,
+    chassis: chassis.name,
+    snapshot: vm,
+  });
+
+  const found = (entry: Placed, id: string): SystemLookup => ({
+    found: true,
+    system: visible(entry.vm, entry.chassis, id),
+  });
+
+  /** Every system visible to the principal or, with `only`, those that are members of that
+   *  chassis (still placed under their first chassis, so Ids and links agree everywhere). */
+  const list = (principal: Principal, only?: ChassisConfig): VisibleSystem[] => {
+    const chassis = chassisOf(principal);
+    const convention = getConfig().systemIdConvention;
+    const perNamespace = new Map<string, readonly VmSnapshot[]>();
+    const seen = new Map<string, Placed>();
+    for (const c of chassis) {
+      let vms = perNamespace.get(c.namespace);
+      if (!vms) {
+        vms = backend.listVms(c.namespace);
+        perNamespace.set(c.namespace, vms);
+      }
+      for (const vm of vms) {
+        const key = enhancedId(vm.ref);
+        if (!seen.has(key) && isMember(c, vm)) seen.set(key, { vm, chassis: c });
+      }
+    }
+    const nameCount = new Map<string, number>();
+    for (const { vm } of seen.values())
+      nameCount.set(vm.ref.name, (nameCount.get(vm.ref.name) ?? 0) + 1);
+    return [...seen.values()]
+      .filter((entry) => only === undefined || isMember(only, entry.vm))
+      .map(({ vm, chassis: c }) =>
+        visible(vm, c, canonicalId(convention, vm, (nameCount.get(vm.ref.name) ?? 0) > 1)),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  };
+
+  return {
+    chassis: (principal) =>
+      chassisOf(principal).map((c): ChassisView => ({
+        name: c.name,
+        namespace: c.namespace,
+        ...(c.description !== undefined && { description: c.description }),
+      })),
+
+    systems: (principal) => list(principal),
+
+    systemsOfChassis: (principal, name) => {
+      const chassis = chassisOf(principal).find((c) => c.name === name);
+      return chassis ? list(principal, chassis) : [];
+    },
+
+    lookup(principal, id): SystemLookup {
+      const chassis = chassisOf(principal);
+      const convention = getConfig().systemIdConvention;
+      // The Id read as `<namespace>.<name>`...
+      const dot = id.indexOf('.');
+      let dotted: Placed | undefined;
+      if (dot > 0) {
+        const namespace = id.slice(0, dot);
+        if (chassis.some((c) => c.namespace === namespace)) {
+          const vm = backend.getVm({ namespace, name: id.slice(dot + 1) });
+          const home = vm && owner(chassis, vm);
+          if (vm && home) dotted = { vm, chassis: home };
+        }
+      }
+      // ...and as a bare VM name (which may itself contain dots).
+      const named = visibleByName(chassis, id);
+      const [first] = named;
+
+      if (convention === 'enhanced' && dotted) return found(dotted, enhancedId(dotted.vm.ref));
+      if (first && named.length === 1)
+        return found(first, canonicalId(convention, first.vm, false));
+      if (named.length > 1) return { found: false, ambiguous: true };
+      if (dotted) {
+        // Legacy mode, enhanced alias: canonical is the bare name unless another visible VM
+        // shares it.
+        const shared = visibleByName(chassis, dotted.vm.ref.name).length > 1;
+        return found(dotted, canonicalId(convention, dotted.vm, shared));
+      }
+      return { found: false, ambiguous: false };
+    },
+  };
+};

@@ -1,0 +1,157 @@
+// Redfish sessions (DSP0266 §13.3.4): random bearer tokens of which only a SHA-256 digest is
+// stored, kept in the cluster through the SessionStore port so every replica honours them, and
+// expired after SessionTimeout seconds without use.
+import { createHash, randomBytes } from 'node:crypto';
+import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Clock } from '../util/clock.ts';
+
+export interface CreatedSession {
+  readonly id: string;
+  /** The X-Auth-Token value; returned once, never stored. */
+  readonly token: string;
+  readonly record: SessionRecord;
+}
+
+export type SessionCheck =
+  | { readonly ok: true; readonly record: SessionRecord }
+  | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
+
+/** Thrown by create() when the user already has the maximum number of live sessions. */
+export class SessionLimitError extends Error {
+  constructor(readonly user: string) {
+    super(`session limit reached for user ${user}`);
+    this.name = 'SessionLimitError';
+  }
+}
+
+export interface SessionManager {
+  create(user: string): Promise<CreatedSession>;
+  /** Resolves a token; expired sessions are deleted and reported as such. Refreshes the
+   *  session's activity time (throttled). Does not check the user still exists. */
+  authenticate(token: string): Promise<SessionCheck>;
+  /** A live session by id. */
+  get(id: string): SessionRecord | undefined;
+  /** Live sessions, oldest first. */
+  list(): readonly SessionRecord[];
+  /** Ends a session; succeeds when already gone. */
+  delete(id: string): Promise<void>;
+  /** Ends every session of a user (removed, or password changed); returns how many. */
+  revokeUser(user: string): Promise<number>;
+  /** Deletes sessions that timed out without being used again; returns how many. */
+  sweepExpired(): Promise<number>;
+}
+
+export interface SessionManagerOptions {
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  readonly random?: (bytes: number) => Buffer;
+  /** Current SessionTimeout in seconds (30–86400), read on every check. */
+  readonly timeoutSeconds: () => number;
+  readonly maxSessionsPerUser?: number;
+  /** Where failed background writes (activity, clean-up of an expired session) are reported;
+   *  they do not fail the request that caused them. */
+  readonly logger?: Logger;
+}
+
+/** 32 random bytes, base64url: 43 characters. */
+const tokenPattern = /^[A-Za-z0-9_-]{43}$/;
+
+export const tokenDigest = (token: string): string =>
+  createHash('sha256').update(token, 'utf8').digest('hex');
+
+export const createSessionManager = (options: SessionManagerOptions): SessionManager => {
+  const { store, clock } = options;
+  const random = options.random ?? randomBytes;
+  const maxPerUser = options.maxSessionsPerUser ?? 32;
+  // Touches sent from this process, so a burst of requests costs one store write, and so
+  // expiry counts activity the store's cache has not caught up with yet.
+  const touched = new Map<string, number>();
+
+  const timeoutMs = () => options.timeoutSeconds() * 1000;
+  // Writing lastUsedAt on every request would cost an API call each; a tenth of the timeout
+  // (at most a minute) keeps the expiry error small even at the 30 s minimum.
+  const touchEveryMs = () => Math.min(60_000, timeoutMs() / 10);
+  const lastUsed = (record: SessionRecord) =>
+    Math.max(Date.parse(record.lastUsedAt), touched.get(record.id) ?? 0);
+  const isExpired = (record: SessionRecord, now: number) => now - lastUsed(record) > timeoutMs();
+  const live = () => {
+    const now = clock.now();
+    return store
+      .list()
+      .filter((r) => !isExpired(r, now))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  };
+
+  const remove = async (id: string) => {
+    touched.delete(id);
+    await store.delete(id);
+  };
+
+  const deleteExpired = async (records: readonly SessionRecord[]) => {
+    const now = clock.now();
+    const expired = records.filter((r) => isExpired(r, now));
+    await Promise.all(expired.map((r) => remove(r.id)));
+    return expired.length;
+  };
+
+  const touch = async (record: SessionRecord, now: number) => {
+    if (now - lastUsed(record) < touchEveryMs()) return;
+    touched.set(record.id, now);
+    if (touched.size > 1000) {
+      for (const [id, at] of touched) if (now - at > touchEveryMs()) touched.delete(id);
+    }
+    await store.touch(record.id, new Date(now).toISOString()).catch((err: unknown) => {
+      options.logger?.warn({ err, sessionId: record.id }, 'could not record session activity');
+    });
+  };
+
+  return {
+    async create(user) {
+      const mine = store.list().filter((r) => r.user === user);
+      await deleteExpired(mine);
+      const now = clock.now();
+      if (mine.filter((r) => !isExpired(r, now)).length >= maxPerUser)
+        throw new SessionLimitError(user);
+      const token = random(32).toString('base64url');
+      const at = new Date(now).toISOString();
+      const record: SessionRecord = {
+        id: random(16).toString('hex'),
+        user,
+        tokenSha256: tokenDigest(token),
+        createdAt: at,
+        lastUsedAt: at,
+      };
+      await store.create(record);
+      return { id: record.id, token, record };
+    },
+
+    async authenticate(token) {
+      // Malformed tokens cannot exist in the store; don't spend a cluster read on them.
+      if (!tokenPattern.test(token)) return { ok: false, reason: 'invalid' };
+      const record = await store.findByTokenDigest(tokenDigest(token));
+      if (!record) return { ok: false, reason: 'invalid' };
+      const now = clock.now();
+      if (isExpired(record, now)) {
+        await remove(record.id).catch((err: unknown) => {
+          options.logger?.warn({ err, sessionId: record.id }, 'could not delete expired session');
+        });
+        return { ok: false, reason: 'expired' };
+      }
+      await touch(record, now);
+      return { ok: true, record };
+    },
+
+    get: (id) => live().find((r) => r.id === id),
+    list: live,
+    delete: remove,
+
+    async revokeUser(user) {
+      const mine = store.list().filter((r) => r.user === user);
+      await Promise.all(mine.map((r) => remove(r.id)));
+      return mine.length;
+    },
+
+    sweepExpired: () => deleteExpired(store.list()),
+  };
+};

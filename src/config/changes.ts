@@ -1,0 +1,31 @@
+// What a config reload changed that its consumers must act on: listen settings only apply
+// after a restart, and users removed or given a new password lose their sessions.
+import type { Config } from './schema.ts';
+
+export interface ConfigChanges {
+  /** Paths of changed settings that take effect only after a restart (log them). */
+  readonly restartRequired: readonly string[];
+  /** Users that were removed or whose password changed: end their sessions. */
+  readonly revokedUsers: readonly string[];
+}
+
+export const describeChanges = (previous: Config, next: Config): ConfigChanges => {
+  const before = previous.server;
+  const after = next.server;
+  const restartRequired = [
+    before.host !== after.host && 'server.host',
+    before.port !== after.port && 'server.port',
+    before.tls.enabled !== after.tls.enabled && 'server.tls.enabled',
+    before.tls.certFile !== after.tls.certFile && 'server.tls.cert_file',
+    before.tls.keyFile !== after.tls.keyFile && 'server.tls.key_file',
+    previous.sessions.namespace !== next.sessions.namespace && 'sessions.namespace',
+  ].filter((path): path is string => path !== false);
+  const nextUsers = new Map(next.authentication.users.map((u) => [u.username, u]));
+  const revokedUsers = previous.authentication.users
+    .filter((u) => {
+      const now = nextUsers.get(u.username);
+      return now === undefined || !now.password.equals(u.password);
+    })
+    .map((u) => u.username);
+  return { restartRequired, revokedUsers };
+};
