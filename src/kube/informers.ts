@@ -1,0 +1,245 @@
+// Watch caches we own (STYLE.md rule 9): list, then watch from the list's resourceVersion; relist
+// on 410; restart after errors with capped, jittered backoff; a synced signal for readiness.
+// client-node's ListWatch stops on the first error and re-watches in a tight loop, hence our own.
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Clock, CancelTimer } from '../util/clock.ts';
+import type { KubeClients } from './client.ts';
+import type { Meta, ObjectList } from './types.ts';
+
+export type InformerEventType = 'add' | 'update' | 'delete';
+
+export interface InformerOptions<T extends { metadata: Meta }> {
+  readonly clients: KubeClients;
+  /** Metric label, e.g. `virtualmachines`. */
+  readonly resource: string;
+  /** Collection path, e.g. `/apis/kubevirt.io/v1/namespaces/demo-a/virtualmachines`. */
+  readonly path: string;
+  readonly labelSelector?: string;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Called after the cache changed; `object` is the cached (or last known) object. */
+  readonly onEvent?: (type: InformerEventType, object: T) => void;
+  /** Called whenever the informer's synced/connected state changes. */
+  readonly onStateChange?: () => void;
+}
+
+/** Backoff bounds: the first retry after ~0.5 s, never more than 30 s apart. */
+const backoffBaseMs = 500;
+const backoffCapMs = 30_000;
+/** A watch that closes sooner than this without delivering anything counts as a failure, so a
+ *  server that keeps hanging up does not make us spin. */
+const minHealthyWatchMs = 1_000;
+
+interface WatchEvent {
+  type?: string;
+  object?: { metadata?: Meta; code?: number };
+}
+
+export class Informer<T extends { metadata: Meta }> {
+  readonly #o: InformerOptions<T>;
+  #objects = new Map<string, T>();
+  #resourceVersion = '';
+  #synced = false;
+  #connected = false;
+  #stopped = true;
+  #failures = 0;
+  #generation = 0;
+  #abort: AbortController | undefined;
+  #retry: CancelTimer | undefined;
+  #waiters: (() => void)[] = [];
+
+  constructor(options: InformerOptions<T>) {
+    this.#o = options;
+  }
+
+  /** Starts listing and watching; returns at once (use waitForSync to wait for the cache). */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    void this.#run(this.#generation);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#generation++;
+    this.#retry?.();
+    this.#retry = undefined;
+    this.#abort?.abort();
+    this.#abort = undefined;
+    this.#setState(this.#synced, false);
+  }
+
+  /** True once a list has completed (the cache holds a full, if possibly stale, picture). */
+  isSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** True while the watch stream is open (false while the API server is unreachable). */
+  isConnected(): boolean {
+    return this.#connected;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void =>
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  get(name: string): T | undefined {
+    return this.#objects.get(name);
+  }
+
+  list(): readonly T[] {
+    return [...this.#objects.values()];
+  }
+
+  async #run(generation: number): Promise<void> {
+    if (generation !== this.#generation) return;
+    try {
+      if (!this.#resourceVersion) await this.#relist();
+    } catch (error) {
+      this.#fail(generation, error);
+      return;
+    }
+    if (generation !== this.#generation) return;
+    this.#watch(generation);
+  }
+
+  async #relist(): Promise<void> {
+    const query = this.#o.labelSelector
+      ? `?labelSelector=${encodeURIComponent(this.#o.labelSelector)}`
+      : '';
+    const list = JSON.parse(
+      await this.#o.clients.request('GET', this.#o.path + query),
+    ) as ObjectList<T>;
+    const fresh = new Map(list.items.map((item) => [item.metadata.name, item]));
+    const previous = this.#objects;
+    this.#objects = fresh;
+    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
+    for (const [name, old] of previous) {
+      if (!fresh.has(name)) this.#o.onEvent?.('delete', old);
+    }
+    for (const [name, item] of fresh) {
+      const old = previous.get(name);
+      if (!old) this.#o.onEvent?.('add', item);
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) {
+        this.#o.onEvent?.('update', item);
+      }
+    }
+    if (!this.#synced) {
+      this.#o.logger.debug({ resource: this.#o.resource, path: this.#o.path }, 'informer synced');
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      this.#setState(true, this.#connected);
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #watch(generation: number): void {
+    const startedAt = this.#o.clock.now();
+    let delivered = false;
+    const query: Record<string, string> = {
+      resourceVersion: this.#resourceVersion,
+      allowWatchBookmarks: 'true',
+    };
+    if (this.#o.labelSelector) query.labelSelector = this.#o.labelSelector;
+    const onEvent = (type: string, object: unknown): void => {
+      if (generation !== this.#generation) return;
+      delivered = true;
+      this.#apply({ type, object: object as NonNullable<WatchEvent['object']> });
+    };
+    const onDone = (error: unknown): void => {
+      if (generation !== this.#generation) return;
+      this.#abort = undefined;
+      if (error) return this.#fail(generation, error);
+      const healthy = delivered || this.#o.clock.now() - startedAt >= minHealthyWatchMs;
+      if (!healthy) return this.#fail(generation, new Error('watch closed at once'));
+      // A normal close (server timeout, bookmark rotation): resume from where we were.
+      void this.#run(generation);
+    };
+    this.#o.clients.watch
+      .watch(this.#o.path, query, onEvent, onDone)
+      .then((controller) => {
+        if (generation !== this.#generation) {
+          controller.abort();
+          return;
+        }
+        this.#abort = controller;
+        if (!controller.signal.aborted) {
+          this.#o.clients.count('watch', this.#o.resource, '200');
+          this.#failures = 0;
+          this.#setState(this.#synced, true);
+        }
+      })
+      .catch((error: unknown) => this.#fail(generation, error));
+  }
+
+  #apply(event: WatchEvent): void {
+    const object = event.object;
+    if (event.type === 'ERROR') {
+      // 410 Gone as an event: our version left the server's window; relist when the stream ends.
+      if (object?.code === 410) this.#resourceVersion = '';
+      return;
+    }
+    const meta = object?.metadata;
+    if (!meta) return;
+    if (meta.resourceVersion) this.#resourceVersion = meta.resourceVersion;
+    if (event.type === 'BOOKMARK') return;
+    const typed = object as unknown as T;
+    if (event.type === 'DELETED') {
+      this.#objects.delete(meta.name);
+      this.#o.onEvent?.('delete', typed);
+    } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+      const existed = this.#objects.has(meta.name);
+      this.#objects.set(meta.name, typed);
+      this.#o.onEvent?.(existed ? 'update' : 'add', typed);
+    }
+  }
+
+  #fail(generation: number, error: unknown): void {
+    if (generation !== this.#generation || this.#stopped) return;
+    const code =
+      (error as { statusCode?: number; code?: unknown }).statusCode ??
+      (typeof (error as { code?: unknown }).code === 'number'
+        ? (error as { code: number }).code
+        : undefined);
+    this.#o.clients.count('watch', this.#o.resource, code === undefined ? 'error' : String(code));
+    this.#o.metrics.informerRestarts.inc({ resource: this.#o.resource });
+    if (code === 410) {
+      // Expired resourceVersion: relist at once, that is the cure and it is cheap.
+      this.#resourceVersion = '';
+      void this.#run(generation);
+      return;
+    }
+    this.#failures++;
+    this.#setState(this.#synced, false);
+    const ceiling = Math.min(backoffCapMs, backoffBaseMs * 2 ** (this.#failures - 1));
+    const delay = Math.round(ceiling / 2 + (ceiling / 2) * this.#o.random());
+    this.#o.logger.warn(
+      { resource: this.#o.resource, path: this.#o.path, delayMs: delay, err: String(error) },
+      'informer watch failed; restarting',
+    );
+    this.#retry = this.#o.clock.setTimeout(() => {
+      this.#retry = undefined;
+      void this.#run(generation);
+    }, delay);
+  }
+
+  #setState(synced: boolean, connected: boolean): void {
+    const changed = synced !== this.#synced || connected !== this.#connected;
+    this.#synced = synced;
+    this.#connected = connected;
+    if (changed) this.#o.onStateChange?.();
+  }
+}

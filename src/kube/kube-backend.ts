@@ -1,0 +1,240 @@
+// The VmBackend over KubeVirt: reads from per-namespace informer caches, writes through
+// subresources and conflict-safe patches, and finishes one-time boots when the next VMI starts.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { BackendError } from '../backend/errors.ts';
+import type {
+  Actor,
+  BackendCapabilities,
+  BootChange,
+  PowerAction,
+  VmBackend,
+  VmRef,
+  VmSnapshot,
+  WriteOptions,
+} from '../backend/port.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { readBootRecord } from './boot-record.ts';
+import { restoreAfterOnce, setBoot } from './boot.ts';
+import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
+import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
+import { performPowerAction } from './power.ts';
+
+export interface KubeBackend extends VmBackend {
+  /** Starts the informers of every namespace. */
+  start(): Promise<void>;
+  /** Stops the informers and closes pooled connections. */
+  stop(): Promise<void>;
+  /** Resolves once every cache has listed at least once. */
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  /** Adds caches for new namespaces and drops those no longer configured (config reload). */
+  setNamespaces(namespaces: readonly string[]): void;
+}
+
+export interface KubeBackendOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly namespaces: readonly string[];
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly datavolume?: { readonly storageClass?: string; readonly storageSize: string };
+  /** What the cluster can do; defaults suit KubeVirt v1.9 (declarative CD-ROM hotplug, rebootPolicy). */
+  readonly capabilities?: Partial<BackendCapabilities>;
+}
+
+const defaultCapabilities: BackendCapabilities = {
+  nmi: false,
+  cdromHotplug: true,
+  rebootPolicyTerminate: true,
+};
+
+export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
+  const { kubeConfig, logger, metrics } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const capabilities: BackendCapabilities = { ...defaultCapabilities, ...options.capabilities };
+  const clients = createKubeClients({ kubeConfig, metrics });
+  const caches = new Map<string, NamespaceCaches>();
+  const restoring = new Set<string>();
+  let running = false;
+
+  const updateSyncedGauge = (): void => {
+    for (const kind of Object.keys(resources) as CachedKind[]) {
+      const all = [...caches.values()].map(
+        (c) => c.informers()[['vm', 'vmi', 'dv', 'pvc'].indexOf(kind)],
+      );
+      const ok = all.every((i) => i?.isSynced() && i.isConnected());
+      metrics.informerSynced.set({ resource: resources[kind].resource }, ok ? 1 : 0);
+    }
+  };
+
+  /** Finishes a one-time boot when its VM's newer VMI shows up (on any replica; the
+   *  resourceVersion precondition lets exactly one of them win). */
+  const maybeRestore = (namespace: string, name: string): void => {
+    const cache = caches.get(namespace);
+    const vm = cache?.vms.get(name);
+    const vmi = cache?.vmis.get(name);
+    if (!cache || !vm || !vmi) return;
+    const record = readBootRecord(vm);
+    if (record.enabled !== 'Once' || !record.once || record.once.vmiUid === vmi.metadata.uid)
+      return;
+    const key = `${namespace}/${name}`;
+    if (restoring.has(key)) return;
+    restoring.add(key);
+    restoreAfterOnce({
+      clients,
+      ref: { namespace, name },
+      vm,
+      vmi: () => caches.get(namespace)?.vmis.get(name),
+      capabilities,
+    })
+      .then(() =>
+        logger.info({ vm: key, vmi: vmi.metadata.uid }, 'one-time boot done; boot order restored'),
+      )
+      .catch((error: unknown) =>
+        logger.warn({ vm: key, err: String(error) }, 'restoring boot order failed'),
+      )
+      .finally(() => restoring.delete(key));
+  };
+
+  const addNamespace = (namespace: string): void => {
+    if (caches.has(namespace)) return;
+    const cache = new NamespaceCaches({
+      namespace,
+      clients,
+      clock,
+      random,
+      logger,
+      metrics,
+      emptyCdrom: capabilities.cdromHotplug,
+      onChange: (kind, type, object) => {
+        if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
+          maybeRestore(namespace, object.metadata.name);
+      },
+      onStateChange: updateSyncedGauge,
+    });
+    caches.set(namespace, cache);
+    if (running) for (const informer of cache.informers()) informer.start();
+  };
+
+  const informers = () => [...caches.values()].flatMap((c) => c.informers());
+
+  const isReady = (): boolean => informers().every((i) => i.isSynced() && i.isConnected());
+
+  const snapshotFor = (ref: VmRef): VmSnapshot => {
+    const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);
+    if (snapshot) return snapshot;
+    if (!isReady()) {
+      throw new BackendError('unavailable', 'the VM caches are not synced', {
+        retryAfterSeconds: 5,
+      });
+    }
+    throw new BackendError('notFound', `VirtualMachine ${ref.namespace}/${ref.name} not found`);
+  };
+
+  /** If-Match: the caller must have seen the current snapshot. */
+  const checkVersion = (snapshot: VmSnapshot, write: WriteOptions | undefined): void => {
+    if (write?.expectedVersion !== undefined && write.expectedVersion !== snapshot.version) {
+      throw new BackendError(
+        'preconditionFailed',
+        `${snapshot.ref.namespace}/${snapshot.ref.name} has changed`,
+      );
+    }
+  };
+
+  for (const namespace of options.namespaces) addNamespace(namespace);
+
+  return {
+    capabilities,
+    isReady,
+    listVms: (namespace) => caches.get(namespace)?.list() ?? [],
+    getVm: (ref) => caches.get(ref.namespace)?.snapshot(ref.name),
+
+    async reset(ref: VmRef, action: PowerAction, actor: Actor, write?: WriteOptions) {
+      const snapshot = snapshotFor(ref);
+      checkVersion(snapshot, write);
+      const cache = caches.get(ref.namespace);
+      const vm = cache?.vms.get(ref.name);
+      if (!cache || !vm)
+        throw new BackendError('notFound', `VirtualMachine ${ref.namespace}/${ref.name} not found`);
+      logger.info(
+        { user: actor.user, vm: `${ref.namespace}/${ref.name}`, action, from: snapshot.powerState },
+        'power action',
+      );
+      await performPowerAction(
+        {
+          clients,
+          ref,
+          vm,
+          vmi: cache.vmis.get(ref.name),
+          powerState: snapshot.powerState,
+          ...(write?.signal ? { signal: write.signal } : {}),
+        },
+        action,
+      );
+    },
+
+    async setBoot(ref: VmRef, change: BootChange, actor: Actor, write?: WriteOptions) {
+      const snapshot = snapshotFor(ref);
+      checkVersion(snapshot, write);
+      logger.info(
+        { user: actor.user, vm: `${ref.namespace}/${ref.name}`, action: 'setBoot', change },
+        'boot change',
+      );
+      await setBoot(
+        {
+          clients,
+          ref,
+          vm: caches.get(ref.namespace)?.vms.get(ref.name),
+          vmi: () => caches.get(ref.namespace)?.vmis.get(ref.name),
+          capabilities,
+          ...(write?.signal ? { signal: write.signal } : {}),
+        },
+        change,
+      );
+    },
+
+    insertMedia() {
+      return Promise.reject(
+        new BackendError('unsupported', 'virtual media is not available in this release'),
+      );
+    },
+
+    ejectMedia() {
+      return Promise.reject(
+        new BackendError('unsupported', 'virtual media is not available in this release'),
+      );
+    },
+
+    start() {
+      running = true;
+      for (const informer of informers()) informer.start();
+      logger.info({ namespaces: [...caches.keys()] }, 'kube backend started');
+      return Promise.resolve();
+    },
+
+    stop() {
+      running = false;
+      for (const informer of informers()) informer.stop();
+      if (kubeConfig instanceof SharedAgentKubeConfig) kubeConfig.destroyAgents();
+      return Promise.resolve();
+    },
+
+    async waitForSync(signal?: AbortSignal) {
+      await Promise.all(informers().map((i) => i.waitForSync(signal)));
+    },
+
+    setNamespaces(namespaces: readonly string[]) {
+      for (const namespace of namespaces) addNamespace(namespace);
+      for (const [namespace, cache] of caches) {
+        if (namespaces.includes(namespace)) continue;
+        for (const informer of cache.informers()) informer.stop();
+        caches.delete(namespace);
+      }
+      updateSyncedGauge();
+      logger.info({ namespaces }, 'kube backend namespaces updated');
+    },
+  };
+};

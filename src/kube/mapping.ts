@@ -1,0 +1,281 @@
+// Pure mapping of KubeVirt/CDI objects (VM + VMI + DataVolumes + PVCs) to the port's VmSnapshot.
+// Nothing here calls the API or mutates its inputs; values we cannot know are left out.
+import { createHash } from 'node:crypto';
+import type {
+  BootSettings,
+  BootTarget,
+  CpuTopology,
+  DiskSnapshot,
+  Health,
+  MediaSnapshot,
+  NicSnapshot,
+  PowerState,
+  VmSnapshot,
+} from '../backend/port.ts';
+import { readBootRecord } from './boot-record.ts';
+import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
+import { parseQuantity } from './quantity.ts';
+import type {
+  Condition,
+  DataVolume,
+  PersistentVolumeClaim,
+  VirtualMachine,
+  VirtualMachineInstance,
+} from './types.ts';
+
+export interface MappingInput {
+  readonly vm: VirtualMachine;
+  readonly vmi: VirtualMachineInstance | undefined;
+  readonly dataVolume: (name: string) => DataVolume | undefined;
+  readonly pvc: (name: string) => PersistentVolumeClaim | undefined;
+  /** The cluster can add an empty CD-ROM to a VM (declarative hotplug), so Cd is always bootable. */
+  readonly emptyCdrom: boolean;
+}
+
+/** KubeVirt's namespace for legacy name-derived firmware UUIDs (kubevirt-facts.json "firmware"). */
+const legacyUuidNamespace = '6a1a24a1-4061-4607-8bf4-a3963d0c5895';
+
+/** UUIDv5 (RFC 9562 §5.5) of the VM name, as virt-controller computes it for VMs without
+ *  firmware.uuid (created before v1.6). */
+export const legacyFirmwareUuid = (name: string): string => {
+  const ns = Buffer.from(legacyUuidNamespace.replaceAll('-', ''), 'hex');
+  const hash = createHash('sha1').update(ns).update(name).digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
+
+const finalPhases = new Set(['Succeeded', 'Failed']);
+
+/** Whether the VM is meant to be running: its strategy runs it, a live VMI exists, or a Start
+ *  request is queued. Decides whether an error state reads as a failed power-on or as Off. */
+const wantsToRun = (vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): boolean => {
+  const strategy = vm.spec.runStrategy ?? (vm.spec.running ? 'Always' : 'Halted');
+  if (strategy === 'Always' || strategy === 'RerunOnFailure' || strategy === 'Once') return true;
+  if (vmi && !finalPhases.has(vmi.status?.phase ?? '')) return true;
+  const requests = (vm.status as { stateChangeRequests?: { action?: string }[] } | undefined)
+    ?.stateChangeRequests;
+  return requests?.[0]?.action === 'Start';
+};
+
+const errorStatuses = new Set([
+  'ErrorPvcNotFound',
+  'DataVolumeError',
+  'ErrorUnschedulable',
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'CrashLoopBackOff',
+]);
+
+const findCondition = (conditions: readonly Condition[] | undefined, type: string) =>
+  conditions?.find((c) => c.type === type);
+
+/** The most specific reason KubeVirt or CDI gives for an error status. */
+const errorMessage = (input: MappingInput, status: string): string => {
+  const { vm, vmi } = input;
+  if (status === 'DataVolumeError') {
+    for (const volume of vm.spec.template?.spec?.volumes ?? []) {
+      if (!volume.dataVolume) continue;
+      const running = findCondition(
+        input.dataVolume(volume.dataVolume.name)?.status?.conditions,
+        'Running',
+      );
+      if (running?.status === 'False' && running.message) return running.message;
+    }
+  }
+  const condition =
+    findCondition(vm.status?.conditions, 'Failure') ??
+    findCondition(vmi?.status?.conditions, 'PodScheduled') ??
+    findCondition(vmi?.status?.conditions, 'Synchronized');
+  return condition?.message ?? status;
+};
+
+/** PowerState and health per BEHAVIOUR.md "Power", from printableStatus and the VMI phase. */
+export const powerOf = (
+  input: MappingInput,
+): { powerState: PowerState; health: Health; healthMessage?: string } => {
+  const { vm, vmi } = input;
+  const status = vm.status?.printableStatus ?? 'Stopped';
+  const phase = vmi?.status?.phase;
+  switch (status) {
+    case 'Running':
+    case 'Migrating':
+      // printableStatus may lag the VMI; only a running VMI is On.
+      return {
+        powerState: phase === undefined || phase === 'Running' ? 'On' : 'PoweringOn',
+        health: 'OK',
+      };
+    case 'Paused':
+      return { powerState: 'Paused', health: 'OK' };
+    case 'Stopping':
+    case 'Terminating':
+      return { powerState: 'PoweringOff', health: 'OK' };
+    case 'Starting':
+      return { powerState: 'PoweringOn', health: 'OK' };
+    case 'Provisioning':
+    case 'WaitingForVolumeBinding':
+      // A halted VM whose DataVolume imports also shows Provisioning: that is not a power-on.
+      return { powerState: wantsToRun(vm, vmi) ? 'PoweringOn' : 'Off', health: 'OK' };
+    case 'Stopped':
+    case 'Halted':
+    case 'WaitingForReceiver':
+      return { powerState: 'Off', health: 'OK' };
+    default:
+      break;
+  }
+  if (errorStatuses.has(status)) {
+    return {
+      powerState: wantsToRun(vm, vmi) ? 'PoweringOn' : 'Off',
+      health: 'Critical',
+      healthMessage: `${status}: ${errorMessage(input, status)}`,
+    };
+  }
+  // Unknown (or a status newer than this code): fall back to the VMI phase.
+  const powerState: PowerState =
+    phase === 'Running' ? 'On' : phase && !finalPhases.has(phase) ? 'PoweringOn' : 'Off';
+  return { powerState, health: 'Warning', healthMessage: `KubeVirt reports status ${status}` };
+};
+
+export const bootSettingsOf = (vm: VirtualMachine): BootSettings => {
+  const record = readBootRecord(vm);
+  const efi = vm.spec.template?.spec?.domain?.firmware?.bootloader?.efi !== undefined;
+  return { target: record.target, enabled: record.enabled, mode: efi ? 'UEFI' : 'Legacy' };
+};
+
+export const bootTargetsOf = (vm: VirtualMachine, emptyCdrom: boolean): readonly BootTarget[] => {
+  const disks = classifyDisks(vm);
+  const targets: BootTarget[] = ['None'];
+  if (vmInterfaces(vm).length > 0) targets.push('Pxe');
+  if (emptyCdrom || virtualMediaDisk(disks)) targets.push('Cd');
+  if (rootDisk(disks)) targets.push('Hdd');
+  return targets;
+};
+
+const cpuOf = (
+  vm: VirtualMachine,
+  vmi: VirtualMachineInstance | undefined,
+): CpuTopology | undefined => {
+  const domain = vm.spec.template?.spec?.domain;
+  const spec = domain?.cpu;
+  if (spec && (spec.sockets ?? spec.cores ?? spec.threads) !== undefined) {
+    return { sockets: spec.sockets ?? 1, cores: spec.cores ?? 1, threads: spec.threads ?? 1 };
+  }
+  const running = vmi?.status?.currentCPUTopology;
+  if (running)
+    return {
+      sockets: running.sockets ?? 1,
+      cores: running.cores ?? 1,
+      threads: running.threads ?? 1,
+    };
+  // KubeVirt puts the CPU limit (else request), rounded up, into sockets (fidelity doc §3).
+  const cpu = parseQuantity(domain?.resources?.limits?.cpu ?? domain?.resources?.requests?.cpu);
+  if (cpu !== undefined && cpu > 0) return { sockets: Math.ceil(cpu), cores: 1, threads: 1 };
+  return undefined;
+};
+
+const memoryOf = (
+  vm: VirtualMachine,
+  vmi: VirtualMachineInstance | undefined,
+): number | undefined => {
+  const domain = vm.spec.template?.spec?.domain;
+  return parseQuantity(
+    domain?.memory?.guest ??
+      domain?.resources?.requests?.memory ??
+      domain?.resources?.limits?.memory ??
+      vmi?.status?.memory?.guestCurrent,
+  );
+};
+
+const nicsOf = (vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): NicSnapshot[] =>
+  vmInterfaces(vm).map((nic) => {
+    const mac = nic.macAddress ?? vmi?.status?.interfaces?.find((i) => i.name === nic.name)?.mac;
+    return {
+      name: nic.name,
+      ...(mac ? { mac: mac.toLowerCase().replaceAll('-', ':') } : {}),
+      ...(nic.model ? { model: nic.model } : {}),
+      bootable: true,
+    };
+  });
+
+const claimSize = (pvc: PersistentVolumeClaim | undefined): number | undefined =>
+  parseQuantity(pvc?.status?.capacity?.storage ?? pvc?.spec?.resources?.requests?.storage);
+
+const disksOf = (input: MappingInput): DiskSnapshot[] =>
+  classifyDisks(input.vm).map(({ disk, kind, volume, virtualMedia }) => {
+    let size: number | undefined;
+    if (volume?.dataVolume) {
+      const dv = input.dataVolume(volume.dataVolume.name);
+      size =
+        claimSize(input.pvc(dv?.status?.claimName ?? volume.dataVolume.name)) ??
+        parseQuantity(
+          dv?.spec?.storage?.resources?.requests?.storage ??
+            dv?.spec?.pvc?.resources?.requests?.storage,
+        );
+    } else if (volume?.persistentVolumeClaim) {
+      size = claimSize(input.pvc(volume.persistentVolumeClaim.claimName));
+    }
+    const bus = disk.disk?.bus ?? disk.cdrom?.bus ?? disk.lun?.bus;
+    return {
+      name: disk.name,
+      kind,
+      ...(bus ? { bus } : {}),
+      ...(size !== undefined ? { sizeBytes: size } : {}),
+      virtualMedia,
+    };
+  });
+
+/** The media slot as far as this step knows it: empty unless the CD-ROM has a volume. */
+const mediaOf = (input: MappingInput): MediaSnapshot => {
+  const cd = virtualMediaDisk(classifyDisks(input.vm));
+  return {
+    state: cd?.volume ? 'Ready' : 'Empty',
+    inserted: cd?.volume !== undefined,
+    writeProtected: true,
+    pendingRestart: false,
+  };
+};
+
+/** Every object the snapshot is built from, by resourceVersion: the snapshot's version. */
+const versionOf = (input: MappingInput): string => {
+  const parts = [
+    input.vm.metadata.resourceVersion ?? '',
+    input.vmi?.metadata.resourceVersion ?? '',
+  ];
+  for (const volume of input.vm.spec.template?.spec?.volumes ?? []) {
+    const claim = volume.dataVolume?.name ?? volume.persistentVolumeClaim?.claimName;
+    if (!claim) continue;
+    parts.push(
+      input.dataVolume(claim)?.metadata.resourceVersion ?? '',
+      input.pvc(claim)?.metadata.resourceVersion ?? '',
+    );
+  }
+  return createHash('sha1').update(parts.join('/')).digest('base64url').slice(0, 20);
+};
+
+export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
+  const { vm, vmi } = input;
+  const firmware = vm.spec.template?.spec?.domain?.firmware;
+  const efi = firmware?.bootloader?.efi;
+  const cpu = cpuOf(vm, vmi);
+  const memoryBytes = memoryOf(vm, vmi);
+  return {
+    ref: { namespace: vm.metadata.namespace ?? '', name: vm.metadata.name },
+    labels: vm.metadata.labels ?? {},
+    uuid: firmware?.uuid ?? legacyFirmwareUuid(vm.metadata.name),
+    ...(firmware?.serial ? { serialNumber: firmware.serial } : {}),
+    ...powerOf(input),
+    platformStatus: vm.status?.printableStatus ?? 'Stopped',
+    boot: bootSettingsOf(vm),
+    bootTargets: bootTargetsOf(vm, input.emptyCdrom),
+    ...(cpu ? { cpu } : {}),
+    ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+    nics: nicsOf(vm, vmi),
+    disks: disksOf(input),
+    // KubeVirt defaults secureBoot to true whenever EFI is present; BIOS cannot secure-boot.
+    secureBoot: efi ? (efi.secureBoot ?? true) : false,
+    media: mediaOf(input),
+    version: versionOf(input),
+    createdAt: vm.metadata.creationTimestamp ?? '',
+  };
+};

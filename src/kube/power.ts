@@ -1,0 +1,141 @@
+// Power actions through KubeVirt's lifecycle subresources (BEHAVIOUR.md "Power"): one API call per
+// action in the common case, decided from the cached state; idempotent where Redfish expects it.
+import { BackendError } from '../backend/errors.ts';
+import type { PowerAction, PowerState, VmRef } from '../backend/port.ts';
+import { currentOrder, sameOrder } from './boot-record.ts';
+import type { KubeClients } from './client.ts';
+import { statusCode, toBackendError } from './errors.ts';
+import { getVmFresh, patchVm } from './vm-patch.ts';
+import type { VirtualMachine, VirtualMachineInstance } from './types.ts';
+
+export interface PowerInput {
+  readonly clients: KubeClients;
+  readonly ref: VmRef;
+  readonly vm: VirtualMachine;
+  readonly vmi: VirtualMachineInstance | undefined;
+  readonly powerState: PowerState;
+  readonly signal?: AbortSignal;
+}
+
+const subresource = (
+  ref: VmRef,
+  kind: 'virtualmachines' | 'virtualmachineinstances',
+  verb: string,
+) =>
+  `/apis/subresources.kubevirt.io/v1/namespaces/${encodeURIComponent(ref.namespace)}/${kind}/${encodeURIComponent(ref.name)}/${verb}`;
+
+/**
+ * Whether the VM template asks for a different boot than the running VMI was built with (a boot
+ * override or mode change waiting for a new VMI). A soft reboot would not apply it.
+ */
+export const bootChangePending = (
+  vm: VirtualMachine,
+  vmi: VirtualMachineInstance | undefined,
+): boolean => {
+  if (!vmi) return false;
+  if (vm.status?.conditions?.some((c) => c.type === 'RestartRequired' && c.status === 'True'))
+    return true;
+  const asVm = { metadata: vmi.metadata, spec: { template: { spec: vmi.spec ?? {} } } };
+  const efi = (spec: VirtualMachine) =>
+    spec.spec.template?.spec?.domain?.firmware?.bootloader?.efi !== undefined;
+  return !sameOrder(currentOrder(vm), currentOrder(asVm)) || efi(vm) !== efi(asVm);
+};
+
+/**
+ * Under runStrategy Always (or Halted, which `start` flips to Always) KubeVirt restarts a guest
+ * that powers itself off, so a BMC's Off would not stay off. Before starting, such a VM is moved to
+ * Manual: start/stop requests then drive it, and a guest shutdown leaves it Off, as on hardware.
+ */
+const ensureManual = async (input: PowerInput): Promise<void> => {
+  await patchVm(
+    input.clients,
+    input.ref,
+    input.vm,
+    (vm) =>
+      vm.spec.runStrategy === 'Manual' && vm.spec.running === undefined
+        ? undefined
+        : { spec: { runStrategy: 'Manual', running: null } },
+    input.signal,
+  );
+};
+
+const put = async (
+  input: PowerInput,
+  kind: 'virtualmachines' | 'virtualmachineinstances',
+  verb: string,
+  body: unknown,
+) => {
+  input.signal?.throwIfAborted();
+  await input.clients.request('PUT', subresource(input.ref, kind, verb), body);
+};
+
+const start = async (input: PowerInput): Promise<void> => {
+  await ensureManual(input);
+  try {
+    await put(input, 'virtualmachines', 'start', {});
+  } catch (error) {
+    // Our cache may lag a start another client (or replica) just made: already running is success.
+    if (statusCode(error) === 409) {
+      const fresh = await getVmFresh(input.clients, input.ref);
+      if (fresh.status?.created || fresh.status?.printableStatus === 'Starting') return;
+    }
+    throw error;
+  }
+};
+
+const stop = (input: PowerInput, force: boolean) =>
+  put(input, 'virtualmachines', 'stop', force ? { gracePeriod: 0 } : {});
+
+const isUp = (state: PowerState) => state === 'On' || state === 'PoweringOn' || state === 'Paused';
+
+const notRunning = (input: PowerInput, action: PowerAction) =>
+  new BackendError(
+    'conflict',
+    `${action} needs a running VM; ${input.ref.namespace}/${input.ref.name} is ${input.powerState}`,
+  );
+
+const perform = async (input: PowerInput, action: PowerAction): Promise<void> => {
+  const state = input.powerState;
+  switch (action) {
+    case 'On':
+      return isUp(state) ? undefined : start(input);
+    case 'ForceOff':
+      // Also forces a VM that is already shutting down gracefully.
+      return state === 'Off' ? undefined : stop(input, true);
+    case 'GracefulShutdown':
+      return state === 'Off' || state === 'PoweringOff' ? undefined : stop(input, false);
+    case 'ForceRestart':
+      // A hardware reset of a powered-off server powers it on; a new VMI applies boot changes.
+      return isUp(state)
+        ? put(input, 'virtualmachines', 'restart', { gracePeriodSeconds: 0 })
+        : start(input);
+    case 'GracefulRestart':
+      if (!isUp(state)) return start(input);
+      return bootChangePending(input.vm, input.vmi)
+        ? put(input, 'virtualmachines', 'restart', {})
+        : put(input, 'virtualmachineinstances', 'softreboot', {});
+    case 'PushPowerButton':
+      return isUp(state) ? stop(input, false) : state === 'Off' ? start(input) : undefined;
+    case 'Pause':
+      if (state === 'Paused') return;
+      if (state !== 'On') throw notRunning(input, action);
+      return put(input, 'virtualmachineinstances', 'pause', {});
+    case 'Resume':
+      if (state === 'On') return;
+      if (state !== 'Paused') throw notRunning(input, action);
+      return put(input, 'virtualmachineinstances', 'unpause', {});
+    case 'Nmi':
+      throw new BackendError('unsupported', 'KubeVirt has no NMI injection');
+  }
+};
+
+export const performPowerAction = async (input: PowerInput, action: PowerAction): Promise<void> => {
+  try {
+    await perform(input, action);
+  } catch (error) {
+    throw toBackendError(
+      error,
+      `${action} on VirtualMachine ${input.ref.namespace}/${input.ref.name}`,
+    );
+  }
+};

@@ -1,0 +1,135 @@
+// The slices of KubeVirt, CDI and core objects the adapter reads and writes, as structural types
+// (only the fields we touch; everything else round-trips untouched because we only ever patch).
+
+export interface Meta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface Disk {
+  name: string;
+  disk?: { bus?: string };
+  cdrom?: { bus?: string; readonly?: boolean; tray?: string };
+  lun?: { bus?: string };
+  bootOrder?: number;
+}
+
+export interface Interface {
+  name: string;
+  macAddress?: string;
+  model?: string;
+  bootOrder?: number;
+}
+
+export interface Volume {
+  name: string;
+  dataVolume?: { name: string; hotpluggable?: boolean };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean; hotpluggable?: boolean };
+  containerDisk?: { image?: string };
+  ephemeral?: { persistentVolumeClaim?: { claimName: string } };
+  [source: string]: unknown;
+}
+
+export interface Firmware {
+  uuid?: string;
+  serial?: string;
+  bootloader?: {
+    bios?: Record<string, unknown>;
+    efi?: { secureBoot?: boolean; persistent?: boolean };
+  };
+}
+
+export interface DomainSpec {
+  cpu?: { sockets?: number; cores?: number; threads?: number };
+  memory?: { guest?: string };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  firmware?: Firmware;
+  devices?: { disks?: Disk[]; interfaces?: Interface[] };
+  rebootPolicy?: string;
+}
+
+export interface VmiSpec {
+  domain?: DomainSpec;
+  volumes?: Volume[];
+}
+
+export interface VirtualMachine {
+  apiVersion?: string;
+  kind?: string;
+  metadata: Meta;
+  spec: {
+    runStrategy?: string;
+    running?: boolean;
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: VmiSpec };
+  };
+  status?: {
+    printableStatus?: string;
+    ready?: boolean;
+    created?: boolean;
+    conditions?: Condition[];
+  };
+}
+
+export interface VirtualMachineInstance {
+  metadata: Meta;
+  spec?: VmiSpec;
+  status?: {
+    phase?: string;
+    conditions?: Condition[];
+    interfaces?: { name?: string; mac?: string }[];
+    currentCPUTopology?: { sockets?: number; cores?: number; threads?: number };
+    memory?: { guestCurrent?: string };
+  };
+}
+
+export interface DataVolume {
+  metadata: Meta;
+  spec?: {
+    source?: { http?: { url: string; secretRef?: string } };
+    storage?: { resources?: { requests?: { storage?: string } }; storageClassName?: string };
+    pvc?: { resources?: { requests?: { storage?: string } } };
+  };
+  status?: {
+    phase?: string;
+    progress?: string;
+    restartCount?: number;
+    claimName?: string;
+    conditions?: Condition[];
+  };
+}
+
+export interface PersistentVolumeClaim {
+  metadata: Meta;
+  spec?: { resources?: { requests?: { storage?: string } } };
+  status?: { phase?: string; capacity?: { storage?: string } };
+}
+
+/** A list response as the API server sends it. */
+export interface ObjectList<T> {
+  metadata?: { resourceVersion?: string };
+  items: T[];
+}
+
+/** Annotations this service writes on VMs (the Redfish view of state kept in the cluster). */
+export const Annotations = {
+  /** JSON BootRecord: what Redfish asked for and what to restore. */
+  boot: 'kubevirt-redfish.io/boot',
+} as const;
+
+/** The dedicated virtual-media CD-ROM disk (and, when media is inserted, its volume). */
+export const VirtualMediaDisk = 'redfish-cd';
