@@ -1,0 +1,202 @@
+// Virtual-media state derived only from cluster objects (VM volumes, the DataVolume's phase,
+// progress, conditions and restarts, the VMI's volumes and volumeStatus), so every replica
+// reports the same slot and Task without remembering anything.
+import type { Health, MediaSnapshot } from '../backend/port.ts';
+import type { Condition, DataVolume, VirtualMachine, VirtualMachineInstance } from './types.ts';
+import { VirtualMediaDisk } from './types.ts';
+import { MediaAnnotations, mediaTaskId } from './media-naming.ts';
+import { hasMediaDisk, mediaVolumeOf } from './media-manifests.ts';
+
+/** Finds a DataVolume of the VM's namespace by name (from the informer cache). */
+export type DataVolumeLookup = (name: string) => DataVolume | undefined;
+
+/** Fields of the VMI status this module reads beyond the shared slice (fidelity doc §4). */
+interface VolumeStatus {
+  readonly name: string;
+  readonly phase?: string;
+  readonly message?: string;
+}
+type VmiWithVolumes = VirtualMachineInstance & {
+  readonly status?: { readonly volumeStatus?: readonly VolumeStatus[] };
+};
+type TimedCondition = Condition & { readonly lastTransitionTime?: string };
+
+const emptySlot: MediaSnapshot = {
+  state: 'Empty',
+  inserted: false,
+  writeProtected: true,
+  pendingRestart: false,
+};
+
+const finalVmiPhases = new Set(['Succeeded', 'Failed']);
+
+const condition = (dv: DataVolume, type: string): TimedCondition | undefined =>
+  dv.status?.conditions?.find((c) => c.type === type);
+
+/** CDI progress is "N/A" until known, then "%.2f%%" (e.g. "45.67%"), and "100.0%" at the end. */
+export const parseProgress = (progress: string | undefined): number | undefined => {
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(progress?.trim() ?? '');
+  if (!match) return undefined;
+  return Math.min(100, Math.max(0, Number(match[1])));
+};
+
+/**
+ * Why the import failed, or undefined while it may still succeed. Up to CDI v1.64 an import
+ * error never sets phase Failed: the importer pod restarts and the DataVolume reports
+ * Running=False reason Error with the importer's message (fidelity doc §5.2), so a restarted
+ * importer that last ended in Error counts as a failure (a 404 URL never recovers).
+ */
+export const importFailure = (dv: DataVolume): string | undefined => {
+  const running = condition(dv, 'Running');
+  if (dv.status?.phase === 'Failed') return running?.message || 'the image import failed';
+  const restarts = dv.status?.restartCount ?? 0;
+  if (running?.status === 'False' && running.reason === 'Error' && restarts >= 1)
+    return running.message || 'the image import failed';
+  return undefined;
+};
+
+const imageOf = (dv: DataVolume): string | undefined =>
+  dv.metadata.annotations?.[MediaAnnotations.image] ?? dv.spec?.source?.http?.url;
+
+/** The last path segment of an image URL, decoded ("installer.iso"). */
+export const imageNameOf = (image: string): string | undefined => {
+  try {
+    const segment = new URL(image).pathname.split('/').filter(Boolean).pop();
+    return segment === undefined ? undefined : decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
+
+const protocolOf = (image: string): 'HTTP' | 'HTTPS' | undefined =>
+  image.startsWith('https:') ? 'HTTPS' : image.startsWith('http:') ? 'HTTP' : undefined;
+
+/** Is the VMI alive (it has a pod or is getting one), as opposed to absent or finished? */
+const isActive = (vmi: VirtualMachineInstance | undefined): vmi is VirtualMachineInstance =>
+  vmi !== undefined &&
+  !finalVmiPhases.has(vmi.status?.phase ?? '') &&
+  !vmi.metadata.deletionTimestamp;
+
+type Attachment =
+  /** The guest sees the media (or will at boot: the VM is not running). */
+  | { readonly kind: 'attached' }
+  /** Declarative hotplug is attaching it to the running VMI. */
+  | { readonly kind: 'attaching'; readonly message: string }
+  /** In the VM spec, but the running VMI only gets it when it restarts. */
+  | { readonly kind: 'nextStart' };
+
+const attachmentOf = (
+  vm: VirtualMachine,
+  vmi: VmiWithVolumes | undefined,
+  dataVolumeName: string,
+): Attachment => {
+  if (!isActive(vmi)) return { kind: 'attached' };
+  const live = vmi.spec?.volumes?.find(
+    (v) => v.name === VirtualMediaDisk && v.dataVolume?.name === dataVolumeName,
+  );
+  if (live && live.dataVolume?.hotpluggable !== true) return { kind: 'attached' };
+  const status = vmi.status?.volumeStatus?.find((s) => s.name === VirtualMediaDisk);
+  if (live && status?.phase === 'Ready') return { kind: 'attached' };
+  // virt-controller hot-plugs a hotpluggable volume only into a CD-ROM drive the VMI booted with.
+  const hotplug = mediaVolumeOf(vm)?.dataVolume?.hotpluggable === true;
+  if (hotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks)) {
+    const phase = status?.phase ?? 'Pending';
+    return { kind: 'attaching', message: `attaching to the running VM (${phase})` };
+  }
+  return { kind: 'nextStart' };
+};
+
+/**
+ * The slot as a BMC would report it. Inserted is true only once the import has succeeded and
+ * the media is in the drive (for a running VM without hotplug: in the spec, flagged
+ * pendingRestart) — never during the download and never after a failure.
+ */
+export const toMediaSnapshot = (
+  vm: VirtualMachine,
+  vmi: VirtualMachineInstance | undefined,
+  dataVolumes: DataVolumeLookup,
+): MediaSnapshot => {
+  const dataVolumeName = mediaVolumeOf(vm)?.dataVolume?.name;
+  if (dataVolumeName === undefined) return emptySlot;
+  const dv = dataVolumes(dataVolumeName);
+  // Just created: the VM informer can see the reference before the DataVolume informer does.
+  if (!dv)
+    return {
+      ...emptySlot,
+      state: 'Importing',
+      message: `waiting for DataVolume ${dataVolumeName}`,
+    };
+
+  const image = imageOf(dv);
+  const imageName = image === undefined ? undefined : imageNameOf(image);
+  const transferProtocol = image === undefined ? undefined : protocolOf(image);
+  const insertedAt =
+    dv.metadata.annotations?.[MediaAnnotations.insertedAt] ?? dv.metadata.creationTimestamp;
+  const base = {
+    ...(image !== undefined ? { image } : {}),
+    ...(imageName !== undefined ? { imageName } : {}),
+    ...(transferProtocol !== undefined ? { transferProtocol } : {}),
+    ...(dv.metadata.uid !== undefined ? { taskId: mediaTaskId(dv.metadata.uid) } : {}),
+    ...(insertedAt !== undefined ? { insertedAt } : {}),
+    writeProtected: dv.metadata.annotations?.[MediaAnnotations.writeProtected] !== 'false',
+    pendingRestart: false,
+  };
+
+  const failure = importFailure(dv);
+  if (failure !== undefined) {
+    const finishedAt = condition(dv, 'Running')?.lastTransitionTime;
+    return {
+      ...base,
+      state: 'Failed',
+      inserted: false,
+      message: failure,
+      ...(finishedAt !== undefined ? { finishedAt } : {}),
+    };
+  }
+
+  if (dv.status?.phase !== 'Succeeded') {
+    const percentComplete = parseProgress(dv.status?.progress);
+    const waiting = ['WaitForFirstConsumer', 'PendingPopulation'].includes(dv.status?.phase ?? '');
+    return {
+      ...base,
+      state: 'Importing',
+      inserted: false,
+      ...(percentComplete !== undefined ? { percentComplete } : {}),
+      ...(waiting ? { message: `import waits for a consumer (${dv.status?.phase})` } : {}),
+    };
+  }
+
+  const finishedAt = condition(dv, 'Ready')?.lastTransitionTime;
+  const done = {
+    ...base,
+    percentComplete: 100,
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+  };
+  const attachment = attachmentOf(vm, vmi, dataVolumeName);
+  switch (attachment.kind) {
+    case 'attached':
+      return { ...done, state: 'Ready', inserted: true };
+    case 'attaching':
+      return { ...done, state: 'Importing', inserted: false, message: attachment.message };
+    case 'nextStart':
+      return {
+        ...done,
+        state: 'Ready',
+        inserted: true,
+        pendingRestart: true,
+        message: 'the media applies on the next start of the VM',
+      };
+  }
+};
+
+/** The media's contribution to the system's health: a failed import makes a power-on fail
+ *  (KubeVirt never starts a VM whose DataVolume does not succeed), so it is Critical. */
+export const mediaHealth = (
+  media: MediaSnapshot,
+): { readonly health: Health; readonly message: string } | undefined =>
+  media.state === 'Failed'
+    ? {
+        health: 'Critical',
+        message: `virtual media import failed: ${media.message ?? 'unknown error'}`,
+      }
+    : undefined;
