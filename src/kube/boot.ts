@@ -52,6 +52,7 @@ interface BootPatch {
   interfaces: Interface[];
   record: BootRecord | undefined;
   rebootPolicy?: string | null;
+  runStrategy?: string;
   bootloader?: Record<string, unknown>;
 }
 
@@ -74,13 +75,20 @@ const toMergePatch = (
     domain.rebootPolicy = patch.rebootPolicy;
   }
   if (patch.bootloader) domain.firmware = { bootloader: patch.bootloader };
+  const strategy =
+    patch.runStrategy !== undefined && patch.runStrategy !== vm.spec.runStrategy
+      ? { runStrategy: patch.runStrategy, running: null }
+      : undefined;
   const raw =
     patch.record && patch.record.enabled !== 'Disabled' ? JSON.stringify(patch.record) : null;
   const annotationChanged = raw !== (vm.metadata.annotations?.[Annotations.boot] ?? null);
-  if (Object.keys(domain).length === 0 && !annotationChanged) return undefined;
+  const hasDomain = Object.keys(domain).length > 0;
+  if (!hasDomain && !annotationChanged && !strategy) return undefined;
   return {
     ...(annotationChanged ? { metadata: { annotations: { [Annotations.boot]: raw } } } : {}),
-    ...(Object.keys(domain).length > 0 ? { spec: { template: { spec: { domain } } } } : {}),
+    ...(hasDomain || strategy
+      ? { spec: { ...strategy, ...(hasDomain ? { template: { spec: { domain } } } : {}) } }
+      : {}),
   };
 };
 
@@ -100,6 +108,11 @@ const bootloaderFor = (vm: VirtualMachine, mode: BootChange['mode']) => {
   if (mode === 'Legacy' && efi) return { efi: null, bios: {} };
   return undefined;
 };
+
+const isLive = (vmi: VirtualMachineInstance | undefined): boolean =>
+  vmi !== undefined &&
+  !vmi.metadata.deletionTimestamp &&
+  !['Succeeded', 'Failed'].includes(vmi.status?.phase ?? '');
 
 type PlanTarget = Exclude<BootTarget, 'None' | 'UefiHttp'>;
 
@@ -167,6 +180,7 @@ export const buildBootPatch = (
       ...restored,
       record: undefined,
       rebootPolicy: onceRestoredPolicy,
+      ...(record.once ? { runStrategy: 'Manual' } : {}),
       ...(bootloader ? { bootloader } : {}),
     });
   }
@@ -176,12 +190,17 @@ export const buildBootPatch = (
       ? (record.once ?? { vmiUid: vmi?.metadata.uid ?? '', rebootPolicy: currentPolicy })
       : undefined;
   const next: BootRecord = { target, enabled, original: base, ...(once ? { once } : {}) };
+  const terminate = once !== undefined && capabilities.rebootPolicyTerminate;
   return toMergePatch(vm, {
     ...ordered(vm, disks, order),
     record: next,
-    // Terminate turns a reboot from inside the guest into a new VMI built from the template, so
-    // the one-time order is honoured by an installer that reboots itself (KubeVirt v1.8+).
-    rebootPolicy: once && capabilities.rebootPolicyTerminate ? 'Terminate' : onceRestoredPolicy,
+    // Terminate turns a reboot from inside the guest into the end of the VMI, and Always makes
+    // KubeVirt build the next one from the one-time order: an installer that reboots itself
+    // boots the target once (KubeVirt v1.8+). A stopped VM gets Always when it is started
+    // (power.ts), so setting the override does not power it on.
+    rebootPolicy: terminate ? 'Terminate' : onceRestoredPolicy,
+    ...(terminate && isLive(vmi) ? { runStrategy: 'Always' } : {}),
+    ...(!terminate && record.once ? { runStrategy: 'Manual' } : {}),
     ...(bootloader ? { bootloader } : {}),
   });
 };
@@ -201,6 +220,8 @@ export const buildOnceRestorePatch = (
     ...ordered(vm, vmDisks(vm), record.original ?? currentOrder(vm)),
     record: undefined,
     rebootPolicy: record.once.rebootPolicy,
+    // Back to the strategy under which a guest shutdown stays off (see power.ts).
+    runStrategy: 'Manual',
   });
 };
 

@@ -170,6 +170,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           vm,
           vmi: cache.vmis.get(ref.name),
           powerState: snapshot.powerState,
+          rebootPolicyTerminate: capabilities.rebootPolicyTerminate,
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         action,

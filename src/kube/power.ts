@@ -2,7 +2,7 @@
 // action in the common case, decided from the cached state; idempotent where Redfish expects it.
 import { BackendError } from '../backend/errors.ts';
 import type { PowerAction, PowerState, VmRef } from '../backend/port.ts';
-import { currentOrder, sameOrder } from './boot-record.ts';
+import { currentOrder, readBootRecord, sameOrder } from './boot-record.ts';
 import type { KubeClients } from './client.ts';
 import { statusCode, toBackendError } from './errors.ts';
 import { getVmFresh, patchVm } from './vm-patch.ts';
@@ -14,6 +14,8 @@ export interface PowerInput {
   readonly vm: VirtualMachine;
   readonly vmi: VirtualMachineInstance | undefined;
   readonly powerState: PowerState;
+  /** rebootPolicy Terminate is available, so a pending one-time boot runs under Always. */
+  readonly rebootPolicyTerminate: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -69,7 +71,31 @@ const put = async (
   await input.clients.request('PUT', subresource(input.ref, kind, verb), body);
 };
 
+/**
+ * A pending one-time boot must survive the installer rebooting itself. With rebootPolicy
+ * Terminate that reboot ends the VMI; only under Always does KubeVirt then build a new one (from
+ * the one-time order). So such a start sets Always, which starts the VM by itself (one call); the
+ * restore after the one-time boot puts Manual back.
+ */
+export const onceNeedsAlways = (vm: VirtualMachine, rebootPolicyTerminate: boolean): boolean => {
+  const record = readBootRecord(vm);
+  return rebootPolicyTerminate && record.enabled === 'Once' && record.once !== undefined;
+};
+
 const start = async (input: PowerInput): Promise<void> => {
+  if (onceNeedsAlways(input.vm, input.rebootPolicyTerminate)) {
+    await patchVm(
+      input.clients,
+      input.ref,
+      input.vm,
+      (vm) =>
+        vm.spec.runStrategy === 'Always'
+          ? undefined
+          : { spec: { runStrategy: 'Always', running: null } },
+      input.signal,
+    );
+    return;
+  }
   await ensureManual(input);
   try {
     await put(input, 'virtualmachines', 'start', {});
