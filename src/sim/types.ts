@@ -83,6 +83,7 @@ export const StatusReasons = {
   Gone: 410,
   Expired: 410,
   UnsupportedMediaType: 415,
+  RequestEntityTooLarge: 413,
   Invalid: 422,
   TooManyRequests: 429,
   InternalError: 500,
@@ -116,6 +117,15 @@ export class StatusError extends Error {
     super(message);
     this.code = code ?? StatusReasons[reason];
   }
+}
+
+/** Options of a delete, as the API's DeleteOptions carries them. */
+export interface DeleteOptions {
+  /** Background (default): owner first, then dependents; Foreground: dependents first;
+   *  Orphan: dependents keep existing without the ownerReference. */
+  readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  /** 409 Conflict when the stored object's uid / resourceVersion differ. */
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
 }
 
 export interface ListResult {
@@ -156,7 +166,12 @@ export interface ObjectStore {
   ): KubeObject;
   /** Deletes an object (or marks it with deletionTimestamp while finalizers remain), then
    *  garbage-collects objects whose ownerReferences point at it. */
-  delete(key: TypeKey, namespace: string | undefined, name: string): KubeObject;
+  delete(
+    key: TypeKey,
+    namespace: string | undefined,
+    name: string,
+    options?: DeleteOptions,
+  ): KubeObject;
   /** The current global resourceVersion. */
   currentResourceVersion(): string;
   /** Events with resourceVersion greater than `sinceResourceVersion`, oldest first; throws

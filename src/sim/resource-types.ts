@@ -1,0 +1,360 @@
+// The resource types the simulator serves, with the printer columns and delete behaviour the real
+// API server has for each (CRD facts from shared/kubevirt-api/kubevirt-facts.json).
+import type { KubeObject, ResourceType, TypeKey } from './types.ts';
+import { typeKey } from './types.ts';
+
+/** One column of a meta.k8s.io Table; `age` cells are rendered as durations since the value. */
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  readonly format?: string;
+  readonly description: string;
+  readonly priority?: number;
+  /** A CRD-style JSONPath (`.status.phase`, `.a[0].b`, `.c[?(@.type=='Ready')].status`) or a
+   *  function for built-in types whose server-side printers compute cells. */
+  readonly value: string | ((object: KubeObject) => unknown);
+  readonly age?: boolean;
+}
+
+export interface ServedType extends ResourceType {
+  readonly key: TypeKey;
+  readonly printerColumns: readonly PrinterColumn[];
+  /** Whether DELETE answers with the deleted object (CRs, namespaces) or a Success Status. */
+  readonly deleteReturnsObject: boolean;
+  /** Whether the type has a JSON schema the store validates objects against. */
+  readonly schema?: 'virtualmachine' | 'datavolume';
+  /** Kind name for strategic-merge metadata in schemas/core-patch-strategies.json. */
+  readonly patchStrategiesKind?: string;
+}
+
+const age = (description: string): PrinterColumn => ({
+  name: 'Age',
+  type: 'string',
+  description,
+  value: '.metadata.creationTimestamp',
+  age: true,
+});
+const crdAge: PrinterColumn = {
+  name: 'Age',
+  type: 'date',
+  description: 'Age of the object',
+  value: '.metadata.creationTimestamp',
+  age: true,
+};
+const metaAge = age(
+  'CreationTimestamp is a timestamp representing the server time when this object was created.',
+);
+
+const record = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+const countKeys = (value: unknown): number => Object.keys(record(value)).length;
+const accessModeShort: Record<string, string> = {
+  ReadWriteOnce: 'RWO',
+  ReadOnlyMany: 'ROX',
+  ReadWriteMany: 'RWX',
+  ReadWriteOncePod: 'RWOP',
+};
+
+const base = {
+  shortNames: [] as readonly string[],
+  statusSubresource: false,
+  custom: false,
+  deleteReturnsObject: false,
+};
+
+const definitions: Omit<ServedType, 'key'>[] = [
+  {
+    ...base,
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    kind: 'Namespace',
+    listKind: 'NamespaceList',
+    singular: 'namespace',
+    shortNames: ['ns'],
+    namespaced: false,
+    // The namespace registry answers DELETE with the (terminating) namespace.
+    deleteReturnsObject: true,
+    patchStrategiesKind: 'Namespace',
+    printerColumns: [
+      {
+        name: 'Status',
+        type: 'string',
+        description: 'The status of the namespace',
+        value: '.status.phase',
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: '',
+    version: 'v1',
+    resource: 'persistentvolumeclaims',
+    kind: 'PersistentVolumeClaim',
+    listKind: 'PersistentVolumeClaimList',
+    singular: 'persistentvolumeclaim',
+    shortNames: ['pvc'],
+    namespaced: true,
+    patchStrategiesKind: 'PersistentVolumeClaim',
+    printerColumns: [
+      { name: 'Status', type: 'string', description: 'Phase of the claim', value: '.status.phase' },
+      { name: 'Volume', type: 'string', description: 'Bound volume', value: '.spec.volumeName' },
+      {
+        name: 'Capacity',
+        type: 'string',
+        description: 'Capacity of the bound volume',
+        value: (o) => record(record(record(o.status).capacity)).storage ?? '',
+      },
+      {
+        name: 'Access Modes',
+        type: 'string',
+        description: 'Access modes of the bound volume',
+        value: (o) => {
+          const modes = record(o.status).accessModes;
+          return Array.isArray(modes)
+            ? modes.map((m) => accessModeShort[String(m)] ?? String(m)).join(',')
+            : '';
+        },
+      },
+      {
+        name: 'StorageClass',
+        type: 'string',
+        description: 'Storage class of the claim',
+        value: '.spec.storageClassName',
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: '',
+    version: 'v1',
+    resource: 'secrets',
+    kind: 'Secret',
+    listKind: 'SecretList',
+    singular: 'secret',
+    namespaced: true,
+    patchStrategiesKind: 'Secret',
+    printerColumns: [
+      { name: 'Type', type: 'string', description: 'The type of the secret', value: '.type' },
+      {
+        name: 'Data',
+        type: 'string',
+        description: 'Number of keys in the secret',
+        value: (o) => countKeys(o.data) + countKeys(o.stringData),
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: '',
+    version: 'v1',
+    resource: 'configmaps',
+    kind: 'ConfigMap',
+    listKind: 'ConfigMapList',
+    singular: 'configmap',
+    shortNames: ['cm'],
+    namespaced: true,
+    patchStrategiesKind: 'ConfigMap',
+    printerColumns: [
+      {
+        name: 'Data',
+        type: 'string',
+        description: 'Number of keys in the config map',
+        value: (o) => countKeys(o.data) + countKeys(o.binaryData),
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: '',
+    version: 'v1',
+    resource: 'events',
+    kind: 'Event',
+    listKind: 'EventList',
+    singular: 'event',
+    shortNames: ['ev'],
+    namespaced: true,
+    patchStrategiesKind: 'Event',
+    printerColumns: [
+      {
+        name: 'Last Seen',
+        type: 'string',
+        description: 'Time since the event was last seen',
+        value: (o) => o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp,
+        age: true,
+      },
+      { name: 'Type', type: 'string', description: 'Event type', value: '.type' },
+      { name: 'Reason', type: 'string', description: 'Event reason', value: '.reason' },
+      {
+        name: 'Object',
+        type: 'string',
+        description: 'Object the event is about',
+        value: (o) => {
+          const involved = record(o.involvedObject);
+          return `${String(involved.kind ?? '').toLowerCase()}/${String(involved.name ?? '')}`;
+        },
+      },
+      { name: 'Message', type: 'string', description: 'Event message', value: '.message' },
+    ],
+  },
+  {
+    ...base,
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    kind: 'Lease',
+    listKind: 'LeaseList',
+    singular: 'lease',
+    namespaced: true,
+    patchStrategiesKind: 'Lease',
+    printerColumns: [
+      {
+        name: 'Holder',
+        type: 'string',
+        description: 'Holder of the lease',
+        value: '.spec.holderIdentity',
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: 'kubevirt.io',
+    version: 'v1',
+    resource: 'virtualmachines',
+    kind: 'VirtualMachine',
+    listKind: 'VirtualMachineList',
+    singular: 'virtualmachine',
+    shortNames: ['vm', 'vms'],
+    categories: ['all'],
+    namespaced: true,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    schema: 'virtualmachine',
+    printerColumns: [
+      crdAge,
+      {
+        name: 'Status',
+        type: 'string',
+        description: 'Human Readable Status',
+        value: '.status.printableStatus',
+      },
+      {
+        name: 'Ready',
+        type: 'string',
+        description: '',
+        value: ".status.conditions[?(@.type=='Ready')].status",
+      },
+    ],
+  },
+  {
+    ...base,
+    group: 'kubevirt.io',
+    version: 'v1',
+    resource: 'virtualmachineinstances',
+    kind: 'VirtualMachineInstance',
+    listKind: 'VirtualMachineInstanceList',
+    singular: 'virtualmachineinstance',
+    shortNames: ['vmi', 'vmis'],
+    categories: ['all'],
+    namespaced: true,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [
+      crdAge,
+      { name: 'Phase', type: 'string', description: '', value: '.status.phase' },
+      { name: 'IP', type: 'string', description: '', value: '.status.interfaces[0].ipAddress' },
+      { name: 'NodeName', type: 'string', description: '', value: '.status.nodeName' },
+      {
+        name: 'Ready',
+        type: 'string',
+        description: '',
+        value: ".status.conditions[?(@.type=='Ready')].status",
+      },
+      {
+        name: 'Live-Migratable',
+        type: 'string',
+        description: '',
+        value: ".status.conditions[?(@.type=='LiveMigratable')].status",
+        priority: 1,
+      },
+      {
+        name: 'Paused',
+        type: 'string',
+        description: '',
+        value: ".status.conditions[?(@.type=='Paused')].status",
+        priority: 1,
+      },
+    ],
+  },
+  {
+    ...base,
+    group: 'cdi.kubevirt.io',
+    version: 'v1beta1',
+    resource: 'datavolumes',
+    kind: 'DataVolume',
+    listKind: 'DataVolumeList',
+    singular: 'datavolume',
+    shortNames: ['dv', 'dvs'],
+    categories: ['all'],
+    namespaced: true,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    schema: 'datavolume',
+    printerColumns: [
+      {
+        name: 'Phase',
+        type: 'string',
+        description: 'The phase the data volume is in',
+        value: '.status.phase',
+      },
+      {
+        name: 'Progress',
+        type: 'string',
+        description: 'Transfer progress in percentage if known, N/A otherwise',
+        value: '.status.progress',
+      },
+      {
+        name: 'Restarts',
+        type: 'integer',
+        description: 'The number of times the transfer has been restarted.',
+        value: '.status.restartCount',
+      },
+      crdAge,
+    ],
+  },
+];
+
+/** Every type the simulator serves, in discovery order. */
+export const servedTypes: readonly ServedType[] = definitions.map((d) => ({ ...d, key: typeKey(d) }));
+
+/** Well-known keys, so callers need not spell `<resource>.<group>` by hand. */
+export const TypeKeys = {
+  namespaces: 'namespaces',
+  persistentVolumeClaims: 'persistentvolumeclaims',
+  secrets: 'secrets',
+  configMaps: 'configmaps',
+  events: 'events',
+  leases: 'leases.coordination.k8s.io',
+  virtualMachines: 'virtualmachines.kubevirt.io',
+  virtualMachineInstances: 'virtualmachineinstances.kubevirt.io',
+  dataVolumes: 'datavolumes.cdi.kubevirt.io',
+} as const satisfies Record<string, TypeKey>;
+
+/** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */
+export const apiVersionOf = (type: Pick<ResourceType, 'group' | 'version'>): string =>
+  type.group === '' ? type.version : `${type.group}/${type.version}`;
+
+/** `<resource>.<group>` as the real server names a resource in messages (`secrets` for core). */
+export const qualifiedResource = (type: Pick<ResourceType, 'group' | 'resource'>): string =>
+  type.group === '' ? type.resource : `${type.resource}.${type.group}`;
+
+/** `<Kind>.<group>` as the real server names a kind in Invalid messages (`Secret` for core). */
+export const qualifiedKind = (type: Pick<ResourceType, 'group' | 'kind'>): string =>
+  type.group === '' ? type.kind : `${type.kind}.${type.group}`;

@@ -1,0 +1,434 @@
+// The simulator's object store: etcd plus the generic registry semantics of kube-apiserver
+// (global resourceVersion, generation, finalizers, ownerReference garbage collection, admission).
+import { isDeepStrictEqual } from 'node:util';
+import type { Clock } from '../util/clock.ts';
+import type {
+  DeleteOptions,
+  KubeObject,
+  ListResult,
+  ObjectStore,
+  StoreEvent,
+  TypeKey,
+  WatchEventType,
+  WriteOptions,
+} from './types.ts';
+import { StatusError } from './types.ts';
+import type { ServedType } from './resource-types.ts';
+import { apiVersionOf, qualifiedResource, servedTypes } from './resource-types.ts';
+import {
+  createSchemaValidator,
+  defaultVmOnCreate,
+  invalid,
+  randomUuid,
+  requiredError,
+  validateKubevirtVm,
+  validateName,
+} from './validation.ts';
+
+export interface StoreOptions {
+  readonly clock: Clock;
+  /** How many events watches can resume from (etcd's compaction window); default 10,000. */
+  readonly watchWindow?: number;
+  /** Random source for uids, generateName suffixes and firmware UUIDs; default Math.random. */
+  readonly random?: () => number;
+}
+
+type Sequenced = StoreEvent & { readonly rv: number };
+
+const objectKey = (namespace: string | undefined, name: string): string =>
+  `${namespace ?? ''}/${name}`;
+
+/** RFC 3339 at second precision, as metav1.Time serialises. */
+export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+// apimachinery's utilrand alphabet for generateName suffixes (no vowels, no confusable digits).
+const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+export const notFound = (type: ServedType, name: string): StatusError =>
+  new StatusError('NotFound', `${qualifiedResource(type)} "${name}" not found`, {
+    name,
+    ...(type.group === '' ? {} : { group: type.group }),
+    kind: type.resource,
+  });
+
+export const conflict = (type: ServedType, name: string, detail: string): StatusError =>
+  new StatusError(
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": ${detail}`,
+    { name, ...(type.group === '' ? {} : { group: type.group }), kind: type.resource },
+  );
+
+export const staleObjectDetail =
+  'the object has been modified; please apply your changes to the latest version and try again';
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+};
+
+/** The parts of an object whose change moves metadata.generation. */
+const generationRelevant = (type: ServedType, object: KubeObject): unknown => {
+  const { metadata: _metadata, status, ...rest } = object;
+  return type.statusSubresource ? rest : { ...rest, status };
+};
+
+export const createStore = (options: StoreOptions): ObjectStore => {
+  const { clock } = options;
+  const random = options.random ?? Math.random;
+  const window = options.watchWindow ?? 10_000;
+  const types = new Map(servedTypes.map((t) => [t.key, t]));
+  const objects = new Map<TypeKey, Map<string, KubeObject>>(servedTypes.map((t) => [t.key, new Map()]));
+  const byUid = new Map<string, { key: TypeKey; namespace: string | undefined; name: string }>();
+  const history: Sequenced[] = [];
+  const listeners = new Set<(event: StoreEvent) => void>();
+  const pending: StoreEvent[] = [];
+  const schemas = createSchemaValidator();
+  let revision = 0;
+  /** Highest resourceVersion no longer in history. */
+  let compacted = 0;
+  let dispatching = false;
+
+  const typeOf = (key: TypeKey): ServedType => {
+    const type = types.get(key);
+    if (!type) throw new StatusError('NotFound', 'the server could not find the requested resource');
+    return type;
+  };
+  const bucket = (key: TypeKey): Map<string, KubeObject> => objects.get(key) ?? new Map();
+
+  // Listeners may write from inside a callback; queueing keeps every listener seeing events in
+  // resourceVersion order. Event objects are frozen: history and all listeners share them.
+  const emit = (type: WatchEventType, key: TypeKey, object: KubeObject, previous?: KubeObject) => {
+    const event: Sequenced = deepFreeze({
+      type,
+      typeKey: key,
+      object: structuredClone(object),
+      ...(previous ? { previous: structuredClone(previous) } : {}),
+      rv: Number(object.metadata.resourceVersion),
+    });
+    history.push(event);
+    if (history.length > window) compacted = history.shift()?.rv ?? compacted;
+    pending.push(event);
+    if (dispatching) return;
+    dispatching = true;
+    for (let next = pending.shift(); next; next = pending.shift()) {
+      for (const listener of [...listeners]) {
+        try {
+          listener(next);
+        } catch (error) {
+          // The write is committed; a failing listener is a bug to surface, not to roll back.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    }
+    dispatching = false;
+  };
+
+  const stamp = (object: KubeObject): void => {
+    revision += 1;
+    object.metadata.resourceVersion = String(revision);
+  };
+
+  const admit = (type: ServedType, object: KubeObject, opts: WriteOptions | undefined): void => {
+    if (opts?.skipValidation) return;
+    schemas.validate(type, object);
+    if (type.key === 'virtualmachines.kubevirt.io' && opts?.subresource !== 'status') {
+      validateKubevirtVm(object);
+    }
+  };
+
+  const remove = (type: ServedType, existing: KubeObject, policy: DeleteOptions['propagationPolicy']) => {
+    const { namespace, name = '', uid = '' } = existing.metadata;
+    if (type.resource === 'namespaces') {
+      // The namespace controller empties a deleted namespace before it goes away.
+      for (const t of servedTypes.filter((s) => s.namespaced)) {
+        for (const object of [...bucket(t.key).values()]) {
+          if (object.metadata.namespace === name) {
+            deleteObject(t.key, name, object.metadata.name ?? '', {});
+          }
+        }
+      }
+    }
+    if (policy === 'Foreground') collectDependents(uid, 'Foreground');
+    if (policy === 'Orphan') orphanDependents(uid);
+    bucket(type.key).delete(objectKey(namespace, name));
+    byUid.delete(uid);
+    const gone = structuredClone(existing);
+    stamp(gone);
+    emit('DELETED', type.key, gone, existing);
+    if (policy !== 'Foreground' && policy !== 'Orphan') collectDependents(uid, 'Background');
+  };
+
+  const dependentsOf = (uid: string) =>
+    servedTypes.flatMap((t) =>
+      [...bucket(t.key).values()]
+        .filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid))
+        .map((o) => ({ type: t, object: o })),
+    );
+
+  /** The garbage collector: a dependent whose owners are all gone is deleted; one that still has
+   *  a live owner only loses the dangling reference. */
+  const collectDependents = (uid: string, policy: 'Background' | 'Foreground') => {
+    for (const { type, object } of dependentsOf(uid)) {
+      const others = (object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
+      const { namespace, name = '' } = object.metadata;
+      if (others.some((r) => byUid.has(r.uid))) {
+        mutateObject(type.key, namespace, name, (d) => {
+          d.metadata.ownerReferences = others;
+        }, { skipValidation: true });
+      } else if (bucket(type.key).has(objectKey(namespace, name))) {
+        deleteObject(type.key, namespace, name, { propagationPolicy: policy });
+      }
+    }
+  };
+
+  const orphanDependents = (uid: string) => {
+    for (const { type, object } of dependentsOf(uid)) {
+      const others = (object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
+      mutateObject(type.key, object.metadata.namespace, object.metadata.name ?? '', (d) => {
+        if (others.length > 0) d.metadata.ownerReferences = others;
+        else delete d.metadata.ownerReferences;
+      }, { skipValidation: true });
+    }
+  };
+
+  const getObject = (key: TypeKey, namespace: string | undefined, name: string) => {
+    const type = typeOf(key);
+    return bucket(key).get(objectKey(type.namespaced ? namespace : undefined, name));
+  };
+
+  const createObject = (key: TypeKey, input: KubeObject, opts?: WriteOptions): KubeObject => {
+    const type = typeOf(key);
+    const object = structuredClone(input);
+    object.apiVersion = apiVersionOf(type);
+    object.kind = type.kind;
+    const metadata = (object.metadata = { ...(object.metadata ?? {}) });
+    if (!type.namespaced) delete metadata.namespace;
+    let name = metadata.name ?? '';
+    if (name === '' && metadata.generateName) {
+      do {
+        const suffix = Array.from(
+          { length: 5 },
+          () => suffixAlphabet[Math.floor(random() * suffixAlphabet.length)],
+        ).join('');
+        name = `${metadata.generateName}${suffix}`;
+      } while (bucket(key).has(objectKey(metadata.namespace, name)));
+      metadata.name = name;
+    }
+    if (name === '') {
+      throw invalid(type, '', [
+        requiredError('metadata.name', 'name or generateName is required'),
+      ]);
+    }
+    validateName(type, name);
+    if (type.namespaced) {
+      if (!metadata.namespace) {
+        throw invalid(type, name, [requiredError('metadata.namespace')]);
+      }
+      const ns = bucket('namespaces').get(objectKey(undefined, metadata.namespace));
+      if (!ns) throw notFound(typeOf('namespaces'), metadata.namespace);
+    }
+    if (bucket(key).has(objectKey(metadata.namespace, name))) {
+      throw new StatusError('AlreadyExists', `${qualifiedResource(type)} "${name}" already exists`, {
+        name,
+        ...(type.group === '' ? {} : { group: type.group }),
+        kind: type.resource,
+      });
+    }
+    if (type.key === 'virtualmachines.kubevirt.io') defaultVmOnCreate(object, random);
+    admit(type, object, opts);
+    metadata.uid = randomUuid(random);
+    metadata.creationTimestamp = rfc3339(clock.now());
+    metadata.generation = 1;
+    delete metadata.deletionTimestamp;
+    if (type.resource === 'namespaces') {
+      object.spec = { finalizers: ['kubernetes'], ...(object.spec as object | undefined) };
+      object.status = { phase: 'Active' };
+    }
+    stamp(object);
+    bucket(key).set(objectKey(metadata.namespace, name), object);
+    byUid.set(metadata.uid, { key, namespace: metadata.namespace, name });
+    emit('ADDED', key, object);
+    return structuredClone(object);
+  };
+
+  const updateObject = (key: TypeKey, input: KubeObject, opts?: WriteOptions): KubeObject => {
+    const type = typeOf(key);
+    const name = input.metadata?.name ?? '';
+    const namespace = type.namespaced ? input.metadata?.namespace : undefined;
+    const existing = bucket(key).get(objectKey(namespace, name));
+    if (!existing) throw notFound(type, name);
+    const { resourceVersion, uid } = input.metadata;
+    if (resourceVersion !== undefined && resourceVersion !== existing.metadata.resourceVersion) {
+      throw conflict(type, name, staleObjectDetail);
+    }
+    if (uid !== undefined && uid !== existing.metadata.uid) {
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid ?? ''}`,
+      );
+    }
+    let next: KubeObject;
+    if (opts?.subresource === 'status') {
+      next = structuredClone(existing);
+      if (input.status === undefined) delete next.status;
+      else next.status = structuredClone(input.status);
+    } else {
+      next = structuredClone(input);
+      next.apiVersion = existing.apiVersion;
+      next.kind = existing.kind;
+      // Fields the server owns; a status subresource makes status read-only here.
+      const { uid, creationTimestamp, generation, namespace, deletionTimestamp } = existing.metadata;
+      next.metadata = { ...next.metadata };
+      Object.assign(next.metadata, { uid, creationTimestamp, generation });
+      delete next.metadata.namespace;
+      delete next.metadata.deletionTimestamp;
+      Object.assign(next.metadata, type.namespaced ? { namespace } : {});
+      Object.assign(next.metadata, deletionTimestamp ? { deletionTimestamp } : {});
+      Object.assign(next.metadata, { resourceVersion: existing.metadata.resourceVersion });
+      if (type.statusSubresource) {
+        if (existing.status === undefined) delete next.status;
+        else next.status = structuredClone(existing.status);
+      }
+    }
+    admit(type, next, opts);
+    if (isDeepStrictEqual(next, existing)) return structuredClone(existing);
+    if (!isDeepStrictEqual(generationRelevant(type, next), generationRelevant(type, existing))) {
+      next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+    }
+    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
+      // The last finalizer is gone: the deferred deletion completes now.
+      bucket(key).set(objectKey(namespace, name), next);
+      remove(type, next, 'Background');
+      return structuredClone(next);
+    }
+    stamp(next);
+    bucket(key).set(objectKey(namespace, name), next);
+    emit('MODIFIED', key, next, existing);
+    return structuredClone(next);
+  };
+
+  const mutateObject = (
+    key: TypeKey,
+    namespace: string | undefined,
+    name: string,
+    mutate: (draft: KubeObject) => void,
+    opts?: WriteOptions,
+  ): KubeObject => {
+    const type = typeOf(key);
+    const existing = getObject(key, namespace, name);
+    if (!existing) throw notFound(type, name);
+    const draft = structuredClone(existing);
+    mutate(draft);
+    // Identity and the precondition come from the stored object, whatever `mutate` did.
+    Object.assign(draft.metadata, {
+      name,
+      resourceVersion: existing.metadata.resourceVersion,
+      ...(type.namespaced ? { namespace } : {}),
+    });
+    return updateObject(key, draft, opts);
+  };
+
+  const deleteObject = (
+    key: TypeKey,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): KubeObject => {
+    const type = typeOf(key);
+    const existing = getObject(key, namespace, name);
+    if (!existing) throw notFound(type, name);
+    const { uid, resourceVersion } = opts.preconditions ?? {};
+    if (uid !== undefined && uid !== existing.metadata.uid) {
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid ?? ''}`,
+      );
+    }
+    if (resourceVersion !== undefined && resourceVersion !== existing.metadata.resourceVersion) {
+      throw conflict(
+        type,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`,
+      );
+    }
+    if ((existing.metadata.finalizers ?? []).length > 0) {
+      // Finalizers defer the removal: the object only gains a deletionTimestamp (once).
+      if (existing.metadata.deletionTimestamp) return structuredClone(existing);
+      const next = structuredClone(existing);
+      next.metadata.deletionTimestamp = rfc3339(clock.now());
+      next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+      stamp(next);
+      bucket(key).set(objectKey(existing.metadata.namespace, name), next);
+      emit('MODIFIED', key, next, existing);
+      return structuredClone(next);
+    }
+    const gone = structuredClone(existing);
+    remove(type, existing, opts.propagationPolicy);
+    if (type.resource === 'namespaces') {
+      gone.metadata.deletionTimestamp = rfc3339(clock.now());
+      gone.status = { phase: 'Terminating' };
+    }
+    return gone;
+  };
+
+  const eventsSince = (since: string): readonly StoreEvent[] => {
+    const rv = Number(since);
+    if (!/^\d+$/.test(since)) {
+      throw new StatusError('BadRequest', `invalid resource version "${since}"`);
+    }
+    if (rv < compacted) {
+      throw new StatusError('Expired', `too old resource version: ${rv} (${compacted + 1})`);
+    }
+    let lo = 0;
+    let hi = history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((history[mid]?.rv ?? 0) <= rv) lo = mid + 1;
+      else hi = mid;
+    }
+    return history.slice(lo);
+  };
+
+  // Every cluster starts with these namespaces (kube-apiserver's system namespaces controller).
+  for (const name of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {
+    createObject('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+
+  return {
+    types: () => servedTypes,
+    typeFor: (key) => types.get(key),
+    get: (key, namespace, name) => {
+      const found = getObject(key, namespace, name);
+      return found && structuredClone(found);
+    },
+    list: (key, namespace): ListResult => {
+      const type = typeOf(key);
+      const items = [...bucket(key).values()]
+        .filter((o) => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace)
+        .sort((a, b) =>
+          objectKey(a.metadata.namespace, a.metadata.name ?? '') <
+          objectKey(b.metadata.namespace, b.metadata.name ?? '')
+            ? -1
+            : 1,
+        );
+      return { items: structuredClone(items), resourceVersion: String(revision) };
+    },
+    create: createObject,
+    update: updateObject,
+    mutate: mutateObject,
+    delete: deleteObject,
+    currentResourceVersion: () => String(revision),
+    eventsSince,
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+};

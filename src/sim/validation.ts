@@ -1,0 +1,275 @@
+// What the API server and KubeVirt's admission webhooks check before an object is stored: name
+// format, CRD structural schemas (Ajv), the VM validating webhook rules and the VM mutating
+// webhook default (firmware UUID).
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { KubeObject, StatusCause } from './types.ts';
+import { StatusError } from './types.ts';
+import type { ServedType } from './resource-types.ts';
+import { qualifiedKind } from './resource-types.ts';
+
+type Json = Record<string, unknown>;
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A field error, rendered as Kubernetes' field.Error: `<field>: <body>`. */
+interface FieldError {
+  readonly type: string;
+  readonly field: string;
+  readonly body: string;
+}
+
+const goValue = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? 'null';
+
+/** 422 Invalid as apimachinery's errors.NewInvalid renders it. */
+export const invalid = (type: ServedType, name: string, errors: readonly FieldError[]): StatusError => {
+  const rendered = errors.map((e) => `${e.field}: ${e.body}`);
+  const detail =
+    rendered.length === 0 ? '' : rendered.length === 1 ? `: ${rendered[0]}` : `: [${rendered.join(', ')}]`;
+  return new StatusError('Invalid', `${qualifiedKind(type)} "${name}" is invalid${detail}`, {
+    name,
+    ...(type.group === '' ? {} : { group: type.group }),
+    kind: type.kind,
+    causes: errors.map((e) => ({ reason: e.type, message: e.body, field: e.field })),
+  });
+};
+
+export const requiredError = (field: string, detail?: string): FieldError => ({
+  type: 'FieldValueRequired',
+  field,
+  body: detail === undefined ? 'Required value' : `Required value: ${detail}`,
+});
+
+export const invalidValueError = (field: string, value: unknown, detail: string): FieldError => ({
+  type: 'FieldValueInvalid',
+  field,
+  body: `Invalid value: ${goValue(value)}: ${detail}`,
+});
+
+// apimachinery/pkg/util/validation: DNS-1123 subdomain (most names) and label (namespaces).
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const subdomainMessage =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const labelMessage =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+/** metadata.name rules of the generic registry; throws 422 Invalid. */
+export const validateName = (type: ServedType, name: string): void => {
+  const label = type.resource === 'namespaces';
+  const max = label ? 63 : 253;
+  const errors: FieldError[] = [];
+  if (name.length > max) {
+    errors.push(invalidValueError('metadata.name', name, `must be no more than ${max} characters`));
+  }
+  if (!(label ? dns1123Label : dns1123Subdomain).test(name)) {
+    errors.push(invalidValueError('metadata.name', name, label ? labelMessage : subdomainMessage));
+  }
+  if (errors.length > 0) throw invalid(type, name, errors);
+};
+
+/** `/spec/disks/0/name` → `spec.disks[0].name`, walking the data to tell indices from keys. */
+const fieldPath = (data: unknown, pointer: string, extra?: string): string => {
+  let path = '';
+  let node: unknown = data;
+  const segments = pointer === '' ? [] : pointer.slice(1).split('/');
+  if (extra !== undefined) segments.push(extra);
+  for (const raw of segments) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      path += `[${segment}]`;
+      node = node[Number(segment)];
+    } else {
+      path += path === '' ? segment : `.${segment}`;
+      node = isRecord(node) ? node[segment] : undefined;
+    }
+  }
+  return path;
+};
+
+const jsonType = (value: unknown): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'array'
+      : typeof value === 'number'
+        ? Number.isInteger(value)
+          ? 'integer'
+          : 'number'
+        : typeof value;
+
+const valueAt = (data: unknown, pointer: string): unknown => {
+  let node = data;
+  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = Array.isArray(node) ? node[Number(segment)] : isRecord(node) ? node[segment] : undefined;
+  }
+  return node;
+};
+
+/** Ajv errors → the field errors kube-apiserver's CRD validator reports. */
+const schemaErrors = (data: unknown, errors: readonly ErrorObject[]): FieldError[] =>
+  errors
+    .filter((e) => e.keyword !== 'if' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
+    .map((e): FieldError => {
+      const params = e.params as Record<string, unknown>;
+      if (e.keyword === 'required') {
+        return requiredError(fieldPath(data, e.instancePath, String(params.missingProperty)));
+      }
+      const field = fieldPath(data, e.instancePath);
+      const value = valueAt(data, e.instancePath);
+      if (e.keyword === 'type') {
+        const actual = jsonType(value);
+        return {
+          type: 'FieldValueTypeInvalid',
+          field,
+          body: `Invalid value: "${actual}": ${field} in body must be of type ${String(params.type)}: "${actual}"`,
+        };
+      }
+      if (e.keyword === 'enum') {
+        const allowed = (params.allowedValues as unknown[]).map(goValue).join(', ');
+        return {
+          type: 'FieldValueNotSupported',
+          field,
+          body: `Unsupported value: ${goValue(value)}: supported values: ${allowed}`,
+        };
+      }
+      return invalidValueError(field, value, `${field} in body ${e.message ?? 'is invalid'}`);
+    });
+
+/** Lazily compiled CRD schema validators for one store (compiling the VM schema takes ~50 ms). */
+export interface SchemaValidator {
+  /** Validates (and applies schema defaults to) `object`; throws 422 Invalid. */
+  validate(type: ServedType, object: KubeObject): void;
+}
+
+export const createSchemaValidator = (): SchemaValidator => {
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true, useDefaults: true });
+  const compiled = new Map<string, ValidateFunction>();
+  const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction => {
+    let fn = compiled.get(schema);
+    if (!fn) {
+      const file = new URL(`./schemas/${schema}.schema.json`, import.meta.url);
+      fn = ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
+      compiled.set(schema, fn);
+    }
+    return fn;
+  };
+  return {
+    validate(type, object) {
+      if (!type.schema) return;
+      const fn = compile(type.schema);
+      const valid: boolean = fn(object);
+      if (!valid) {
+        throw invalid(type, object.metadata.name ?? '', schemaErrors(object, fn.errors ?? []));
+      }
+    },
+  };
+};
+
+const runStrategies = ['Always', 'Halted', 'Manual', 'RerunOnFailure', 'Once', 'WaitAsReceiver'];
+
+/** The rules of KubeVirt's virtualmachine-validator webhook the simulator reproduces
+ *  (pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go). */
+const kubevirtVmCauses = (vm: KubeObject): StatusCause[] => {
+  const causes: StatusCause[] = [];
+  const spec = isRecord(vm.spec) ? vm.spec : {};
+  const hasRunning = spec.running !== undefined && spec.running !== null;
+  const hasStrategy = spec.runStrategy !== undefined && spec.runStrategy !== null;
+  if (hasRunning && hasStrategy) {
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message:
+        'Running and RunStrategy are mutually exclusive. Note that Running is deprecated, please use RunStrategy instead',
+      field: 'spec.running',
+    });
+  } else if (!hasRunning && !hasStrategy) {
+    causes.push({
+      reason: 'FieldValueRequired',
+      message: 'RunStrategy must be specified',
+      field: 'spec.running',
+    });
+  }
+  if (hasStrategy && !runStrategies.includes(String(spec.runStrategy))) {
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid RunStrategy (${String(spec.runStrategy)})`,
+      field: 'spec.runStrategy',
+    });
+  }
+  const template = isRecord(spec.template) && isRecord(spec.template.spec) ? spec.template.spec : {};
+  const volumes = Array.isArray(template.volumes) ? template.volumes : [];
+  const volumeNames = new Set(volumes.filter(isRecord).map((v) => v.name));
+  const domain = isRecord(template.domain) ? template.domain : {};
+  const devices = isRecord(domain.devices) ? domain.devices : {};
+  const base = 'spec.template.spec.domain.devices';
+  const bootOrders = new Set<number>();
+  const checkBootOrder = (device: Json, field: string): void => {
+    if (typeof device.bootOrder !== 'number') return;
+    if (device.bootOrder < 1) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `${field} must have a boot order > 0, if supplied`,
+        field,
+      });
+    } else if (bootOrders.has(device.bootOrder)) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Boot order for ${field} already set for a different device.`,
+        field,
+      });
+    }
+    bootOrders.add(device.bootOrder);
+  };
+  const disks = Array.isArray(devices.disks) ? devices.disks : [];
+  disks.forEach((disk, index) => {
+    if (!isRecord(disk)) return;
+    if (!volumeNames.has(disk.name)) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `${base}.disks[${index}].Name '${String(disk.name)}' not found.`,
+        field: `${base}.disks[${index}].name`,
+      });
+    }
+    checkBootOrder(disk, `${base}.disks[${index}].bootOrder`);
+  });
+  const interfaces = Array.isArray(devices.interfaces) ? devices.interfaces : [];
+  interfaces.forEach((iface, index) => {
+    if (isRecord(iface)) checkBootOrder(iface, `${base}.interfaces[${index}].bootOrder`);
+  });
+  return causes;
+};
+
+/** Runs KubeVirt's VM admission rules; throws the webhook's 422 denial. */
+export const validateKubevirtVm = (vm: KubeObject): void => {
+  const causes = kubevirtVmCauses(vm);
+  if (causes.length === 0) return;
+  // apiserver's webhook error wrapping around KubeVirt's ToAdmissionResponse (causes joined).
+  throw new StatusError(
+    'Invalid',
+    `admission webhook "virtualmachine-validator.kubevirt.io" denied the request: ${causes
+      .map((c) => c.message)
+      .join(', ')}`,
+    { causes },
+  );
+};
+
+/** A random (v4) UUID from an injected random source, so seeded runs repeat exactly. */
+export const randomUuid = (random: () => number): string => {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((Math.floor(random() * 4) & 0x3) | 0x8).toString(16);
+  const s = hex.join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+};
+
+/** KubeVirt's VM mutating webhook (v1.6+): a new VM gets a random firmware UUID when it has none. */
+export const defaultVmOnCreate = (vm: KubeObject, random: () => number): void => {
+  if (!isRecord(vm.spec) || !isRecord(vm.spec.template)) return;
+  const template = vm.spec.template;
+  if (!isRecord(template.spec)) return;
+  const domain = isRecord(template.spec.domain) ? template.spec.domain : (template.spec.domain = {});
+  const firmware = isRecord(domain.firmware) ? domain.firmware : (domain.firmware = {});
+  if (typeof firmware.uuid !== 'string' || firmware.uuid === '') firmware.uuid = randomUuid(random);
+};
