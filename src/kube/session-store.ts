@@ -1,0 +1,166 @@
+// Redfish sessions kept in the cluster, one labelled Secret per session (only the token's SHA-256,
+// never the token), watched by an informer so every replica sees every session.
+import { createHash } from 'node:crypto';
+import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { createKubeClients } from './client.ts';
+import { statusCode, toBackendError } from './errors.ts';
+import { Informer } from './informers.ts';
+import type { Meta, ObjectList } from './types.ts';
+
+export interface KubeSessionStore extends SessionStore {
+  start(): void;
+  stop(): void;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+}
+
+interface SessionSecret {
+  metadata: Meta;
+  data?: Record<string, string>;
+}
+
+const labels = {
+  'app.kubernetes.io/managed-by': 'kubevirt-redfish',
+  'kubevirt-redfish.io/kind': 'session',
+} as const;
+const selector = Object.entries(labels)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
+/** Label values hold at most 63 characters; a 63-hex-digit prefix of the digest is as good a key. */
+const digestLabel = 'kubevirt-redfish.io/token-sha256';
+const digestLabelValue = (digest: string) => digest.slice(0, 63);
+
+/** Activity is written at most this often per session, to spare the API server. */
+const touchEveryMs = 60_000;
+
+/** A Secret name for a session id: the id itself when it is a valid DNS label, else its hash. */
+export const sessionSecretName = (id: string): string =>
+  /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(id)
+    ? `redfish-session-${id}`
+    : `redfish-session-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+
+// Plain `data` rather than `stringData`, which some API servers do not merge on patch.
+const base64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
+
+const fields = ['id', 'user', 'tokenSha256', 'createdAt', 'lastUsedAt'] as const;
+
+const toRecord = (secret: SessionSecret): SessionRecord | undefined => {
+  const values = fields.map((f) => {
+    const raw = secret.data?.[f];
+    return raw === undefined ? undefined : Buffer.from(raw, 'base64').toString('utf8');
+  });
+  if (values.some((v) => v === undefined)) return undefined;
+  const [id, user, tokenSha256, createdAt, lastUsedAt] = values as string[];
+  return {
+    id: id!,
+    user: user!,
+    tokenSha256: tokenSha256!,
+    createdAt: createdAt!,
+    lastUsedAt: lastUsedAt!,
+  };
+};
+
+export const createKubeSessionStore = (options: {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  logger: Logger;
+  metrics: Metrics;
+  clock?: Clock;
+  random?: () => number;
+}): KubeSessionStore => {
+  const { namespace, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const clients = createKubeClients({ kubeConfig: options.kubeConfig, metrics: options.metrics });
+  const informer = new Informer<SessionSecret>({
+    clients,
+    resource: 'secrets',
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
+    labelSelector: selector,
+    clock,
+    random: options.random ?? Math.random,
+    logger,
+    metrics: options.metrics,
+  });
+  const what = (id: string) => `session ${id}`;
+
+  const cached = (): SessionRecord[] =>
+    informer
+      .list()
+      .map(toRecord)
+      .filter((r): r is SessionRecord => r !== undefined);
+
+  const byId = (id: string) => cached().find((r) => r.id === id);
+
+  return {
+    start: () => informer.start(),
+    stop: () => informer.stop(),
+    waitForSync: (signal) => informer.waitForSync(signal),
+    isReady: () => informer.isSynced() && informer.isConnected(),
+    list: cached,
+
+    async create(record) {
+      try {
+        await clients.core.createNamespacedSecret({
+          namespace,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            type: 'Opaque',
+            metadata: {
+              name: sessionSecretName(record.id),
+              labels: { ...labels, [digestLabel]: digestLabelValue(record.tokenSha256) },
+            },
+            data: Object.fromEntries(fields.map((f) => [f, base64(record[f])])),
+          },
+        });
+      } catch (error) {
+        throw toBackendError(error, what(record.id));
+      }
+    },
+
+    async findByTokenDigest(tokenSha256) {
+      const hit = cached().find((r) => r.tokenSha256 === tokenSha256);
+      if (hit) return hit;
+      // Made on another replica a moment ago, before our watch delivered it: ask the cluster.
+      const query = new URLSearchParams({
+        labelSelector: `${selector},${digestLabel}=${digestLabelValue(tokenSha256)}`,
+      });
+      try {
+        const list = JSON.parse(
+          await clients.request(
+            'GET',
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?${query.toString()}`,
+          ),
+        ) as ObjectList<SessionSecret>;
+        return list.items.map(toRecord).find((r) => r?.tokenSha256 === tokenSha256);
+      } catch (error) {
+        throw toBackendError(error, 'session lookup');
+      }
+    },
+
+    async touch(id, at) {
+      const record = byId(id);
+      if (record && Date.parse(at) - Date.parse(record.lastUsedAt) < touchEveryMs) return;
+      try {
+        await clients.core.patchNamespacedSecret(
+          { namespace, name: sessionSecretName(id), body: { data: { lastUsedAt: base64(at) } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      } catch (error) {
+        throw toBackendError(error, what(id));
+      }
+    },
+
+    async delete(id) {
+      try {
+        await clients.core.deleteNamespacedSecret({ namespace, name: sessionSecretName(id) });
+      } catch (error) {
+        if (statusCode(error) === 404) return;
+        throw toBackendError(error, what(id));
+      }
+    },
+  };
+};
