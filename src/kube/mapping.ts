@@ -7,13 +7,13 @@ import type {
   CpuTopology,
   DiskSnapshot,
   Health,
-  MediaSnapshot,
   NicSnapshot,
   PowerState,
   VmSnapshot,
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
+import { toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
 import type {
   Condition,
@@ -225,17 +225,6 @@ const disksOf = (input: MappingInput): DiskSnapshot[] =>
     };
   });
 
-/** The media slot as far as this step knows it: empty unless the CD-ROM has a volume. */
-const mediaOf = (input: MappingInput): MediaSnapshot => {
-  const cd = virtualMediaDisk(classifyDisks(input.vm));
-  return {
-    state: cd?.volume ? 'Ready' : 'Empty',
-    inserted: cd?.volume !== undefined,
-    writeProtected: true,
-    pendingRestart: false,
-  };
-};
-
 /** Every object the snapshot is built from, by resourceVersion: the snapshot's version. */
 const versionOf = (input: MappingInput): string => {
   const parts = [
@@ -259,12 +248,13 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const efi = firmware?.bootloader?.efi;
   const cpu = cpuOf(vm, vmi);
   const memoryBytes = memoryOf(vm, vmi);
+  const media = toMediaSnapshot(vm, vmi, input.dataVolume);
   return {
     ref: { namespace: vm.metadata.namespace ?? '', name: vm.metadata.name },
     labels: vm.metadata.labels ?? {},
     uuid: firmware?.uuid ?? legacyFirmwareUuid(vm.metadata.name),
     ...(firmware?.serial ? { serialNumber: firmware.serial } : {}),
-    ...powerOf(input),
+    ...withMediaHealth(powerOf(input), media),
     platformStatus: vm.status?.printableStatus ?? 'Stopped',
     boot: bootSettingsOf(vm),
     bootTargets: bootTargetsOf(vm, input.emptyCdrom),
@@ -274,7 +264,7 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
     disks: disksOf(input),
     // KubeVirt defaults secureBoot to true whenever EFI is present; BIOS cannot secure-boot.
     secureBoot: efi ? (efi.secureBoot ?? true) : false,
-    media: mediaOf(input),
+    media,
     version: versionOf(input),
     createdAt: vm.metadata.creationTimestamp ?? '',
   };

@@ -1,19 +1,15 @@
-// The Kubernetes calls virtual media makes (VM, VMI, DataVolume, Secret), with the answers
-// the media logic branches on (absent, already exists, stale resourceVersion) turned into
-// values and every other failure into a typed BackendError.
-import { PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
+// The Kubernetes calls virtual media makes besides VM patches (VMI, DataVolume, Secret), with
+// the answers the media logic branches on (absent, already exists) turned into values and
+// every other failure into a typed BackendError.
+import type { V1Secret } from '@kubernetes/client-node';
 import type { VmRef } from '../backend/port.ts';
 import type { KubeClients } from './client.ts';
 import { statusCode, toBackendError } from './errors.ts';
-import type { DataVolume, ObjectList, VirtualMachine, VirtualMachineInstance } from './types.ts';
-import type { DataVolumeManifest, VmMediaPatch } from './media-manifests.ts';
+import type { DataVolume, ObjectList, VirtualMachineInstance } from './types.ts';
+import type { DataVolumeManifest } from './media-manifests.ts';
 
 export interface MediaApi {
-  /** A fresh read of the VM (writes decide on current state, not the cache). */
-  getVm(ref: VmRef): Promise<VirtualMachine>;
   getVmi(ref: VmRef): Promise<VirtualMachineInstance | undefined>;
-  /** Applies a conditional merge patch; 'conflict' when the resourceVersion is stale. */
-  patchVm(ref: VmRef, patch: VmMediaPatch): Promise<'patched' | 'conflict'>;
   getDataVolume(namespace: string, name: string): Promise<DataVolume | undefined>;
   /** Creates it, or answers 'exists' when an object of that name is already there. */
   createDataVolume(manifest: DataVolumeManifest): Promise<DataVolume | 'exists'>;
@@ -26,7 +22,6 @@ export interface MediaApi {
   deleteSecret(namespace: string, name: string): Promise<void>;
 }
 
-const kubevirt = { group: 'kubevirt.io', version: 'v1' } as const;
 const cdi = { group: 'cdi.kubevirt.io', version: 'v1beta1', plural: 'datavolumes' } as const;
 
 const absentOn404 = async <T>(call: () => Promise<T>, what: string): Promise<T | undefined> => {
@@ -40,43 +35,19 @@ const absentOn404 = async <T>(call: () => Promise<T>, what: string): Promise<T |
 
 export const createMediaApi = (clients: KubeClients): MediaApi => {
   const { custom, core } = clients;
-  const vmPath = (ref: VmRef) => ({
-    ...kubevirt,
-    plural: 'virtualmachines',
-    namespace: ref.namespace,
-    name: ref.name,
-  });
   return {
-    async getVm(ref) {
-      try {
-        return (await custom.getNamespacedCustomObject(vmPath(ref))) as VirtualMachine;
-      } catch (error) {
-        throw toBackendError(error, `VirtualMachine ${ref.namespace}/${ref.name}`);
-      }
-    },
     getVmi: (ref) =>
       absentOn404(
         async () =>
           (await custom.getNamespacedCustomObject({
-            ...vmPath(ref),
+            group: 'kubevirt.io',
+            version: 'v1',
             plural: 'virtualmachineinstances',
+            namespace: ref.namespace,
+            name: ref.name,
           })) as VirtualMachineInstance,
         `VirtualMachineInstance ${ref.namespace}/${ref.name}`,
       ),
-    async patchVm(ref, patch) {
-      try {
-        // Custom resources reject strategic merge patch (415); client-node defaults to JSON
-        // patch, so the merge-patch content type is set explicitly.
-        await custom.patchNamespacedCustomObject(
-          { ...vmPath(ref), body: patch },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-        return 'patched';
-      } catch (error) {
-        if (statusCode(error) === 409) return 'conflict';
-        throw toBackendError(error, `VirtualMachine ${ref.namespace}/${ref.name}`);
-      }
-    },
     getDataVolume: (namespace, name) =>
       absentOn404(
         async () =>

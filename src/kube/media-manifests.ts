@@ -125,24 +125,22 @@ export const buildMediaSecret = (input: {
   },
 });
 
-/** A JSON merge patch of the VM's disks and volumes, conditional on the resourceVersion it
- *  was computed from (the API server answers 409 if the VM changed meanwhile, so replacing
- *  the two lists whole cannot lose a concurrent edit). */
-export interface VmMediaPatch {
-  metadata: { resourceVersion: string };
+/** A JSON merge patch of the VM's disks and volumes. It replaces both lists whole, so it is
+ *  only ever sent with the resourceVersion it was computed from (vm-patch.ts adds it; the API
+ *  server answers 409 if the VM changed meanwhile, so no concurrent edit is lost). */
+export type VmMediaPatch = {
   spec: {
     template: {
       spec: { domain: { devices: { disks: Disk[] } }; volumes: Volume[] };
     };
   };
-}
+};
 
 const disksOf = (vm: VirtualMachine): Disk[] =>
   vm.spec.template?.spec?.domain?.devices?.disks ?? [];
 const volumesOf = (vm: VirtualMachine): Volume[] => vm.spec.template?.spec?.volumes ?? [];
 
-const patchOf = (vm: VirtualMachine, disks: Disk[], volumes: Volume[]): VmMediaPatch => ({
-  metadata: { resourceVersion: vm.metadata.resourceVersion ?? '' },
+const patchOf = (disks: Disk[], volumes: Volume[]): VmMediaPatch => ({
   spec: { template: { spec: { domain: { devices: { disks } }, volumes } } },
 });
 
@@ -171,7 +169,7 @@ export const attachMediaPatch = (
       ? { name: dataVolumeName, hotpluggable: true }
       : { name: dataVolumeName },
   };
-  return patchOf(vm, hasMediaDisk(disks) ? disks : [...disks, cdrom], [
+  return patchOf(hasMediaDisk(disks) ? disks : [...disks, cdrom], [
     ...volumesOf(vm).filter((v) => v.name !== VirtualMediaDisk),
     volume,
   ]);
@@ -191,5 +189,5 @@ export const detachMediaPatch = (
   const nextVolumes = volumes.filter((v) => v.name !== VirtualMediaDisk);
   const nextDisks = keepDisk ? disks : disks.filter((d) => d.name !== VirtualMediaDisk);
   if (nextVolumes.length === volumes.length && nextDisks.length === disks.length) return undefined;
-  return patchOf(vm, nextDisks, nextVolumes);
+  return patchOf(nextDisks, nextVolumes);
 };

@@ -1,7 +1,7 @@
 // Unit tests: the virtual-media slot derived from VM, VMI and DataVolume objects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imageNameOf, mediaHealth, parseProgress, toMediaSnapshot } from './media-snapshot.ts';
+import { imageNameOf, parseProgress, toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
 import type { DataVolume, VirtualMachine, VirtualMachineInstance, Volume } from './types.ts';
 
 const vm = (volume?: Volume, withDisk = true): VirtualMachine => ({
@@ -37,12 +37,11 @@ const lookup = (found?: DataVolume) => (name: string) =>
 const plain: Volume = { name: 'redfish-cd', dataVolume: { name: 'dv1' } };
 const hot: Volume = { name: 'redfish-cd', dataVolume: { name: 'dv1', hotpluggable: true } };
 
-const running = (spec: object, volumeStatus?: object[]): VirtualMachineInstance =>
-  ({
-    metadata: { name: 'web' },
-    spec,
-    status: { phase: 'Running', ...(volumeStatus ? { volumeStatus } : {}) },
-  });
+const running = (spec: object, volumeStatus?: object[]): VirtualMachineInstance => ({
+  metadata: { name: 'web' },
+  spec,
+  status: { phase: 'Running', ...(volumeStatus ? { volumeStatus } : {}) },
+});
 
 void test('no volume on the CD-ROM is an empty slot', () => {
   assert.deepEqual(toMediaSnapshot(vm(), undefined, lookup()), {
@@ -114,10 +113,14 @@ void test("an importer that restarted after an Error is a failure with CDI's mes
   assert.equal(media.state, 'Failed');
   assert.equal(media.inserted, false);
   assert.equal(media.message, message);
-  assert.deepEqual(mediaHealth(media), {
+  const ok = { powerState: 'Off', health: 'OK' } as const;
+  assert.deepEqual(withMediaHealth(ok, media), {
+    powerState: 'Off',
     health: 'Critical',
-    message: `virtual media import failed: ${message}`,
+    healthMessage: `virtual media import failed: ${message}`,
   });
+  const critical = { health: 'Critical', healthMessage: 'DataVolumeError: x' } as const;
+  assert.equal(withMediaHealth(critical, media), critical);
   // The first Error before any restart is not yet a verdict.
   const first = dv({
     phase: 'ImportInProgress',
@@ -129,7 +132,7 @@ void test("an importer that restarted after an Error is a failure with CDI's mes
     toMediaSnapshot(vm(plain), undefined, lookup(dv({ phase: 'Failed' }))).state,
     'Failed',
   );
-  assert.equal(mediaHealth(toMediaSnapshot(vm(plain), undefined, lookup(first))), undefined);
+  assert.equal(withMediaHealth(ok, toMediaSnapshot(vm(plain), undefined, lookup(first))), ok);
 });
 
 void test('a running VM without hotplug gets the media at its next start', () => {

@@ -189,14 +189,17 @@ export const toMediaSnapshot = (
   }
 };
 
-/** The media's contribution to the system's health: a failed import makes a power-on fail
- *  (KubeVirt never starts a VM whose DataVolume does not succeed), so it is Critical. */
-export const mediaHealth = (
+/** Adds the media's contribution to a system's health: a failed import makes a power-on fail
+ *  (KubeVirt never starts a VM whose DataVolume does not succeed), so it is Critical. A
+ *  status that is already Critical (DataVolumeError) keeps its own, more specific message. */
+export const withMediaHealth = <T extends { health: Health; healthMessage?: string }>(
+  power: T,
   media: MediaSnapshot,
-): { readonly health: Health; readonly message: string } | undefined =>
-  media.state === 'Failed'
-    ? {
+): T =>
+  media.state !== 'Failed' || power.health === 'Critical'
+    ? power
+    : {
+        ...power,
         health: 'Critical',
-        message: `virtual media import failed: ${media.message ?? 'unknown error'}`,
-      }
-    : undefined;
+        healthMessage: `virtual media import failed: ${media.message ?? 'unknown error'}`,
+      };
