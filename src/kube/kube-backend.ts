@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { readBootRecord } from './boot-record.ts';
 import { restoreAfterOnce, setBoot } from './boot.ts';
 import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
+import { createMediaService } from './media.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
 import { performPowerAction } from './power.ts';
 
@@ -56,6 +57,20 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   const random = options.random ?? Math.random;
   const capabilities: BackendCapabilities = { ...defaultCapabilities, ...options.capabilities };
   const clients = createKubeClients({ kubeConfig, metrics });
+  const media = options.datavolume
+    ? createMediaService({
+        clients,
+        capabilities,
+        storage: {
+          size: options.datavolume.storageSize,
+          ...(options.datavolume.storageClass
+            ? { storageClass: options.datavolume.storageClass }
+            : {}),
+        },
+        clock,
+        logger,
+      })
+    : undefined;
   const caches = new Map<string, NamespaceCaches>();
   const restoring = new Set<string>();
   let running = false;
@@ -197,16 +212,21 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       );
     },
 
-    insertMedia() {
-      return Promise.reject(
-        new BackendError('unsupported', 'virtual media is not available in this release'),
-      );
+    async insertMedia(ref, request, actor, write) {
+      checkVersion(snapshotFor(ref), write);
+      if (!media)
+        throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
+      return media.insert(ref, request, actor, write);
     },
 
-    ejectMedia() {
-      return Promise.reject(
-        new BackendError('unsupported', 'virtual media is not available in this release'),
-      );
+    async ejectMedia(ref, actor, write) {
+      const snapshot = snapshotFor(ref);
+      checkVersion(snapshot, write);
+      if (!media) {
+        if (snapshot.media.state === 'Empty') return;
+        throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
+      }
+      await media.eject(ref, actor, write);
     },
 
     start() {
