@@ -1,7 +1,9 @@
 // Password verification: plain passwords compared in constant time over fixed-length digests,
 // bcrypt hashes through the bcrypt package, and the same work for unknown users so a login's
 // timing does not reveal whether the user exists.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// Called through the module object (not named imports) so tests can observe that the
+// constant-time comparison is the one used.
+import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
 import type { PasswordSecret } from '../config/secret.ts';
 import type { Clock } from '../util/clock.ts';
@@ -14,8 +16,8 @@ export const hashPassword = (plain: string, cost: number = defaultBcryptCost): P
 
 /** Compares digests, not the strings, so neither content nor length leaks through timing. */
 export const plainPasswordsEqual = (expected: string, candidate: string): boolean => {
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(expected), digest(candidate));
+  const digest = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest();
+  return crypto.timingSafeEqual(digest(expected), digest(candidate));
 };
 
 export interface PasswordVerifier {
@@ -45,12 +47,13 @@ export const createPasswordVerifier = (options: PasswordVerifierOptions): Passwo
   const maxEntries = options.cacheEntries ?? 1024;
   // Keyed by a keyed digest of (hash, candidate): only successes are kept, and a changed hash
   // (password change in a reload) can never hit an old entry.
-  const cacheKey = randomBytes(32);
+  const cacheKey = crypto.randomBytes(32);
   const verified = new Map<string, number>();
 
   const check = async (secret: PasswordSecret, candidate: string): Promise<boolean> => {
     if (secret.kind === 'plain') return plainPasswordsEqual(secret.reveal(), candidate);
-    const key = createHmac('sha256', cacheKey)
+    const key = crypto
+      .createHmac('sha256', cacheKey)
       .update(secret.reveal())
       .update('\0')
       .update(candidate, 'utf8')

@@ -44,11 +44,7 @@ export interface Credentials {
 export interface Authenticator {
   authenticate(credentials: Credentials): Promise<AuthResult>;
   /** Verifies a user name and password for session login (same rate limit as Basic). */
-  verifyPassword(
-    username: string,
-    password: string,
-    remoteAddress: string,
-  ): Promise<AuthResult>;
+  verifyPassword(username: string, password: string, remoteAddress: string): Promise<AuthResult>;
 }
 
 /** A configured chassis, as the caller may see it. */
