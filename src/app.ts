@@ -1,0 +1,55 @@
+// Composition root of the HTTP service: builds the Fastify app serving the Redfish route table
+// from explicitly passed dependencies (no globals, so tests build as many apps as they like).
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Authenticator, Scope } from './auth/types.ts';
+import type { VmBackend } from './backend/port.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { ServiceIdentity } from './redfish/handler.ts';
+import { routeTable } from './redfish/routes.ts';
+import { registerRedfish } from './redfish/server.ts';
+import type { Clock } from './util/clock.ts';
+
+export type { ServiceIdentity } from './redfish/handler.ts';
+
+/** Everything the service needs; later issues add optional members (sessions, tasks). */
+export interface AppDependencies {
+  readonly backend: VmBackend;
+  readonly authenticator: Authenticator;
+  readonly scope: Scope;
+  /** Already redacting credentials (observability/logger.ts). */
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly service: ServiceIdentity;
+  /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+}
+
+export const defaultBodyLimitBytes = 1024 * 1024;
+
+export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> => {
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    // Per-request lines are debug detail (logged by the Redfish layer); info is for lifecycle
+    // and actions (STYLE rule 15).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes ?? defaultBodyLimitBytes,
+    // `/redfish/v1` and `/redfish/v1/` are the same resource, and so on everywhere (DSP0266).
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  registerRedfish(app, {
+    deps: {
+      backend: deps.backend,
+      scope: deps.scope,
+      clock: deps.clock,
+      service: deps.service,
+    },
+    authenticator: deps.authenticator,
+    metrics: deps.metrics,
+    routes: routeTable,
+  });
+  await app.ready();
+  return app;
+};

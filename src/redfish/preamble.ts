@@ -1,0 +1,62 @@
+// The protocol preamble of every response and the request preconditions (DSP0266 "HTTP headers",
+// "Query parameters"): OData-Version, JSON content type, describedby Link, strong ETags,
+// If-Match, and refusal of the query options this service does not implement.
+import { createHash } from 'node:crypto';
+import { RedfishError, preconditionFailed, queryParameterUnsupported } from './messages.ts';
+import { describedBy } from './odata.ts';
+import type { RedfishBody } from './handler.ts';
+
+export const jsonContentType = 'application/json; charset=utf-8';
+
+/** Headers on every response, error or not. `no-store` keeps shared caches from keeping bodies
+ *  that were served to an authenticated caller (reference-implementation.md §11 item 1). */
+export const commonHeaders: Readonly<Record<string, string>> = {
+  'OData-Version': '4.0',
+  'Cache-Control': 'no-store',
+};
+
+/** A strong entity tag of a serialized body: quoted lowercase hex only, which sushy's ETag
+ *  handling accepts (clients-and-peers.md §4.3); equal bodies give equal tags. */
+export const etagOfJson = (json: string): string =>
+  `"${createHash('sha256').update(json).digest('hex').slice(0, 32)}"`;
+
+export const etagOf = (body: RedfishBody): string => etagOfJson(JSON.stringify(body));
+
+/** Headers describing a body: content type, schema link, and (for resources) an ETag. */
+export const bodyHeaders = (body: RedfishBody, json: string): Record<string, string> => {
+  const headers: Record<string, string> = { 'Content-Type': jsonContentType };
+  const schema = describedBy(body['@odata.type']);
+  if (schema !== undefined) headers.Link = `<${schema}>; rel=describedby`;
+  if (typeof body['@odata.id'] === 'string') headers.ETag = etagOfJson(json);
+  return headers;
+};
+
+/** Splits an If-Match header into its entity tags (RFC 9110 §13.1.1). */
+export const parseIfMatch = (header: string | undefined): readonly string[] | undefined => {
+  if (header === undefined) return undefined;
+  return header
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag.length > 0);
+};
+
+/** Throws 412 unless If-Match is absent, `*`, or lists `current`. Weak tags never match: If-Match
+ *  uses strong comparison (RFC 9110 §13.1.1). */
+export const requireIfMatch = (ifMatch: readonly string[] | undefined, current: string): void => {
+  if (ifMatch === undefined) return;
+  if (ifMatch.some((tag) => tag === '*' || tag === current)) return;
+  throw new RedfishError(preconditionFailed());
+};
+
+/** The DSP0266 query parameters; none is implemented yet (ProtocolFeaturesSupported says so). */
+const redfishQueryParameters = new Set(['only', 'excerpt', 'includeoriginofcondition']);
+
+/** DSP0266: unsupported `$` options (and the other Redfish query parameters) answer 501;
+ *  other query parameters are ignored. */
+export const rejectUnsupportedQueries = (query: Readonly<Record<string, unknown>>): void => {
+  const unsupported = Object.keys(query).filter(
+    (key) => key.startsWith('$') || redfishQueryParameters.has(key.toLowerCase()),
+  );
+  const [first, ...rest] = unsupported.map(queryParameterUnsupported);
+  if (first) throw new RedfishError(first, ...rest);
+};

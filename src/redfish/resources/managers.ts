@@ -1,0 +1,62 @@
+// Manager resources: one Manager (a virtual BMC) per visible system, sharing the system's Id, so
+// Ironic finds FirmwareVersion and, in issue 4, VirtualMedia where older sushy looks for it.
+import type { VisibleSystem } from '../../auth/types.ts';
+import type { ManagerType } from '../enums.ts';
+import { link, odataTypes, uris } from '../odata.ts';
+import {
+  pathParam,
+  type AuthenticatedContext,
+  type HandlerReply,
+  type RedfishBody,
+  type ServiceIdentity,
+} from '../handler.ts';
+import { visibleSystem, visibleSystems } from '../visibility.ts';
+
+const managerType: ManagerType = 'BMC';
+
+/** Redfish DateTime: ISO 8601 with an explicit offset, as BMCs report it. */
+const redfishDateTime = (epochMs: number): string =>
+  `${new Date(epochMs).toISOString().slice(0, 19)}+00:00`;
+
+export const toManager = (
+  system: VisibleSystem,
+  service: ServiceIdentity,
+  nowMs: number,
+): RedfishBody => ({
+  '@odata.id': uris.manager(system.id),
+  '@odata.type': odataTypes.Manager,
+  Id: system.id,
+  Name: `Manager for ${system.snapshot.ref.name}`,
+  Description: `Redfish service managing VirtualMachine ${system.ref.namespace}/${system.ref.name}`,
+  ManagerType: managerType,
+  FirmwareVersion: service.firmwareVersion,
+  ServiceEntryPointUUID: service.uuid,
+  DateTime: redfishDateTime(nowMs),
+  DateTimeLocalOffset: '+00:00',
+  // The manager is this service, which is answering: it is on and healthy.
+  PowerState: 'On',
+  Status: { State: 'Enabled', Health: 'OK' },
+  Links: {
+    ManagerForServers: [link(uris.system(system.id))],
+    ManagerForChassis: [link(uris.chassis(system.chassis))],
+    ManagerInChassis: link(uris.chassis(system.chassis)),
+  },
+});
+
+export const toManagerCollection = (systems: readonly VisibleSystem[]): RedfishBody => ({
+  '@odata.id': uris.managers,
+  '@odata.type': odataTypes.ManagerCollection,
+  Name: 'Manager Collection',
+  Members: systems.map((s) => link(uris.manager(s.id))),
+  'Members@odata.count': systems.length,
+});
+
+export const handleManagerCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
+  status: 200,
+  body: toManagerCollection(visibleSystems(ctx)),
+});
+
+export const handleManagerGet = (ctx: AuthenticatedContext): HandlerReply => {
+  const system = visibleSystem(ctx, pathParam(ctx, 'managerId'), 'Manager');
+  return { status: 200, body: toManager(system, ctx.deps.service, ctx.deps.clock.now()) };
+};

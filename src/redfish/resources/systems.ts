@@ -1,0 +1,134 @@
+// ComputerSystem resources: the Systems collection and one system per visible VM, built by pure
+// functions from backend snapshots (BEHAVIOUR.md "Identity", "Power", "Boot override").
+import type { VisibleSystem } from '../../auth/types.ts';
+import type { PowerState as VmPowerState, VmSnapshot } from '../../backend/port.ts';
+import {
+  supportedBootModes,
+  supportedBootOverrideEnabled,
+  type ResetType,
+  type State,
+  type SystemType,
+} from '../enums.ts';
+import { condition, undeterminedFault } from '../messages.ts';
+import { link, odataTypes, uris } from '../odata.ts';
+import {
+  pathParam,
+  type AuthenticatedContext,
+  type HandlerReply,
+  type RedfishBody,
+} from '../handler.ts';
+import { supportedResetTypes } from '../enums.ts';
+import { visibleSystem, visibleSystems } from '../visibility.ts';
+
+const systemType: SystemType = 'Virtual';
+/** Neutral on purpose: Ironic switches vendor quirks on names like Dell or Supermicro
+ *  (clients-and-peers.md §0 item 12). */
+export const manufacturer = 'KubeVirt';
+const model = 'KubeVirt VirtualMachine';
+
+/** Status.State for a power state, as bmcweb reports hosts: Off is Disabled, transitions to on
+ *  are Starting, a paused guest only answers a restricted set of commands (Quiesced). */
+const stateOf: Readonly<Record<VmPowerState, State>> = {
+  On: 'Enabled',
+  Off: 'Disabled',
+  PoweringOn: 'Starting',
+  PoweringOff: 'Enabled',
+  Paused: 'Quiesced',
+};
+
+const GiB = 1024 ** 3;
+
+const status = (vm: VmSnapshot): RedfishBody => ({
+  State: stateOf[vm.powerState],
+  Health: vm.health,
+  // A VM has no separately reported subsystems, so the rollup is its own health.
+  HealthRollup: vm.health,
+  ...(vm.health !== 'OK' && vm.healthMessage !== undefined
+    ? {
+        Conditions: [
+          condition(undeterminedFault(`${vm.platformStatus}: ${vm.healthMessage}`), vm.health),
+        ],
+      }
+    : {}),
+});
+
+/** Counts from the CPU topology; absent when the platform does not say (never invented). */
+const processorSummary = (vm: VmSnapshot): RedfishBody | undefined =>
+  vm.cpu === undefined
+    ? undefined
+    : {
+        Count: vm.cpu.sockets,
+        CoreCount: vm.cpu.sockets * vm.cpu.cores,
+        LogicalProcessorCount: vm.cpu.sockets * vm.cpu.cores * vm.cpu.threads,
+      };
+
+const memorySummary = (vm: VmSnapshot): RedfishBody | undefined =>
+  vm.memoryBytes === undefined ? undefined : { TotalSystemMemoryGiB: vm.memoryBytes / GiB };
+
+/** The boot override with the values this VM accepts; sushy refuses anything else locally. */
+const boot = (vm: VmSnapshot): RedfishBody => ({
+  BootSourceOverrideTarget: vm.boot.target,
+  'BootSourceOverrideTarget@Redfish.AllowableValues': [...vm.bootTargets],
+  BootSourceOverrideEnabled: vm.boot.enabled,
+  'BootSourceOverrideEnabled@Redfish.AllowableValues': [...supportedBootOverrideEnabled],
+  BootSourceOverrideMode: vm.boot.mode,
+  'BootSourceOverrideMode@Redfish.AllowableValues': [...supportedBootModes],
+});
+
+export const toComputerSystem = (
+  system: VisibleSystem,
+  resetTypes: readonly ResetType[],
+): RedfishBody => {
+  const vm = system.snapshot;
+  const processors = processorSummary(vm);
+  const memory = memorySummary(vm);
+  return {
+    '@odata.id': uris.system(system.id),
+    '@odata.type': odataTypes.ComputerSystem,
+    Id: system.id,
+    Name: vm.ref.name,
+    UUID: vm.uuid,
+    SystemType: systemType,
+    Manufacturer: manufacturer,
+    Model: model,
+    ...(vm.serialNumber === undefined ? {} : { SerialNumber: vm.serialNumber }),
+    PowerState: vm.powerState,
+    Status: status(vm),
+    Boot: boot(vm),
+    ...(processors === undefined ? {} : { ProcessorSummary: processors }),
+    ...(memory === undefined ? {} : { MemorySummary: memory }),
+    Actions: {
+      '#ComputerSystem.Reset': {
+        target: uris.systemReset(system.id),
+        'ResetType@Redfish.AllowableValues': [...resetTypes],
+      },
+    },
+    Links: {
+      // One Manager per system, sharing its Id (managers.ts).
+      ManagedBy: [link(uris.manager(system.id))],
+      Chassis: [link(uris.chassis(system.chassis))],
+    },
+  };
+};
+
+export const toSystemCollection = (systems: readonly VisibleSystem[]): RedfishBody => ({
+  '@odata.id': uris.systems,
+  '@odata.type': odataTypes.ComputerSystemCollection,
+  Name: 'Computer System Collection',
+  Members: systems.map((s) => link(uris.system(s.id))),
+  'Members@odata.count': systems.length,
+});
+
+/** The system as the caller would read it now; the basis of its ETag and of If-Match. */
+export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody =>
+  toComputerSystem(system, supportedResetTypes(ctx.deps.backend.capabilities));
+
+export const handleSystemCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
+  status: 200,
+  body: toSystemCollection(visibleSystems(ctx)),
+});
+
+export const handleSystemGet = (ctx: AuthenticatedContext): HandlerReply => {
+  const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
+  return { status: 200, body: currentSystem(ctx, system) };
+};

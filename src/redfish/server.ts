@@ -1,0 +1,212 @@
+// Mounts the route table on Fastify: authentication and privilege before any other work, JSON
+// body parsing, HEAD and 405 + Allow derived from the table, the preamble on every response, the
+// one error handler, and request metrics.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator, Principal, Privilege } from '../auth/types.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import {
+  allowedMethods,
+  type HandlerReply,
+  type RedfishDependencies,
+  type Route,
+  type RouteTable,
+} from './handler.ts';
+import {
+  RedfishError,
+  accessUnauthorized,
+  errorBody,
+  generalError,
+  insufficientPrivilege,
+  internalError,
+  invalidUri,
+  isRedfishError,
+  malformedJson,
+  operationNotAllowed,
+  payloadTooLarge,
+  unrecognizedRequestBody,
+  unsupportedMediaType,
+} from './messages.ts';
+import {
+  bodyHeaders,
+  commonHeaders,
+  jsonContentType,
+  parseIfMatch,
+  rejectUnsupportedQueries,
+} from './preamble.ts';
+
+/** The realm clients see in WWW-Authenticate. */
+export const authRealm = 'kubevirt-redfish';
+
+export interface RedfishServerOptions {
+  readonly deps: RedfishDependencies;
+  readonly authenticator: Authenticator;
+  readonly metrics: Metrics;
+  readonly routes: RouteTable;
+}
+
+/** Every method a client might try; the ones a URL does not serve answer 405. */
+const knownMethods = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'] as const;
+
+const singleHeader = (value: string | string[] | undefined): string | undefined =>
+  typeof value === 'string' ? value : undefined;
+
+const pathOf = (url: string): string => url.split('?')[0] ?? url;
+
+const sendError = (reply: FastifyReply, error: RedfishError): FastifyReply =>
+  reply
+    .code(error.status)
+    .headers(commonHeaders)
+    .headers(error.headers)
+    .header('Content-Type', jsonContentType)
+    .send(JSON.stringify(errorBody(error)));
+
+const send = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: HandlerReply,
+  allow: readonly string[],
+): FastifyReply => {
+  reply.code(result.status).headers(result.headers ?? {});
+  // DSP0266: GET and HEAD responses carry Allow.
+  if (request.method === 'GET' || request.method === 'HEAD')
+    reply.header('Allow', allow.join(', '));
+  if (result.body === undefined) return reply.send();
+  const json = JSON.stringify(result.body);
+  return reply.headers(bodyHeaders(result.body, json)).send(json);
+};
+
+/** Fastify's own failures (body limit, content type) as Base messages; anything unknown is a bug. */
+const toRedfishError = (error: FastifyError, request: FastifyRequest): RedfishError => {
+  if (isRedfishError(error)) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new RedfishError(payloadTooLarge());
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new RedfishError(unsupportedMediaType(request.headers['content-type'] ?? ''));
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new RedfishError(unrecognizedRequestBody());
+    default:
+      if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+        return new RedfishError(generalError(error.statusCode, error.message));
+      return new RedfishError(internalError());
+  }
+};
+
+export const registerRedfish = (app: FastifyInstance, options: RedfishServerOptions): void => {
+  const { deps, authenticator, metrics, routes } = options;
+  const principals = new WeakMap<FastifyRequest, Principal>();
+
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(commonHeaders);
+    done();
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route template, never the raw URL, keeps label cardinality bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpRequestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+    done();
+  });
+
+  // JSON only. An empty body with a JSON content type is "no parameters" (EjectMedia may come
+  // either way); Fastify's parser still guards against prototype poisoning.
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    // Fastify's JSON parser is callback-style: it answers through `done`, never a promise.
+    void parseJson(request, text, (error: Error | null, value?: unknown) => {
+      if (error) done(new RedfishError(malformedJson()), undefined);
+      else done(null, value);
+    });
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const redfish = toRedfishError(error, request);
+    if (redfish.status === 500) request.log.error({ err: error }, 'request failed');
+    else if (redfish.status >= 500) request.log.warn({ err: error }, 'request not served');
+    return sendError(reply, redfish);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new RedfishError(invalidUri(pathOf(request.url)))),
+  );
+
+  /** Authentication, then privilege, before the body is even parsed (onRequest). */
+  const guard = (privilege: Privilege) => async (request: FastifyRequest) => {
+    const authorization = singleHeader(request.headers.authorization);
+    const authToken = singleHeader(request.headers['x-auth-token']);
+    const result = await authenticator.authenticate({
+      ...(authorization === undefined ? {} : { authorization }),
+      ...(authToken === undefined ? {} : { authToken }),
+      remoteAddress: request.socket.remoteAddress ?? '',
+    });
+    if (!result.ok) {
+      const level = result.reason === 'missing' ? 'debug' : 'warn';
+      request.log[level]({ reason: result.reason }, 'authentication failed');
+      // Every reason answers alike (a locked-out client is told only when to retry), as a BMC
+      // does: failure messages must not leak which part was wrong.
+      throw new RedfishError(accessUnauthorized(authRealm, result.retryAfterSeconds));
+    }
+    if (!result.principal.privileges.has(privilege)) {
+      request.log.warn({ user: result.principal.user, privilege }, 'insufficient privilege');
+      throw new RedfishError(insufficientPrivilege());
+    }
+    principals.set(request, result.principal);
+  };
+
+  const principalOf = (request: FastifyRequest): Principal => {
+    const principal = principals.get(request);
+    if (principal === undefined) throw new Error('authenticated route ran without a principal');
+    return principal;
+  };
+
+  const handle = async (route: Route, request: FastifyRequest): Promise<HandlerReply> => {
+    rejectUnsupportedQueries(request.query as Record<string, unknown>);
+    const base = {
+      deps,
+      params: request.params as Record<string, string | undefined>,
+      body: request.body,
+      ifMatch: parseIfMatch(singleHeader(request.headers['if-match'])),
+      log: request.log,
+      routes,
+    };
+    return route.privilege === 'NoAuth'
+      ? route.handler({ ...base, principal: undefined })
+      : route.handler({ ...base, principal: principalOf(request) });
+  };
+
+  for (const url of new Set(routes.map((r) => r.url))) {
+    const served = routes.filter((r) => r.url === url);
+    const allow = allowedMethods(routes, url);
+    for (const route of served) {
+      app.route({
+        method: route.method,
+        url,
+        ...(route.privilege === 'NoAuth' ? {} : { onRequest: guard(route.privilege) }),
+        handler: async (request, reply) =>
+          send(request, reply, await handle(route, request), allow),
+      });
+    }
+    // A method the URL does not serve: 405 with Allow, behind the same authentication so an
+    // anonymous caller learns nothing more from a protected URL than from a 401.
+    const isPublic = served.some((r) => r.privilege === 'NoAuth');
+    app.route({
+      method: knownMethods.filter((m) => !allow.includes(m)),
+      url,
+      ...(isPublic ? {} : { onRequest: guard('Login') }),
+      handler: () => {
+        throw new RedfishError(operationNotAllowed(allow));
+      },
+    });
+  }
+};
