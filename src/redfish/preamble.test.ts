@@ -1,0 +1,79 @@
+// Unit tests of the response preamble, ETags, If-Match and query-option refusal.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { RedfishError } from './messages.ts';
+import { describedBy } from './odata.ts';
+import {
+  bodyHeaders,
+  etagOf,
+  parseIfMatch,
+  rejectUnsupportedQueries,
+  requireIfMatch,
+} from './preamble.ts';
+
+const body = {
+  '@odata.id': '/redfish/v1/Systems/a',
+  '@odata.type': '#ComputerSystem.v1_27_0.ComputerSystem',
+  Id: 'a',
+};
+
+describe('preamble', () => {
+  it('makes strong, quoted, alphanumeric ETags that follow the body', () => {
+    const tag = etagOf(body);
+    assert.match(tag, /^"[0-9a-f]{32}"$/);
+    assert.equal(etagOf({ ...body }), tag);
+    assert.notEqual(etagOf({ ...body, Id: 'b' }), tag);
+  });
+
+  it('links the schema of exactly the body version', () => {
+    assert.equal(
+      describedBy('#ComputerSystem.v1_27_0.ComputerSystem'),
+      '/redfish/v1/JsonSchemas/ComputerSystem/ComputerSystem.v1_27_0.json',
+    );
+    assert.equal(
+      describedBy('#ComputerSystemCollection.ComputerSystemCollection'),
+      '/redfish/v1/JsonSchemas/ComputerSystemCollection/ComputerSystemCollection.json',
+    );
+    assert.equal(describedBy(undefined), undefined);
+    assert.equal(describedBy('nonsense'), undefined);
+  });
+
+  it('describes a resource body with content type, Link and ETag', () => {
+    const json = JSON.stringify(body);
+    assert.deepEqual(bodyHeaders(body, json), {
+      'Content-Type': 'application/json; charset=utf-8',
+      Link: '</redfish/v1/JsonSchemas/ComputerSystem/ComputerSystem.v1_27_0.json>; rel=describedby',
+      ETag: etagOf(body),
+    });
+    assert.deepEqual(bodyHeaders({ v1: '/redfish/v1/' }, '{}'), {
+      'Content-Type': 'application/json; charset=utf-8',
+    });
+  });
+
+  it('parses If-Match lists', () => {
+    assert.equal(parseIfMatch(undefined), undefined);
+    assert.deepEqual(parseIfMatch('"a", W/"b" ,*'), ['"a"', 'W/"b"', '*']);
+  });
+
+  it('honours If-Match with strong comparison', () => {
+    const current = etagOf(body);
+    requireIfMatch(undefined, current);
+    requireIfMatch(['*'], current);
+    requireIfMatch(['"other"', current], current);
+    const is412 = (e: unknown) => e instanceof RedfishError && e.status === 412;
+    assert.throws(() => requireIfMatch(['"other"'], current), is412);
+    assert.throws(() => requireIfMatch([`W/${current}`], current), is412);
+    assert.throws(() => requireIfMatch([], current), is412);
+  });
+
+  it('refuses every Redfish query option (none implemented) and ignores others', () => {
+    rejectUnsupportedQueries({ foo: '1' });
+    assert.throws(
+      () => rejectUnsupportedQueries({ $expand: '.', only: '', $top: '1' }),
+      (e: unknown) =>
+        e instanceof RedfishError &&
+        e.status === 501 &&
+        e.messages.map((m) => m.args[0]).join() === '$expand,only,$top',
+    );
+  });
+});
