@@ -352,10 +352,20 @@ void describe('parseConfig: errors name the path and the expected form', () => {
   });
 
   void it('reports YAML syntax errors and duplicate keys with their position', () => {
-    const [syntax] = problemsOf('chassis: [unclosed\n');
-    assert.match(syntax ?? '', /line 2/);
-    const [duplicate] = problemsOf(`${base}chassis: []\n`);
-    assert.match(duplicate ?? '', /unique/i);
+    assert.deepEqual(problemsOf('chassis: [unclosed\n'), [
+      'line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]);
+    assert.deepEqual(problemsOf(`${base}chassis: []\n`), [
+      'line 9, column 1: Map keys must be unique',
+    ]);
+  });
+
+  void it('does not quote the source line of a YAML error, which may hold a password', () => {
+    const message = problemsOf(base.replace('password: secret-pw', 'password: "secret-pw')).join(
+      '\n',
+    );
+    assert.match(message, /^line \d+, column \d+: Missing closing "quote$/);
+    assert.doesNotMatch(message, /secret-pw/);
   });
 
   void it('never echoes a password or hash in a message', () => {

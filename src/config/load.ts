@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { parseDuration } from './duration.ts';
 import { describeSchemaErrors, formatPath } from './problems.ts';
 import { configDefaults, configSchema } from './schema.ts';
@@ -158,18 +158,20 @@ const normalise = (raw: RawConfig, errors: string[]): Config => {
 /** Parses config text; `source` names it in messages. Throws ConfigError listing every
  *  problem. */
 export const parseConfig = (text: string, source: string): ParsedConfig => {
-  // uniqueKeys: a key given twice is an error, not a silent last-one-wins.
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0)
-    throw new ConfigError(
-      source,
-      doc.errors.map((e) => e.message),
-    );
+  // uniqueKeys: a key given twice is an error, not a silent last-one-wins. No prettyErrors:
+  // they quote the offending line, which may hold a password.
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const where = (e: YAMLError) => {
+    const { line, col } = lines.linePos(e.pos[0]);
+    return `line ${line}, column ${col}: ${e.message}`;
+  };
+  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map(where));
   const data: unknown = doc.toJS();
   validateRaw(data);
   // Unknown keys (additionalProperties) come back as warnings; anything else is fatal.
   const schemaProblems = describeSchemaErrors(validateRaw.errors ?? [], data);
-  const warnings = [...doc.warnings.map((w) => w.message), ...schemaProblems.warnings];
+  const warnings = [...doc.warnings.map(where), ...schemaProblems.warnings];
   if (schemaProblems.errors.length > 0) throw new ConfigError(source, schemaProblems.errors);
   const errors: string[] = [];
   const config = normalise(data as RawConfig, errors);
