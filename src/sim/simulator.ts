@@ -1,0 +1,110 @@
+// Composition of the simulator: store, seeded scenario, simulated KubeVirt/CDI controllers and the
+// Kubernetes API server on loopback. `npm run sim`, `npm start` (demo), tests and benchmarks all
+// start it through startSimulator().
+import { seededRandom, systemClock, type Clock } from '../util/clock.ts';
+import { startApiServer, type ApiServer } from './api-server/server.ts';
+import { resolveClusterConfig, type ClusterConfig } from './cluster-config.ts';
+import { resolveDelays, type DelaysOption } from './controllers/delays.ts';
+import type { ImportRule } from './controllers/import-source.ts';
+import { startControllers, type Controllers } from './controllers/start-controllers.ts';
+import { createFaults, type Faults } from './faults.ts';
+import { seedScenario } from './scenarios.ts';
+import { createStore } from './store.ts';
+import type { ObjectStore, SubresourceRegistry } from './types.ts';
+
+export interface SimulatorOptions {
+  readonly clock?: Clock;
+  /** Seed of the scenario and of every random choice (uids, UUIDs); default 1. */
+  readonly seed?: number;
+  /** Generated VMs on top of the demo set; default 0. */
+  readonly vms?: number;
+  /** Seed the demo namespaces (default true); false starts an empty cluster. */
+  readonly scenario?: boolean;
+  /** HTTPS with a generated CA (default true). */
+  readonly tls?: boolean;
+  /** Default 0 (ephemeral). */
+  readonly port?: number;
+  readonly delays?: DelaysOption;
+  readonly cluster?: Partial<ClusterConfig>;
+  /** Outcome of imports from non-loopback URLs; default: all succeed. */
+  readonly importRule?: ImportRule;
+  /** Where controller failures are reported; default: standard error. */
+  readonly onError?: (error: unknown, key: string) => void;
+}
+
+export interface Simulator {
+  readonly url: string;
+  readonly caPem?: string;
+  readonly token: string;
+  kubeconfig(): string;
+  writeKubeconfig(path: string): Promise<void>;
+  readonly store: ObjectStore;
+  readonly clock: Clock;
+  readonly faults: Faults;
+  readonly cluster: ClusterConfig;
+  /** Test hooks acting from inside a guest (reboot, ACPI power-off, crash). */
+  readonly controllers: Omit<Controllers, 'close'>;
+  readonly apiServer: ApiServer;
+  /** Stops controllers and their timers, then watches and the server. */
+  close(): Promise<void>;
+}
+
+const reportToStderr = (error: unknown, key: string): void => {
+  process.stderr.write(
+    `simulator: reconcile of ${key} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+};
+
+export const startSimulator = async (options: SimulatorOptions = {}): Promise<Simulator> => {
+  const clock = options.clock ?? systemClock;
+  const seed = options.seed ?? 1;
+  const cluster = resolveClusterConfig(options.cluster);
+  const store = createStore({ clock, random: seededRandom(seed) });
+  if (options.scenario ?? true) seedScenario(store, { vms: options.vms ?? 0, seed });
+  const registry: SubresourceRegistry = new Map();
+  const controllers = startControllers({
+    store,
+    clock,
+    cluster,
+    delays: resolveDelays(options.delays),
+    registry,
+    onError: options.onError ?? reportToStderr,
+    ...(options.importRule ? { importRule: options.importRule } : {}),
+  });
+  const faults = createFaults({ clock });
+  let apiServer: ApiServer;
+  try {
+    apiServer = await startApiServer({
+      store,
+      subresources: registry,
+      faults,
+      clock,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
+  } catch (error) {
+    controllers.close();
+    throw error;
+  }
+  return {
+    url: apiServer.url,
+    ...(apiServer.caPem ? { caPem: apiServer.caPem } : {}),
+    token: apiServer.token,
+    kubeconfig: () => apiServer.kubeconfig(),
+    writeKubeconfig: (path) => apiServer.writeKubeconfig(path),
+    store,
+    clock,
+    faults,
+    cluster,
+    controllers: {
+      guestReboot: (namespace, name) => controllers.guestReboot(namespace, name),
+      guestShutdown: (namespace, name) => controllers.guestShutdown(namespace, name),
+      crash: (namespace, name) => controllers.crash(namespace, name),
+    },
+    apiServer,
+    close: async () => {
+      controllers.close();
+      await apiServer.close();
+    },
+  };
+};
