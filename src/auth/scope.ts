@@ -133,11 +133,10 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
           if (vm && home) dotted = { vm, chassis: home };
         }
       }
+      if (convention === 'enhanced' && dotted) return found(dotted, enhancedId(dotted.vm.ref));
       // ...and as a bare VM name (which may itself contain dots).
       const named = visibleByName(chassis, id);
       const [first] = named;
-
-      if (convention === 'enhanced' && dotted) return found(dotted, enhancedId(dotted.vm.ref));
       if (first && named.length === 1)
         return found(first, canonicalId(convention, first.vm, false));
       if (named.length > 1) return { found: false, ambiguous: true };
