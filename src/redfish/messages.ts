@@ -195,6 +195,11 @@ export const actionParameterValueConflict = (parameter: string, value: string): 
 
 export const resourceInUse = (): RedfishMessage => message(409, 'ResourceInUse', []);
 
+/** Not an error: a change that reaches the component only after a reset (reported in Task
+ *  Messages), hence status 200. */
+export const resetRequired = (resetUri: string, resetType: string): RedfishMessage =>
+  message(200, 'ResetRequired', [resetUri, resetType]);
+
 export const preconditionFailed = (): RedfishMessage => message(412, 'PreconditionFailed', []);
 
 export const accessUnauthorized = (realm: string, retryAfterSeconds?: number): RedfishMessage =>

@@ -1,0 +1,276 @@
+// VirtualMedia: the one slot `Cd` of each system, under the system and under its Manager (older
+// sushy and Ironic look only there; both show the same state), and its InsertMedia/EjectMedia
+// actions (BEHAVIOUR.md "Virtual media"; clients-and-peers.md §4.4 (3)).
+import type { VisibleSystem } from '../../auth/types.ts';
+import type { InsertMediaRequest, MediaState, VmSnapshot } from '../../backend/port.ts';
+import { callBackend } from '../backend-failure.ts';
+import type { Health, State } from '../enums.ts';
+import {
+  RedfishError,
+  actionParameterMissing,
+  actionParameterValueError,
+  actionParameterValueNotInList,
+  condition,
+  generalError,
+  resourceInUse,
+  resourceNotFound,
+  undeterminedFault,
+} from '../messages.ts';
+import { link, uris } from '../odata.ts';
+import { compileBodySchema, parseActionBody } from '../request-body.ts';
+import {
+  pathParam,
+  type AuthenticatedContext,
+  type AuthenticatedHandler,
+  type HandlerReply,
+  type RedfishBody,
+} from '../handler.ts';
+import type { RedfishMessage } from '../messages.ts';
+import { visibleSystem } from '../visibility.ts';
+import { acceptedTask, taskAccepted } from './tasks.ts';
+
+export const virtualMediaOdataTypes = {
+  VirtualMedia: '#VirtualMedia.v1_6_5.VirtualMedia',
+  VirtualMediaCollection: '#VirtualMediaCollection.VirtualMediaCollection',
+} as const;
+
+/** The slot's Id; MediaTypes CD and DVD make Ironic pick it for ISO boot. */
+export const cdMediaId = 'Cd';
+const mediaTypes = ['CD', 'DVD'] as const;
+export const insertAction = 'VirtualMedia.InsertMedia';
+export const ejectAction = 'VirtualMedia.EjectMedia';
+
+/** The images CDI can import (DataVolume http source). */
+export const transferProtocols = ['HTTP', 'HTTPS'] as const;
+/** CDI copies the whole image into a volume (Upload); Stream is accepted since the guest sees
+ *  the same media either way. */
+export const transferMethods = ['Stream', 'Upload'] as const;
+
+/** Where the slot is addressed from: the system (Ironic ≥ 24.1) or its Manager. */
+export type MediaHost = 'system' | 'manager';
+
+export const virtualMediaUris = {
+  collection: (host: MediaHost, id: string): string =>
+    `${host === 'system' ? uris.system(id) : uris.manager(id)}/VirtualMedia`,
+  media: (host: MediaHost, id: string): string =>
+    `${virtualMediaUris.collection(host, id)}/${cdMediaId}`,
+  action: (host: MediaHost, id: string, action: string): string =>
+    `${virtualMediaUris.media(host, id)}/Actions/${action}`,
+};
+
+const stateOf: Readonly<Record<MediaState, State>> = {
+  Empty: 'Enabled',
+  Importing: 'Starting',
+  Ready: 'Enabled',
+  // Present but unusable: the import failed.
+  Failed: 'UnavailableOffline',
+};
+
+const status = (vm: VmSnapshot): RedfishBody => {
+  const { media } = vm;
+  const health: Health = media.state === 'Failed' ? 'Critical' : 'OK';
+  return {
+    State: stateOf[media.state],
+    Health: health,
+    ...(media.state === 'Failed'
+      ? {
+          Conditions: [
+            condition(
+              undeterminedFault(`image import: ${media.message ?? 'unknown error'}`),
+              health,
+            ),
+          ],
+        }
+      : {}),
+  };
+};
+
+export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishBody => {
+  const { media } = system.snapshot;
+  const empty = media.state === 'Empty';
+  return {
+    '@odata.id': virtualMediaUris.media(host, system.id),
+    '@odata.type': virtualMediaOdataTypes.VirtualMedia,
+    Id: cdMediaId,
+    Name: 'Virtual CD',
+    Description: `Virtual CD-ROM of VirtualMachine ${system.ref.namespace}/${system.ref.name}`,
+    MediaTypes: [...mediaTypes],
+    // A BMC reports an empty drive with null image properties (sushy reads null as absent).
+    Image: media.image ?? null,
+    ImageName: media.imageName ?? null,
+    Inserted: media.inserted,
+    WriteProtected: media.writeProtected,
+    ConnectedVia: empty ? 'NotConnected' : 'URI',
+    TransferProtocolType: media.transferProtocol ?? null,
+    TransferMethod: empty ? null : 'Upload',
+    // Write-only per the schema: always null in responses.
+    UserName: null,
+    Password: null,
+    Status: status(system.snapshot),
+    Actions: {
+      '#VirtualMedia.InsertMedia': {
+        target: virtualMediaUris.action(host, system.id, insertAction),
+        'TransferProtocolType@Redfish.AllowableValues': [...transferProtocols],
+        'TransferMethod@Redfish.AllowableValues': [...transferMethods],
+      },
+      '#VirtualMedia.EjectMedia': {
+        target: virtualMediaUris.action(host, system.id, ejectAction),
+      },
+    },
+  };
+};
+
+export const toVirtualMediaCollection = (system: VisibleSystem, host: MediaHost): RedfishBody => ({
+  '@odata.id': virtualMediaUris.collection(host, system.id),
+  '@odata.type': virtualMediaOdataTypes.VirtualMediaCollection,
+  Name: 'Virtual Media Collection',
+  Members: [link(virtualMediaUris.media(host, system.id))],
+  'Members@odata.count': 1,
+});
+
+interface InsertParameters {
+  readonly Image: string;
+  readonly Inserted?: boolean | null;
+  readonly WriteProtected?: boolean | null;
+  readonly TransferProtocolType?: string | null;
+  readonly TransferMethod?: string | null;
+  readonly UserName?: string | null;
+  readonly Password?: string | null;
+}
+
+// Every VirtualMedia.v1_6_5 InsertMedia parameter; anything else is ActionParameterUnknown.
+// null counts as absent, as sushy treats it.
+const validateInsert = compileBodySchema<InsertParameters>({
+  type: 'object',
+  properties: {
+    Image: { type: 'string' },
+    Inserted: { type: 'boolean', nullable: true },
+    WriteProtected: { type: 'boolean', nullable: true },
+    TransferProtocolType: { type: 'string', nullable: true, enum: [...transferProtocols, null] },
+    TransferMethod: { type: 'string', nullable: true, enum: [...transferMethods, null] },
+    UserName: { type: 'string', nullable: true },
+    Password: { type: 'string', nullable: true },
+  },
+  required: ['Image'],
+  additionalProperties: false,
+});
+
+const validateEject = compileBodySchema<Record<string, never>>({
+  type: 'object',
+  properties: {},
+  additionalProperties: false,
+  required: [],
+});
+
+/** The URL without userinfo or query values, fit to be shown or logged. */
+const shownUrl = (url: URL): string => {
+  const copy = new URL(url);
+  copy.username = '';
+  copy.password = '';
+  copy.search = copy.search === '' ? '' : '?…';
+  return copy.toString();
+};
+
+/** Turns InsertMedia parameters into the backend request, or the precise Base message. */
+export const toInsertRequest = (params: InsertParameters): InsertMediaRequest => {
+  const fail = (message: RedfishMessage): never => {
+    throw new RedfishError(message);
+  };
+  // A CD-ROM cannot be "inserted but not mounted" nor written: other values are not offered.
+  if (params.Inserted === false)
+    fail(actionParameterValueNotInList('false', 'Inserted', insertAction));
+  if (params.WriteProtected === false)
+    fail(actionParameterValueNotInList('false', 'WriteProtected', insertAction));
+  let url: URL;
+  try {
+    url = new URL(params.Image);
+  } catch {
+    return fail(actionParameterValueError('Image', insertAction));
+  }
+  const scheme = url.protocol.slice(0, -1).toUpperCase();
+  if (scheme !== 'HTTP' && scheme !== 'HTTPS')
+    return fail(actionParameterValueNotInList(shownUrl(url), 'Image', insertAction));
+  if (params.TransferProtocolType != null && params.TransferProtocolType !== scheme)
+    fail(actionParameterValueError('TransferProtocolType', insertAction));
+  // Credentials in the URL's userinfo count as UserName/Password; explicit parameters win.
+  const username = params.UserName || decodeURIComponent(url.username);
+  const password = params.Password || decodeURIComponent(url.password);
+  if (username && !password) fail(actionParameterMissing(insertAction, 'Password'));
+  if (password && !username) fail(actionParameterMissing(insertAction, 'UserName'));
+  url.username = '';
+  url.password = '';
+  return {
+    url: url.toString(),
+    writeProtected: true,
+    ...(username && password ? { credentials: { username, password } } : {}),
+  };
+};
+
+/** The system a VirtualMedia URL addresses, and 404 for any slot but `Cd`. */
+const mediaTarget = (ctx: AuthenticatedContext, host: MediaHost, withMedia: boolean) => {
+  const id = pathParam(ctx, host === 'system' ? 'systemId' : 'managerId');
+  const system = visibleSystem(ctx, id, host === 'system' ? 'ComputerSystem' : 'Manager');
+  if (withMedia && pathParam(ctx, 'mediaId') !== cdMediaId)
+    throw new RedfishError(resourceNotFound('VirtualMedia', pathParam(ctx, 'mediaId')));
+  return system;
+};
+
+const failureContext = (system: VisibleSystem, parameter: string, action: string) => ({
+  resource: { type: 'VirtualMedia', id: cdMediaId },
+  // Redfish: "Users are expected to eject media prior to inserting new media".
+  conflict: resourceInUse(),
+  unsupported: generalError(400, `${system.ref.name} cannot attach virtual media.`),
+  invalid: actionParameterValueError(parameter, action),
+});
+
+export const handleVirtualMediaCollectionGet =
+  (host: MediaHost): AuthenticatedHandler =>
+  (ctx) => ({ status: 200, body: toVirtualMediaCollection(mediaTarget(ctx, host, false), host) });
+
+export const handleVirtualMediaGet =
+  (host: MediaHost): AuthenticatedHandler =>
+  (ctx) => ({ status: 200, body: toVirtualMedia(mediaTarget(ctx, host, true), host) });
+
+export const handleInsertMedia =
+  (host: MediaHost): AuthenticatedHandler =>
+  async (ctx): Promise<HandlerReply> => {
+    const system = mediaTarget(ctx, host, true);
+    const request = toInsertRequest(parseActionBody(validateInsert, ctx.body, insertAction));
+    const fields = {
+      user: ctx.principal.user,
+      system: system.id,
+      action: insertAction,
+      image: shownUrl(new URL(request.url)),
+    };
+    const outcome = await callBackend(
+      () => ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }),
+      failureContext(system, 'Image', insertAction),
+    ).catch((error: unknown) => {
+      ctx.log.warn({ ...fields, err: error }, 'system action failed');
+      throw error;
+    });
+    ctx.log.info({ ...fields, outcome: outcome.kind }, 'system action');
+    if (outcome.kind === 'unchanged') return { status: 204 };
+    const startTime = `${new Date(ctx.deps.clock.now()).toISOString().slice(0, 19)}+00:00`;
+    return taskAccepted(
+      acceptedTask(system, outcome.taskId, outcome.appliesOnNextStart, startTime),
+    );
+  };
+
+export const handleEjectMedia =
+  (host: MediaHost): AuthenticatedHandler =>
+  async (ctx): Promise<HandlerReply> => {
+    const system = mediaTarget(ctx, host, true);
+    // sushy sends no body (and no Content-Type) and falls back to `{}`: both mean "eject".
+    parseActionBody(validateEject, ctx.body, ejectAction);
+    const fields = { user: ctx.principal.user, system: system.id, action: ejectAction };
+    await callBackend(
+      () => ctx.deps.backend.ejectMedia(system.ref, { user: ctx.principal.user }),
+      failureContext(system, 'Image', ejectAction),
+    ).catch((error: unknown) => {
+      ctx.log.warn({ ...fields, err: error }, 'system action failed');
+      throw error;
+    });
+    ctx.log.info(fields, 'system action');
+    return { status: 204 };
+  };
