@@ -23,6 +23,10 @@ export interface BootRecord {
   /** Set while a one-time boot is pending: the VMI that existed when it was asked for ('' if
    *  none) and the rebootPolicy to put back once a newer VMI has started. */
   readonly once?: { readonly vmiUid: string; readonly rebootPolicy: string | null };
+  /** After a one-time boot under Always: the VMI that booted the target. Its own spec still says
+   *  Terminate, so its reboot must be rebuilt (from the restored order) under Always; once a
+   *  newer VMI exists the VM returns to Manual. Reads as no override. */
+  readonly afterOnce?: { readonly vmiUid: string };
 }
 
 const noOverride: BootRecord = { target: 'None', enabled: 'Disabled' };
@@ -47,6 +51,7 @@ export const readBootRecord = (vm: VirtualMachine): BootRecord => {
   if (!target || !enabled) return noOverride;
   const original = parsed.original as { disks?: unknown; interfaces?: unknown } | undefined;
   const once = parsed.once as { vmiUid?: unknown; rebootPolicy?: unknown } | undefined;
+  const afterOnce = parsed.afterOnce as { vmiUid?: unknown } | undefined;
   return {
     target,
     enabled,
@@ -60,6 +65,9 @@ export const readBootRecord = (vm: VirtualMachine): BootRecord => {
             rebootPolicy: typeof once.rebootPolicy === 'string' ? once.rebootPolicy : null,
           },
         }
+      : {}),
+    ...(afterOnce && typeof afterOnce.vmiUid === 'string'
+      ? { afterOnce: { vmiUid: afterOnce.vmiUid } }
       : {}),
   };
 };

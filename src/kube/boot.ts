@@ -79,8 +79,9 @@ const toMergePatch = (
     patch.runStrategy !== undefined && patch.runStrategy !== vm.spec.runStrategy
       ? { runStrategy: patch.runStrategy, running: null }
       : undefined;
-  const raw =
-    patch.record && patch.record.enabled !== 'Disabled' ? JSON.stringify(patch.record) : null;
+  // "No override" is no annotation, unless the end of a one-time boot is still being tracked.
+  const keep = patch.record && (patch.record.enabled !== 'Disabled' || patch.record.afterOnce);
+  const raw = keep ? JSON.stringify(patch.record) : null;
   const annotationChanged = raw !== (vm.metadata.annotations?.[Annotations.boot] ?? null);
   const hasDomain = Object.keys(domain).length > 0;
   if (!hasDomain && !annotationChanged && !strategy) return undefined;
@@ -180,7 +181,7 @@ export const buildBootPatch = (
       ...restored,
       record: undefined,
       rebootPolicy: onceRestoredPolicy,
-      ...(record.once ? { runStrategy: 'Manual' } : {}),
+      ...(record.once || record.afterOnce ? { runStrategy: 'Manual' } : {}),
       ...(bootloader ? { bootloader } : {}),
     });
   }
@@ -200,29 +201,49 @@ export const buildBootPatch = (
     // (power.ts), so setting the override does not power it on.
     rebootPolicy: terminate ? 'Terminate' : onceRestoredPolicy,
     ...(terminate && isLive(vmi) ? { runStrategy: 'Always' } : {}),
-    ...(!terminate && record.once ? { runStrategy: 'Manual' } : {}),
+    ...(!terminate && (record.once || record.afterOnce) ? { runStrategy: 'Manual' } : {}),
     ...(bootloader ? { bootloader } : {}),
   });
 };
 
+const isNewer = (
+  vmi: VirtualMachineInstance | undefined,
+  than: string,
+): vmi is VirtualMachineInstance =>
+  vmi?.metadata.uid !== undefined && vmi.metadata.uid !== than && !vmi.metadata.deletionTimestamp;
+
 /**
- * After a one-time boot: once a VMI newer than the one recorded exists (it was built from the
- * one-time order), put back the user's order and rebootPolicy; the override reads Disabled.
+ * Finishing a one-time boot, in two steps. (1) Once a VMI newer than the one recorded exists (it
+ * was built from the one-time order), put back the user's order and rebootPolicy; the override
+ * reads Disabled. If the VM runs under Always for the one-time boot, that VMI's own spec still
+ * says Terminate, so the installer's reboot must be rebuilt (now from the disk order): Always
+ * stays, noted in `afterOnce`. (2) Once a VMI newer than that one exists, return to Manual.
  */
 export const buildOnceRestorePatch = (
   vm: VirtualMachine,
   vmi: VirtualMachineInstance | undefined,
 ): Record<string, unknown> | undefined => {
   const record = readBootRecord(vm);
-  if (record.enabled !== 'Once' || !record.once || !vmi?.metadata.uid) return undefined;
-  if (vmi.metadata.uid === record.once.vmiUid || vmi.metadata.deletionTimestamp) return undefined;
-  return toMergePatch(vm, {
-    ...ordered(vm, vmDisks(vm), record.original ?? currentOrder(vm)),
-    record: undefined,
-    rebootPolicy: record.once.rebootPolicy,
+  if (record.enabled === 'Once' && record.once) {
+    if (!isNewer(vmi, record.once.vmiUid)) return undefined;
+    const underAlways = vm.spec.runStrategy === 'Always';
+    return toMergePatch(vm, {
+      ...ordered(vm, vmDisks(vm), record.original ?? currentOrder(vm)),
+      record: underAlways
+        ? { target: 'None', enabled: 'Disabled', afterOnce: { vmiUid: vmi.metadata.uid ?? '' } }
+        : undefined,
+      rebootPolicy: record.once.rebootPolicy,
+    });
+  }
+  if (record.afterOnce && isNewer(vmi, record.afterOnce.vmiUid)) {
     // Back to the strategy under which a guest shutdown stays off (see power.ts).
-    runStrategy: 'Manual',
-  });
+    return toMergePatch(vm, {
+      ...ordered(vm, vmDisks(vm), currentOrder(vm)),
+      record: undefined,
+      runStrategy: 'Manual',
+    });
+  }
+  return undefined;
 };
 
 export const setBoot = async (input: BootInput, change: BootChange): Promise<void> => {

@@ -15,8 +15,7 @@ import type {
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { readBootRecord } from './boot-record.ts';
-import { restoreAfterOnce, setBoot } from './boot.ts';
+import { buildOnceRestorePatch, restoreAfterOnce, setBoot } from './boot.ts';
 import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
 import { createMediaService } from './media.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
@@ -92,9 +91,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     const vm = cache?.vms.get(name);
     const vmi = cache?.vmis.get(name);
     if (!cache || !vm || !vmi) return;
-    const record = readBootRecord(vm);
-    if (record.enabled !== 'Once' || !record.once || record.once.vmiUid === vmi.metadata.uid)
-      return;
+    if (!buildOnceRestorePatch(vm, vmi)) return;
     const key = `${namespace}/${name}`;
     if (restoring.has(key)) return;
     restoring.add(key);

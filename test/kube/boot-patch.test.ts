@@ -168,7 +168,7 @@ void test('every target × enabled × mode reads back as asked', () => {
   }
 });
 
-void test('Once on a running VM: Terminate + Always, restored when a newer VMI exists', () => {
+void test('Once on a running VM: Terminate + Always, then order, then Manual, VMI by VMI', () => {
   const vm = apply(
     makeVm(),
     buildBootPatch(makeVm(), running, { target: 'Cd', enabled: 'Once' }, caps),
@@ -178,19 +178,31 @@ void test('Once on a running VM: Terminate + Always, restored when a newer VMI e
   assert.deepEqual(readBootRecord(vm).once, { vmiUid: 'vmi-1', rebootPolicy: null });
   // Same VMI: nothing to restore yet.
   assert.equal(buildOnceRestorePatch(vm, running), undefined);
-  const next: VirtualMachineInstance = {
+  // The VMI that boots the CD: the template goes back to the disk order and its rebootPolicy,
+  // but Always stays so the installer's reboot (Terminate in that VMI's spec) gets a new VMI.
+  const once: VirtualMachineInstance = {
     metadata: { name: 'web', uid: 'vmi-2' },
     status: { phase: 'Scheduling' },
   };
-  const restored = apply(vm, buildOnceRestorePatch(vm, next));
+  const restored = apply(vm, buildOnceRestorePatch(vm, once));
   assert.deepEqual(currentOrder(restored), currentOrder(makeVm()));
   assert.equal(restored.spec.template!.spec!.domain!.rebootPolicy, undefined);
-  assert.equal(restored.spec.runStrategy, 'Manual');
+  assert.equal(restored.spec.runStrategy, 'Always');
   assert.deepEqual(bootSettingsOf(restored), {
     target: 'None',
     enabled: 'Disabled',
     mode: 'Legacy',
   });
+  assert.equal(buildOnceRestorePatch(restored, once), undefined);
+  // The VMI built after the installer's reboot: back to Manual, nothing left recorded.
+  const disk: VirtualMachineInstance = {
+    metadata: { name: 'web', uid: 'vmi-3' },
+    status: { phase: 'Running' },
+  };
+  const done = apply(restored, buildOnceRestorePatch(restored, disk));
+  assert.equal(done.spec.runStrategy, 'Manual');
+  assert.equal(done.metadata.annotations?.['kubevirt-redfish.io/boot'], undefined);
+  assert.deepEqual(currentOrder(done), currentOrder(makeVm()));
 });
 
 void test('Once on a stopped VM does not change its run strategy (that would power it on)', () => {
