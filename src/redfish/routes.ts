@@ -7,6 +7,48 @@ import { handleManagerCollectionGet, handleManagerGet } from './resources/manage
 import { handleServiceRootGet, handleVersionGet } from './resources/service-root.ts';
 import { handleSystemPatch, handleSystemReset } from './resources/system-actions.ts';
 import { handleSystemCollectionGet, handleSystemGet } from './resources/systems.ts';
+import {
+  handleTaskCollectionGet,
+  handleTaskGet,
+  handleTaskMonitorGet,
+  handleTaskServiceGet,
+} from './resources/tasks.ts';
+import {
+  handleEjectMedia,
+  handleInsertMedia,
+  handleVirtualMediaCollectionGet,
+  handleVirtualMediaGet,
+  type MediaHost,
+} from './resources/virtual-media.ts';
+
+/** The VirtualMedia family under a system or its Manager (older sushy looks only there).
+ *  Registry: VirtualMedia POST needs ConfigureManager. */
+const virtualMediaRoutes = (host: MediaHost, base: string): Route[] => [
+  {
+    method: 'GET',
+    url: `${base}/VirtualMedia`,
+    privilege: 'Login',
+    handler: handleVirtualMediaCollectionGet(host),
+  },
+  {
+    method: 'GET',
+    url: `${base}/VirtualMedia/:mediaId`,
+    privilege: 'Login',
+    handler: handleVirtualMediaGet(host),
+  },
+  {
+    method: 'POST',
+    url: `${base}/VirtualMedia/:mediaId/Actions/VirtualMedia.InsertMedia`,
+    privilege: 'ConfigureManager',
+    handler: handleInsertMedia(host),
+  },
+  {
+    method: 'POST',
+    url: `${base}/VirtualMedia/:mediaId/Actions/VirtualMedia.EjectMedia`,
+    privilege: 'ConfigureManager',
+    handler: handleEjectMedia(host),
+  },
+];
 
 const routes: readonly Route[] = [
   // DSP0266: the version object and the service root never require authentication.
@@ -50,6 +92,35 @@ const routes: readonly Route[] = [
     url: '/redfish/v1/Managers/:managerId',
     privilege: 'Login',
     handler: handleManagerGet,
+  },
+
+  ...virtualMediaRoutes('system', '/redfish/v1/Systems/:systemId'),
+  ...virtualMediaRoutes('manager', '/redfish/v1/Managers/:managerId'),
+
+  {
+    method: 'GET',
+    url: '/redfish/v1/TaskService',
+    privilege: 'Login',
+    handler: handleTaskServiceGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/TaskService/Tasks',
+    privilege: 'Login',
+    handler: handleTaskCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/TaskService/Tasks/:taskId',
+    privilege: 'Login',
+    handler: handleTaskGet,
+  },
+  // A task monitor is not a resource; reading it is reading the task.
+  {
+    method: 'GET',
+    url: '/redfish/v1/TaskService/TaskMonitors/:taskId',
+    privilege: 'Login',
+    handler: handleTaskMonitorGet,
   },
 
   {

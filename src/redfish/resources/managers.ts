@@ -36,6 +36,8 @@ export const toManager = (
   // The manager is this service, which is answering: it is on and healthy.
   PowerState: 'On',
   Status: { State: 'Enabled', Health: 'OK' },
+  // sushy 4.3.3 and older Ironic find virtual media only here (virtual-media.ts).
+  VirtualMedia: link(`${uris.manager(system.id)}/VirtualMedia`),
   Links: {
     ManagerForServers: [link(uris.system(system.id))],
     ManagerForChassis: [link(uris.chassis(system.chassis))],

@@ -97,6 +97,8 @@ export const toComputerSystem = (
     Boot: boot(vm),
     ...(processors === undefined ? {} : { ProcessorSummary: processors }),
     ...(memory === undefined ? {} : { MemorySummary: memory }),
+    // Ironic ≥ 24.1 takes virtual media from here when the link exists (virtual-media.ts).
+    VirtualMedia: link(`${uris.system(system.id)}/VirtualMedia`),
     Actions: {
       '#ComputerSystem.Reset': {
         target: uris.systemReset(system.id),
