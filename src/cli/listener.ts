@@ -1,0 +1,101 @@
+// The network listener in front of the Fastify app. With TLS it serves HTTPS and plain HTTP on
+// the same port, told apart by the first byte (a TLS ClientHello starts with 0x16), because
+// redfishtool's default mode reads the service root over http and everything else over https on
+// the same host:port (clients-and-peers.md §4.6). Certificates reload when their files change.
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface Listener {
+  /** The address actually bound (port 0 resolves to an ephemeral port). */
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+const tlsHandshakeByte = 0x16;
+
+/** Hands a connection to the HTTP or the HTTPS server according to its first byte. */
+const dispatchByFirstByte = (
+  socket: Socket,
+  plain: ReturnType<typeof createHttpServer>,
+  secure: ReturnType<typeof createHttpsServer>,
+): void => {
+  socket.once('readable', () => {
+    const first: Buffer | null = socket.read(1) as Buffer | null;
+    if (first === null) {
+      socket.destroy();
+      return;
+    }
+    socket.unshift(first);
+    const target = first[0] === tlsHandshakeByte ? secure : plain;
+    target.emit('connection', socket);
+  });
+  socket.on('error', () => socket.destroy());
+};
+
+export const listen = async (options: {
+  readonly host: string;
+  readonly port: number;
+  readonly handler: RequestHandler;
+  readonly tls?: TlsFiles;
+  /** Told when reloading the certificate fails (the old one stays in use). */
+  readonly onTlsError?: (error: unknown) => void;
+}): Promise<Listener> => {
+  const plain = createHttpServer(options.handler);
+  const servers: { close(): void; closeAllConnections(): void }[] = [plain];
+  let front: Server = plain;
+  let watcher: FSWatcher | undefined;
+  if (options.tls) {
+    const tls = options.tls;
+    const load = async () => ({
+      cert: await readFile(tls.certFile),
+      key: await readFile(tls.keyFile),
+    });
+    const secure = createHttpsServer(await load(), options.handler);
+    servers.push(secure);
+    front = createNetServer((socket) => dispatchByFirstByte(socket, plain, secure));
+    // Mounted Secrets change by a symlink swap in the directory, so watch the directory.
+    watcher = watch(dirname(tls.certFile), () => {
+      load().then(
+        (material) => secure.setSecureContext(material),
+        (error: unknown) => options.onTlsError?.(error),
+      );
+    });
+  }
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(options.port, options.host, () => resolve());
+  });
+  const address = front.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    port,
+    host: options.host,
+    close: async () => {
+      watcher?.close();
+      for (const server of servers) {
+        server.close();
+        server.closeAllConnections();
+      }
+      await new Promise<void>((resolve) => {
+        if (!front.listening) resolve();
+        else front.close(() => resolve());
+      });
+    },
+  };
+};
