@@ -82,8 +82,9 @@ export class Informer<T extends { metadata: Meta }> {
     return this.#connected;
   }
 
+  /** Resolves once the cache has listed and its watch is open (the informer is live). */
   waitForSync(signal?: AbortSignal): Promise<void> {
-    if (this.#synced) return Promise.resolve();
+    if (this.#synced && this.#connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = (): void =>
         reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -139,10 +140,7 @@ export class Informer<T extends { metadata: Meta }> {
     }
     if (!this.#synced) {
       this.#o.logger.debug({ resource: this.#o.resource, path: this.#o.path }, 'informer synced');
-      const waiters = this.#waiters;
-      this.#waiters = [];
       this.#setState(true, this.#connected);
-      for (const resolve of waiters) resolve();
     }
   }
 
@@ -241,5 +239,10 @@ export class Informer<T extends { metadata: Meta }> {
     this.#synced = synced;
     this.#connected = connected;
     if (changed) this.#o.onStateChange?.();
+    if (synced && connected && this.#waiters.length > 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 }

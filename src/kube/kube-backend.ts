@@ -26,7 +26,7 @@ export interface KubeBackend extends VmBackend {
   start(): Promise<void>;
   /** Stops the informers and closes pooled connections. */
   stop(): Promise<void>;
-  /** Resolves once every cache has listed at least once. */
+  /** Resolves once every cache has listed and is watching. */
   waitForSync(signal?: AbortSignal): Promise<void>;
   /** Adds caches for new namespaces and drops those no longer configured (config reload). */
   setNamespaces(namespaces: readonly string[]): void;
