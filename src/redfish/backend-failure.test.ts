@@ -26,9 +26,9 @@ const expected: Record<BackendErrorKind, [number, string]> = {
   invalid: [400, 'ActionParameterValueError'],
 };
 
-describe('backend failures', () => {
+void describe('backend failures', () => {
   for (const kind of BackendErrorKinds) {
-    it(`maps ${kind}`, () => {
+    void it(`maps ${kind}`, () => {
       const mapped = fromBackendFailure(new BackendError(kind, 'platform words'), context);
       assert.ok(mapped instanceof RedfishError);
       assert.equal(mapped.status, expected[kind][0]);
@@ -36,7 +36,7 @@ describe('backend failures', () => {
     });
   }
 
-  it('passes the platform retry hint on as Retry-After, with a default', () => {
+  void it('passes the platform retry hint on as Retry-After, with a default', () => {
     const told = fromBackendFailure(
       new BackendError('unavailable', 'down', { retryAfterSeconds: 42 }),
       context,
@@ -49,12 +49,12 @@ describe('backend failures', () => {
     assert.equal(untold.headers['Retry-After'], '10');
   });
 
-  it('leaves other errors alone (they are bugs: 500)', () => {
+  void it('leaves other errors alone (they are bugs: 500)', () => {
     const bug = new TypeError('oops');
     assert.equal(fromBackendFailure(bug, context), bug);
   });
 
-  it('callBackend translates a rejected write', async () => {
+  void it('callBackend translates a rejected write', async () => {
     await assert.rejects(
       callBackend(() => Promise.reject(new BackendError('conflict', 'starting')), context),
       (error: unknown) => error instanceof RedfishError && error.status === 409,

@@ -6,9 +6,9 @@ import { dmtfEnums, supportedResetTypes } from './enums.ts';
 
 const schemaDir = new URL('../../../shared/redfish-schema/json-schema/', import.meta.url);
 
-describe('DMTF enums', () => {
+void describe('DMTF enums', () => {
   for (const [name, { schema, values }] of Object.entries(dmtfEnums)) {
-    it(`${name} matches ${schema}`, () => {
+    void it(`${name} matches ${schema}`, () => {
       const file = JSON.parse(readFileSync(new URL(schema, schemaDir), 'utf8')) as {
         definitions: Record<string, { enum?: string[] }>;
       };
@@ -16,7 +16,7 @@ describe('DMTF enums', () => {
     });
   }
 
-  it('advertises NMI only when the platform can do it', () => {
+  void it('advertises NMI only when the platform can do it', () => {
     const base = { cdromHotplug: false, rebootPolicyTerminate: false };
     assert.ok(!supportedResetTypes({ ...base, nmi: false }).includes('Nmi'));
     assert.ok(supportedResetTypes({ ...base, nmi: true }).includes('Nmi'));

@@ -7,8 +7,8 @@ import { baseMessages } from './registry/base-messages.generated.ts';
 
 const { RedfishError, errorBody, formatMessage } = messages;
 
-describe('Redfish messages', () => {
-  it('formats the registry text with its arguments', () => {
+void describe('Redfish messages', () => {
+  void it('formats the registry text with its arguments', () => {
     const m = messages.propertyValueNotInList('Floppy', 'Boot/BootSourceOverrideTarget');
     assert.equal(
       formatMessage(m),
@@ -18,7 +18,7 @@ describe('Redfish messages', () => {
     assert.deepEqual(m.relatedProperties, ['#/Boot/BootSourceOverrideTarget']);
   });
 
-  it('renders a single message as a DSP0266 error body that the DMTF schema accepts', () => {
+  void it('renders a single message as a DSP0266 error body that the DMTF schema accepts', () => {
     const body = errorBody(new RedfishError(messages.resourceNotFound('ComputerSystem', 'x')));
     validateRedfish(body);
     assert.deepEqual(body, {
@@ -41,7 +41,7 @@ describe('Redfish messages', () => {
     });
   });
 
-  it('uses GeneralError as code when several messages are reported', () => {
+  void it('uses GeneralError as code when several messages are reported', () => {
     const error = new RedfishError(
       messages.propertyUnknown('Foo'),
       messages.propertyNotWritable('Id'),
@@ -53,7 +53,7 @@ describe('Redfish messages', () => {
     assert.equal(error.status, 400);
   });
 
-  it('carries the headers its status needs', () => {
+  void it('carries the headers its status needs', () => {
     assert.deepEqual(messages.serviceTemporarilyUnavailable(7).headers, { 'Retry-After': '7' });
     assert.deepEqual(messages.accessUnauthorized('r').headers, {
       'WWW-Authenticate': 'Basic realm="r"',
@@ -64,7 +64,7 @@ describe('Redfish messages', () => {
     assert.deepEqual(error.headers, { 'Retry-After': '5' });
   });
 
-  it('gives each helper the HTTP status a BMC answers with', () => {
+  void it('gives each helper the HTTP status a BMC answers with', () => {
     const statuses: [messages.RedfishMessage, number][] = [
       [messages.internalError(), 500],
       [messages.invalidUri('/x'), 404],
@@ -92,14 +92,14 @@ describe('Redfish messages', () => {
     }
   });
 
-  it('lets a service-defined resolution replace the registry one', () => {
+  void it('lets a service-defined resolution replace the registry one', () => {
     const body = errorBody(new RedfishError(messages.generalError(409, 'Use the unique Id.'))) as {
       error: { '@Message.ExtendedInfo': { Resolution: string }[] };
     };
     assert.equal(body.error['@Message.ExtendedInfo'][0]?.Resolution, 'Use the unique Id.');
   });
 
-  it('builds Status conditions from registry messages', () => {
+  void it('builds Status conditions from registry messages', () => {
     const c = messages.condition(
       messages.undeterminedFault('ErrorUnschedulable: no node'),
       'Critical',

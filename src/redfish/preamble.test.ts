@@ -17,15 +17,15 @@ const body = {
   Id: 'a',
 };
 
-describe('preamble', () => {
-  it('makes strong, quoted, alphanumeric ETags that follow the body', () => {
+void describe('preamble', () => {
+  void it('makes strong, quoted, alphanumeric ETags that follow the body', () => {
     const tag = etagOf(body);
     assert.match(tag, /^"[0-9a-f]{32}"$/);
     assert.equal(etagOf({ ...body }), tag);
     assert.notEqual(etagOf({ ...body, Id: 'b' }), tag);
   });
 
-  it('links the schema of exactly the body version', () => {
+  void it('links the schema of exactly the body version', () => {
     assert.equal(
       describedBy('#ComputerSystem.v1_27_0.ComputerSystem'),
       '/redfish/v1/JsonSchemas/ComputerSystem/ComputerSystem.v1_27_0.json',
@@ -38,7 +38,7 @@ describe('preamble', () => {
     assert.equal(describedBy('nonsense'), undefined);
   });
 
-  it('describes a resource body with content type, Link and ETag', () => {
+  void it('describes a resource body with content type, Link and ETag', () => {
     const json = JSON.stringify(body);
     assert.deepEqual(bodyHeaders(body, json), {
       'Content-Type': 'application/json; charset=utf-8',
@@ -50,12 +50,12 @@ describe('preamble', () => {
     });
   });
 
-  it('parses If-Match lists', () => {
+  void it('parses If-Match lists', () => {
     assert.equal(parseIfMatch(undefined), undefined);
     assert.deepEqual(parseIfMatch('"a", W/"b" ,*'), ['"a"', 'W/"b"', '*']);
   });
 
-  it('honours If-Match with strong comparison', () => {
+  void it('honours If-Match with strong comparison', () => {
     const current = etagOf(body);
     requireIfMatch(undefined, current);
     requireIfMatch(['*'], current);
@@ -66,7 +66,7 @@ describe('preamble', () => {
     assert.throws(() => requireIfMatch([], current), is412);
   });
 
-  it('refuses every Redfish query option (none implemented) and ignores others', () => {
+  void it('refuses every Redfish query option (none implemented) and ignores others', () => {
     rejectUnsupportedQueries({ foo: '1' });
     assert.throws(
       () => rejectUnsupportedQueries({ $expand: '.', only: '', $top: '1' }),

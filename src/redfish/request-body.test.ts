@@ -50,41 +50,41 @@ const failure = (parse: () => unknown): string[] => {
   assert.fail('expected a RedfishError');
 };
 
-describe('action bodies', () => {
+void describe('action bodies', () => {
   const parse = (body: unknown) => () => parseActionBody(validateAction, body, 'X.Do');
 
-  it('returns the typed parameters', () => {
+  void it('returns the typed parameters', () => {
     assert.deepEqual(parseActionBody(validateAction, { Mode: 'A', Level: 2 }, 'X.Do'), {
       Mode: 'A',
       Level: 2,
     });
   });
-  it('reports a missing parameter, also when there is no body at all', () => {
+  void it('reports a missing parameter, also when there is no body at all', () => {
     assert.deepEqual(failure(parse({})), ['ActionParameterMissing(X.Do,Mode)#/Mode']);
     assert.deepEqual(failure(parse(undefined)), ['ActionParameterMissing(X.Do,Mode)#/Mode']);
   });
-  it('reports unknown parameters, wrong types and values outside the list', () => {
+  void it('reports unknown parameters, wrong types and values outside the list', () => {
     assert.deepEqual(failure(parse({ Mode: 'C', Level: 'x', Extra: 1 })).sort(), [
       'ActionParameterUnknown(X.Do,Extra)#/Extra',
       'ActionParameterValueNotInList(C,Mode,X.Do)#/Mode',
       'ActionParameterValueTypeError(x,Level,X.Do)#/Level',
     ]);
   });
-  it('refuses a body that is not an object', () => {
+  void it('refuses a body that is not an object', () => {
     assert.deepEqual(failure(parse(['A'])), ['UnrecognizedRequestBody()']);
     assert.deepEqual(failure(parse('A')), ['UnrecognizedRequestBody()']);
   });
 });
 
-describe('PATCH bodies', () => {
+void describe('PATCH bodies', () => {
   const parse = (body: unknown) => () => parsePatchBody(validatePatch, body, current);
 
-  it('returns the typed change', () => {
+  void it('returns the typed change', () => {
     assert.deepEqual(parsePatchBody(validatePatch, { Boot: { Target: 'Pxe' } }, current), {
       Boot: { Target: 'Pxe' },
     });
   });
-  it('tells read-only properties from unknown ones by what the resource shows', () => {
+  void it('tells read-only properties from unknown ones by what the resource shows', () => {
     assert.deepEqual(failure(parse({ Id: 'b' })), ['PropertyNotWritable(Id)#/Id']);
     assert.deepEqual(failure(parse({ Nope: 1 })), ['PropertyUnknown(Nope)#/Nope']);
     assert.deepEqual(failure(parse({ Boot: { 'Target@Redfish.AllowableValues': [] } })), [
@@ -94,19 +94,19 @@ describe('PATCH bodies', () => {
       'PropertyUnknown(Boot/Other)#/Boot/Other',
     ]);
   });
-  it('reports bad values with the property path', () => {
+  void it('reports bad values with the property path', () => {
     assert.deepEqual(failure(parse({ Boot: { Target: 'Floppy' } })), [
       'PropertyValueNotInList(Floppy,Boot/Target)#/Boot/Target',
     ]);
     assert.deepEqual(failure(parse({ Boot: 'Pxe' })), ['PropertyValueTypeError(Pxe,Boot)#/Boot']);
     assert.deepEqual(failure(parse({ Boot: { Target: 3 } })).length, 2); // type and enum
   });
-  it('refuses empty and non-object bodies', () => {
+  void it('refuses empty and non-object bodies', () => {
     assert.deepEqual(failure(parse(undefined)), ['EmptyJSON()']);
     assert.deepEqual(failure(parse({})), ['EmptyJSON()']);
     assert.deepEqual(failure(parse([1])), ['UnrecognizedRequestBody()']);
   });
-  it('reports every problem at once', () => {
+  void it('reports every problem at once', () => {
     assert.equal(failure(parse({ Id: 'b', Nope: 1, Boot: { Target: 'Floppy' } })).length, 3);
   });
 });

@@ -16,12 +16,12 @@ const registry = JSON.parse(readFileSync(new URL(baseRegistry.file, import.meta.
   Messages: Record<string, RegistryMessage>;
 };
 
-describe('generated Base registry', () => {
-  it('is generated from the copy served with it', () => {
+void describe('generated Base registry', () => {
+  void it('is generated from the copy served with it', () => {
     assert.equal(registry.Id, baseRegistry.id);
     assert.equal(baseRegistry.messageIdPrefix, 'Base.1.22');
   });
-  it('holds every message with its text, severity, resolution and argument types', () => {
+  void it('holds every message with its text, severity, resolution and argument types', () => {
     assert.deepEqual(Object.keys(baseMessages).sort(), Object.keys(registry.Messages).sort());
     for (const [id, m] of Object.entries(registry.Messages)) {
       const generated = baseMessages[id as keyof typeof baseMessages];

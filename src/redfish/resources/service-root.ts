@@ -21,7 +21,7 @@ const services = [
   ['Managers', uris.managers],
   ['SessionService', uris.sessionService],
   ['AccountService', uris.accountService],
-  ['TaskService', uris.taskService],
+  ['Tasks', uris.taskService],
   ['Registries', uris.registries],
   ['JsonSchemas', uris.jsonSchemas],
 ] as const;
