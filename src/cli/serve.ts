@@ -15,7 +15,7 @@ import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
-import { startSimulator, type Simulator } from '../sim/simulator.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/simulator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { listen, type Listener } from './listener.ts';
@@ -36,8 +36,8 @@ export interface ServeOptions {
   readonly serviceNamespace?: string;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Simulator delays; tests pass 'instant'. */
-  readonly simulatorDelays?: 'realistic' | 'instant';
+  /** Simulator settings beyond the seeded VM count (tests pass instant delays, cluster gates). */
+  readonly simulatorOptions?: Omit<SimulatorOptions, 'vms'>;
 }
 
 export interface RunningService {
@@ -98,9 +98,9 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     let source: KubeConfigSource;
     if (simulate) {
       simulator = await startSimulator({
-        vms: options.vms ?? 0,
-        delays: options.simulatorDelays ?? 'realistic',
         onError: (error, key) => logger.error({ err: error, key }, 'simulator reconcile failed'),
+        ...options.simulatorOptions,
+        vms: options.vms ?? 0,
       });
       const sim = simulator;
       cleanups.push(() => sim.close());
