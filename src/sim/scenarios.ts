@@ -37,6 +37,8 @@ export interface VmBlueprint {
   readonly serial?: string;
   /** An empty sata CD-ROM drive for declarative media insertion (needs the hotplug gate). */
   readonly cdrom?: boolean;
+  /** A DataVolume inserted in that drive (a hotpluggable volume, swappable on a running VM). */
+  readonly cdromMedia?: string;
   readonly terminationGracePeriodSeconds?: number;
 }
 
@@ -98,7 +100,12 @@ export const virtualMachine = (vm: VmBlueprint): KubeObject => {
       },
     },
     networks: [{ name: 'default', pod: {} }],
-    volumes: [rootVolume(vm, disk)],
+    volumes: [
+      rootVolume(vm, disk),
+      ...(vm.cdrom && vm.cdromMedia
+        ? [{ name: 'cdrom', dataVolume: { name: vm.cdromMedia, hotpluggable: true } }]
+        : []),
+    ],
     terminationGracePeriodSeconds: vm.terminationGracePeriodSeconds ?? 180,
   };
   const dataVolumeTemplates: DataVolumeTemplate[] =

@@ -1,5 +1,6 @@
 // How long simulated cluster work takes, in milliseconds of the injected clock. 'realistic'
-// imitates a small cluster; 'instant' makes every step happen on the next clock tick.
+// imitates a small cluster; 'instant' makes every step happen on the next clock tick (except the
+// importer's restart backoff).
 
 export interface Delays {
   /** VMI Pending -> Scheduling (pod created, waiting for the scheduler). */
@@ -59,8 +60,9 @@ export const instantDelays: Delays = {
   importStart: 0,
   importProgressInterval: 0,
   importDuration: 0,
-  importRetryBackoff: 0,
-  importRetryBackoffMax: 0,
+  // Restart backoff is behaviour, not work: zero would retry a failing import in a hot loop.
+  importRetryBackoff: realisticDelays.importRetryBackoff,
+  importRetryBackoffMax: realisticDelays.importRetryBackoffMax,
 };
 
 export type DelaysOption =

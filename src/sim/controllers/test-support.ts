@@ -117,3 +117,15 @@ export const condition = (object: KubeObject | undefined, type: string) =>
         | undefined
     )?.conditions ?? []
   ).find((c) => c.type === type);
+
+/** Resolves once `holds()` is true, re-checking after every store write (for work that runs on
+ *  real I/O, like a loopback download). */
+export const waitFor = (store: ObjectStore, holds: () => boolean): Promise<void> =>
+  new Promise((resolve) => {
+    if (holds()) return resolve();
+    const unsubscribe = store.subscribe(() => {
+      if (!holds()) return;
+      unsubscribe();
+      resolve();
+    });
+  });

@@ -13,7 +13,8 @@ const runningVm = async (name: string, runStrategy: string): Promise<string> => 
   if (['Manual', 'Halted', 'RerunOnFailure'].includes(runStrategy))
     assert.equal(cluster.call('virtualmachines/start', name), 202);
   await cluster.advance(0);
-  if (runStrategy === 'Halted') assert.equal(cluster.vm(name).spec?.runStrategy !== 'Halted', true);
+  if (runStrategy === 'Halted')
+    assert.equal((cluster.vm(name).spec as { runStrategy?: string }).runStrategy, 'Always');
   assert.equal(vmiPhase(cluster.vmi(name)), 'Running');
   return cluster.vmi(name)?.metadata.uid ?? '';
 };
