@@ -24,7 +24,7 @@ export interface ApiContext {
   readonly faults: Faults | undefined;
   readonly clock: Clock;
   readonly watches: WatchHub;
-  /** Resource versions at or below this are treated as compacted (fault switch). */
+  /** Resource versions below this are treated as compacted (fault switch). */
   readonly expiredThrough: () => number;
 }
 

@@ -16,7 +16,7 @@ export interface ListParams {
   readonly query: URLSearchParams;
   readonly negotiated: Negotiated;
   readonly now: number;
-  /** Resource versions at or below this are treated as compacted (fault switch). */
+  /** Resource versions below this are treated as compacted (fault switch). */
   readonly expiredThrough: number;
 }
 
@@ -54,7 +54,7 @@ const continueExpired = new StatusError(
 /** Throws 410 when `rv` is older than what the store (or the expiry fault) retains. */
 const assertRetained = (store: ObjectStore, rv: number, expiredThrough: number, error?: StatusError) => {
   try {
-    if (rv <= expiredThrough) {
+    if (rv < expiredThrough) {
       throw new StatusError('Expired', `too old resource version: ${rv} (${expiredThrough + 1})`);
     }
     store.eventsSince(String(rv));

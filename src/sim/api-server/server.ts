@@ -101,6 +101,11 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // A refused period also cuts requests arriving on kept-alive connections.
+    if (faults?.refusingConnections()) {
+      req.socket.destroy();
+      return;
+    }
     req.on('error', () => res.destroy());
     serve(req, res).catch((error: unknown) => {
       const status = error instanceof TypeError && /Invalid URL/.test(error.message)

@@ -40,7 +40,7 @@ const bookmarkIntervalMs = 60_000;
 export const createWatchHub = (options: {
   store: ObjectStore;
   clock: Clock;
-  /** Resource versions at or below this are treated as compacted (fault switch). */
+  /** Resource versions below this are treated as compacted (fault switch). */
   expiredThrough: () => number;
 }): WatchHub => {
   const { store, clock } = options;
@@ -135,7 +135,7 @@ export const createWatchHub = (options: {
     } else {
       let replay: readonly StoreEvent[];
       try {
-        if (Number(rv) <= options.expiredThrough()) throw tooOld(Number(rv));
+        if (Number(rv) < options.expiredThrough()) throw tooOld(Number(rv));
         replay = store.eventsSince(rv);
       } catch (error) {
         if (!(error instanceof StatusError)) throw error;
