@@ -446,35 +446,19 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
   const queue = new WorkQueue(reconcile, options.onError);
   const keyOf = (object: KubeObject): string =>
     `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
-  // Which VMs reference which DataVolume, kept from VM events like an informer index, so a DV
-  // progress update does not scan every VM of the namespace.
-  const dvUsers = new Map<string, Set<string>>();
-  const dvsOfVm = new Map<string, string[]>();
-  const indexVm = (vm: KubeObject, deleted: boolean): void => {
-    const vmKey = keyOf(vm);
-    for (const dv of dvsOfVm.get(vmKey) ?? []) dvUsers.get(dv)?.delete(vmKey);
-    if (deleted) return void dvsOfVm.delete(vmKey);
-    const names = new Set([
-      ...(vmSpecOf(vm).template?.spec.volumes ?? []).flatMap((v) =>
-        v.dataVolume ? [v.dataVolume.name] : [],
-      ),
-      ...(vmSpecOf(vm).dataVolumeTemplates ?? []).map((t) => t.metadata.name),
-    ]);
-    const dvKeys = [...names].map((dv) => `${vm.metadata.namespace ?? ''}/${dv}`);
-    dvsOfVm.set(vmKey, dvKeys);
-    for (const dv of dvKeys) dvUsers.set(dv, (dvUsers.get(dv) ?? new Set()).add(vmKey));
-  };
+  const usesDataVolume = (vm: KubeObject, dvName: string): boolean =>
+    (vmSpecOf(vm).template?.spec.volumes ?? []).some((v) => v.dataVolume?.name === dvName) ||
+    (vmSpecOf(vm).dataVolumeTemplates ?? []).some((t) => t.metadata.name === dvName);
   const onEvent = (event: StoreEvent): void => {
-    if (event.typeKey === Keys.vm) indexVm(event.object, event.type === 'DELETED');
     if (event.typeKey === Keys.vm || event.typeKey === Keys.vmi) queue.add(keyOf(event.object));
-    else if (event.typeKey === Keys.dv)
-      for (const vmKey of dvUsers.get(keyOf(event.object)) ?? []) queue.add(vmKey);
+    else if (event.typeKey === Keys.dv) {
+      const dvName = event.object.metadata.name ?? '';
+      for (const vm of store.list(Keys.vm, event.object.metadata.namespace).items)
+        if (usesDataVolume(vm, dvName)) queue.add(keyOf(vm));
+    }
   };
   const unsubscribe = store.subscribe(onEvent);
-  for (const vm of store.list(Keys.vm).items) {
-    indexVm(vm, false);
-    queue.add(keyOf(vm));
-  }
+  for (const vm of store.list(Keys.vm).items) queue.add(keyOf(vm));
 
   return {
     close: () => {
