@@ -1,10 +1,21 @@
 // Shared fixtures for the kube adapter suites: a simulator plus a started, synced KubeBackend.
-import { createKubeBackend, type KubeBackend, type KubeBackendOptions } from '../../src/kube/kube-backend.ts';
+import {
+  createKubeBackend,
+  type KubeBackend,
+  type KubeBackendOptions,
+} from '../../src/kube/kube-backend.ts';
 import { loadKubeConfig } from '../../src/kube/client.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/simulator.ts';
 import type { VmRef, VmSnapshot } from '../../src/backend/port.ts';
+import { toVmSnapshot } from '../../src/kube/mapping.ts';
+import type {
+  DataVolume,
+  PersistentVolumeClaim,
+  VirtualMachine,
+  VirtualMachineInstance,
+} from '../../src/kube/types.ts';
 
 export interface Rig {
   readonly sim: Simulator;
@@ -39,10 +50,25 @@ export const startRig = async (
   };
 };
 
-/** Resolves once the cached snapshot satisfies `predicate` (the informers are event driven, so
- *  this waits for watch events, not for time). */
+/** The snapshot version the cluster's current objects map to: equal to the cached snapshot's
+ *  version once the informers have caught up with the store. */
+const clusterVersion = (sim: Simulator, ref: VmRef): string | undefined => {
+  const get = (key: string, name: string) => sim.store.get(key, ref.namespace, name) as unknown;
+  const vm = get('virtualmachines.kubevirt.io', ref.name) as VirtualMachine | undefined;
+  if (!vm) return undefined;
+  return toVmSnapshot({
+    vm,
+    vmi: get('virtualmachineinstances.kubevirt.io', ref.name) as VirtualMachineInstance | undefined,
+    dataVolume: (n) => get('datavolumes.cdi.kubevirt.io', n) as DataVolume | undefined,
+    pvc: (n) => get('persistentvolumeclaims', n) as PersistentVolumeClaim | undefined,
+    emptyCdrom: true,
+  }).version;
+};
+
+/** Resolves once the cache has caught up with the cluster and the cached snapshot satisfies
+ *  `predicate` (the informers are event driven: this waits for watch events, not for time). */
 export const waitForVm = (
-  backend: KubeBackend,
+  rig: Pick<Rig, 'backend' | 'sim'>,
   ref: VmRef,
   predicate: (vm: VmSnapshot) => boolean,
   what = 'condition',
@@ -50,10 +76,14 @@ export const waitForVm = (
   new Promise((resolve, reject) => {
     const deadline = AbortSignal.timeout(20_000);
     const poll = (): void => {
-      const vm = backend.getVm(ref);
-      if (vm && predicate(vm)) return resolve(vm);
+      const vm = rig.backend.getVm(ref);
+      if (vm && vm.version === clusterVersion(rig.sim, ref) && predicate(vm)) return resolve(vm);
       if (deadline.aborted) {
-        return reject(new Error(`timed out waiting for ${what}; last: ${JSON.stringify(vm && { power: vm.powerState, status: vm.platformStatus, boot: vm.boot })}`));
+        return reject(
+          new Error(
+            `timed out waiting for ${what}; last: ${JSON.stringify(vm && { power: vm.powerState, status: vm.platformStatus, boot: vm.boot })}`,
+          ),
+        );
       }
       setTimeout(poll, 5);
     };

@@ -39,7 +39,7 @@ void describe('kube backend over the simulator', () => {
         });
       });
     }
-    await waitForVm(rig.backend, { namespace: 'demo-b', name: 'app-server-2' }, (v) =>
+    await waitForVm(rig, { namespace: 'demo-b', name: 'app-server-2' }, (v) =>
       v.disks.some((d) => d.virtualMedia),
     );
   });
@@ -58,7 +58,7 @@ void describe('kube backend over the simulator', () => {
     rig.sim.store.mutate(vmKey, 'demo-b', 'monitoring', (d) => {
       d.metadata.labels = { ...d.metadata.labels, team: 'sre' };
     });
-    const changed = await waitForVm(rig.backend, ref, (v) => v.labels.team === 'sre');
+    const changed = await waitForVm(rig, ref, (v) => v.labels.team === 'sre');
     assert.notEqual(changed.version, before.version);
   });
 
@@ -77,7 +77,7 @@ void describe('kube backend over the simulator', () => {
     const count = calls(rig);
     await rig.backend.reset(ref, 'On', actor);
     assert.equal(calls(rig) - count, 1);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On', 'On');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On');
     assert.equal(storedVmi(rig, 'demo-a', 'db-primary')?.status?.phase, 'Running');
     const again = calls(rig);
     await rig.backend.reset(ref, 'On', actor);
@@ -98,13 +98,13 @@ void describe('kube backend over the simulator', () => {
       }),
       1,
     );
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On');
     assert.equal(storedVmi(rig, 'demo-a', 'db-primary')?.metadata.uid, uid);
     count = calls(rig);
     await rig.backend.reset(ref, 'ForceRestart', actor);
     assert.equal(calls(rig) - count, 1);
     await waitForVm(
-      rig.backend,
+      rig,
       ref,
       (v) => v.powerState === 'On' && storedVmi(rig, 'demo-a', 'db-primary')?.metadata.uid !== uid,
       'a new running VMI',
@@ -114,10 +114,10 @@ void describe('kube backend over the simulator', () => {
   void it('Pause and Resume go through the VMI subresources', async () => {
     const ref = { namespace: 'demo-a', name: 'db-primary' };
     await rig.backend.reset(ref, 'Pause', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Paused', 'Paused');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Paused', 'Paused');
     await rig.backend.reset(ref, 'Pause', actor);
     await rig.backend.reset(ref, 'Resume', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On', 'On after Resume');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On after Resume');
   });
 
   void it('ForceOff reaches Off and is idempotent; Nmi is unsupported', async () => {
@@ -126,7 +126,7 @@ void describe('kube backend over the simulator', () => {
     const count = calls(rig);
     await rig.backend.reset(ref, 'ForceOff', actor);
     assert.equal(calls(rig) - count, 1);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'Off');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off');
     const again = calls(rig);
     await rig.backend.reset(ref, 'ForceOff', actor);
     await rig.backend.reset(ref, 'GracefulShutdown', actor);
@@ -137,35 +137,35 @@ void describe('kube backend over the simulator', () => {
   void it('PushPowerButton toggles; a guest shutdown stays off (Manual)', async () => {
     const ref = { namespace: 'demo-a', name: 'db-primary' };
     await rig.backend.reset(ref, 'PushPowerButton', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On', 'On');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On');
     rig.sim.controllers.guestShutdown('demo-a', 'db-primary');
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'Off after guest shutdown');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off after guest shutdown');
     await rig.backend.reset(ref, 'PushPowerButton', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On', 'On again');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On again');
     await rig.backend.reset(ref, 'PushPowerButton', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'Off by button');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off by button');
   });
 
   void it('a VM under Always is moved to Manual on power-on so Off stays off', async () => {
     const ref = { namespace: 'demo-a', name: 'web.frontend' };
     assert.equal(rig.backend.getVm(ref)?.powerState, 'On');
     await rig.backend.reset(ref, 'GracefulShutdown', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'Off');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off');
     await rig.backend.reset(ref, 'On', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On', 'On');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On');
     assert.equal(storedVm(rig, 'demo-a', 'web.frontend').spec.runStrategy, 'Manual');
     rig.sim.controllers.guestShutdown('demo-a', 'web.frontend');
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'stays Off');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'stays Off');
     assert.equal(storedVm(rig, 'demo-a', 'web.frontend').spec.runStrategy, 'Manual');
   });
 
   void it('a Halted VM starts (Halted → Manual) and an unknown VM is notFound', async () => {
     const ref = { namespace: 'demo-a', name: 'legacy-bios' };
     await rig.backend.reset(ref, 'On', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'On', 'On');
+    await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On');
     assert.equal(storedVm(rig, 'demo-a', 'legacy-bios').spec.runStrategy, 'Manual');
     await rig.backend.reset(ref, 'ForceOff', actor);
-    await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'Off');
+    await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off');
     await rejectsWith(
       rig.backend.reset({ namespace: 'demo-a', name: 'nope' }, 'On', actor),
       'notFound',
@@ -192,7 +192,7 @@ void describe('kube backend over the simulator', () => {
             mode === 'UEFI',
           );
           const read = await waitForVm(
-            rig.backend,
+            rig,
             ref,
             (v) => v.boot.target === target && v.boot.enabled === enabled && v.boot.mode === mode,
           );
@@ -202,11 +202,7 @@ void describe('kube backend over the simulator', () => {
     }
     await rig.backend.setBoot(ref, { target: 'None', mode: 'Legacy' }, actor);
     assert.deepEqual(currentOrder(storedVm(rig, 'demo-b', 'monitoring')), original);
-    await waitForVm(
-      rig.backend,
-      ref,
-      (v) => v.boot.enabled === 'Disabled' && v.boot.target === 'None',
-    );
+    await waitForVm(rig, ref, (v) => v.boot.enabled === 'Disabled' && v.boot.target === 'None');
   });
 
   void it('If-Match: a stale version is preconditionFailed, the current one works', async () => {
@@ -225,7 +221,7 @@ void describe('kube backend over the simulator', () => {
     await rig.backend.setBoot(ref, { target: 'Pxe', enabled: 'Continuous' }, actor, {
       expectedVersion: current.version,
     });
-    await waitForVm(rig.backend, ref, (v) => v.boot.target === 'Pxe');
+    await waitForVm(rig, ref, (v) => v.boot.target === 'Pxe');
     await rig.backend.setBoot(ref, { enabled: 'Disabled' }, actor);
   });
 
@@ -233,7 +229,7 @@ void describe('kube backend over the simulator', () => {
     const ref = { namespace: 'demo-b', name: 'monitoring' };
     rig.sim.faults.failNextWrites(2, 409);
     await rig.backend.setBoot(ref, { target: 'Hdd', enabled: 'Continuous' }, actor);
-    await waitForVm(rig.backend, ref, (v) => v.boot.target === 'Hdd');
+    await waitForVm(rig, ref, (v) => v.boot.target === 'Hdd');
     await rig.backend.setBoot(ref, { enabled: 'Disabled' }, actor);
   });
 
@@ -249,7 +245,7 @@ void describe('kube backend over the simulator', () => {
     extra = () => true,
   ) => {
     await waitForVm(
-      rig.backend,
+      rig,
       { namespace, name },
       () => {
         const vmi = storedVmi(rig, namespace, name);
@@ -276,7 +272,7 @@ void describe('kube backend over the simulator', () => {
         uid = (await nextVmi('demo-b', name, undefined)).metadata.uid;
       }
       await rig.backend.setBoot(ref, { target: 'Cd', enabled: 'Once' }, actor);
-      await waitForVm(rig.backend, ref, (v) => v.boot.enabled === 'Once' && v.boot.target === 'Cd');
+      await waitForVm(rig, ref, (v) => v.boot.enabled === 'Once' && v.boot.target === 'Cd');
       // What Ironic does next: a reset (running) or a power-on (off). Either builds a new VMI
       // from the CD-first template.
       await rig.backend.reset(ref, start.startsWith('running') ? 'ForceRestart' : 'On', actor);
@@ -285,7 +281,7 @@ void describe('kube backend over the simulator', () => {
       assert.equal(onceVmi.spec?.domain?.rebootPolicy, 'Terminate');
       // As soon as that VMI exists the override reads Disabled and the template boots the disk.
       await waitForVm(
-        rig.backend,
+        rig,
         ref,
         (v) => v.boot.enabled === 'Disabled' && v.boot.target === 'None',
         'Disabled',
@@ -307,7 +303,7 @@ void describe('kube backend over the simulator', () => {
       );
       // Under Manual again: the guest's own shutdown stays off.
       rig.sim.controllers.guestShutdown('demo-b', name);
-      await waitForVm(rig.backend, ref, (v) => v.powerState === 'Off', 'Off after guest shutdown');
+      await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off after guest shutdown');
     });
   }
 });
