@@ -182,7 +182,8 @@ const testAuthenticator: Authenticator = {
     if (user === 'locked')
       return Promise.resolve({ ok: false, reason: 'rateLimited', retryAfterSeconds: 30 });
     const entry = users[user];
-    if (entry?.password !== password) return Promise.resolve({ ok: false, reason: 'invalid' });
+    if (entry === undefined || entry.password !== password)
+      return Promise.resolve({ ok: false, reason: 'invalid' });
     return Promise.resolve({
       ok: true,
       principal: {
@@ -201,9 +202,12 @@ const testAuthenticator: Authenticator = {
 const apps: FastifyInstance[] = [];
 after(() => Promise.all(apps.map((a) => a.close())));
 
+/** A VM whose CPU and memory the platform does not report. */
+const withoutInventory = ({ cpu: _cpu, memoryBytes: _memory, ...vm }: VmSnapshot): VmSnapshot => vm;
+
 const demoVms = (): VmSnapshot[] => [
   snapshot('demo-a', 'web', { powerState: 'On', platformStatus: 'Running', serialNumber: 'SN-1' }),
-  snapshot('demo-a', 'db.primary', { cpu: undefined, memoryBytes: undefined }),
+  withoutInventory(snapshot('demo-a', 'db.primary')),
   snapshot('demo-a', 'dup'),
   snapshot('demo-b', 'dup', {
     health: 'Critical',

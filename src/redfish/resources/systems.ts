@@ -5,6 +5,10 @@ import type { PowerState as VmPowerState, VmSnapshot } from '../../backend/port.
 import {
   supportedBootModes,
   supportedBootOverrideEnabled,
+  supportedResetTypes,
+  type BootSource,
+  type Health,
+  type PowerState,
   type ResetType,
   type State,
   type SystemType,
@@ -17,7 +21,6 @@ import {
   type HandlerReply,
   type RedfishBody,
 } from '../handler.ts';
-import { supportedResetTypes } from '../enums.ts';
 import { visibleSystem, visibleSystems } from '../visibility.ts';
 
 const systemType: SystemType = 'Virtual';
@@ -38,19 +41,23 @@ const stateOf: Readonly<Record<VmPowerState, State>> = {
 
 const GiB = 1024 ** 3;
 
-const status = (vm: VmSnapshot): RedfishBody => ({
-  State: stateOf[vm.powerState],
-  Health: vm.health,
-  // A VM has no separately reported subsystems, so the rollup is its own health.
-  HealthRollup: vm.health,
-  ...(vm.health !== 'OK' && vm.healthMessage !== undefined
-    ? {
-        Conditions: [
-          condition(undeterminedFault(`${vm.platformStatus}: ${vm.healthMessage}`), vm.health),
-        ],
-      }
-    : {}),
-});
+const status = (vm: VmSnapshot): RedfishBody => {
+  // The port's health words are the DMTF Health enum; the compiler holds them to it.
+  const health: Health = vm.health;
+  return {
+    State: stateOf[vm.powerState],
+    Health: health,
+    // A VM has no separately reported subsystems, so the rollup is its own health.
+    HealthRollup: health,
+    ...(vm.health !== 'OK' && vm.healthMessage !== undefined
+      ? {
+          Conditions: [
+            condition(undeterminedFault(`${vm.platformStatus}: ${vm.healthMessage}`), vm.health),
+          ],
+        }
+      : {}),
+  };
+};
 
 /** Counts from the CPU topology; absent when the platform does not say (never invented). */
 const processorSummary = (vm: VmSnapshot): RedfishBody | undefined =>
@@ -66,20 +73,25 @@ const memorySummary = (vm: VmSnapshot): RedfishBody | undefined =>
   vm.memoryBytes === undefined ? undefined : { TotalSystemMemoryGiB: vm.memoryBytes / GiB };
 
 /** The boot override with the values this VM accepts; sushy refuses anything else locally. */
-const boot = (vm: VmSnapshot): RedfishBody => ({
-  BootSourceOverrideTarget: vm.boot.target,
-  'BootSourceOverrideTarget@Redfish.AllowableValues': [...vm.bootTargets],
-  BootSourceOverrideEnabled: vm.boot.enabled,
-  'BootSourceOverrideEnabled@Redfish.AllowableValues': [...supportedBootOverrideEnabled],
-  BootSourceOverrideMode: vm.boot.mode,
-  'BootSourceOverrideMode@Redfish.AllowableValues': [...supportedBootModes],
-});
+const boot = (vm: VmSnapshot): RedfishBody => {
+  // Port boot targets are DMTF BootSource values; the compiler holds them to it.
+  const allowable: readonly BootSource[] = vm.bootTargets;
+  return {
+    BootSourceOverrideTarget: vm.boot.target,
+    'BootSourceOverrideTarget@Redfish.AllowableValues': [...allowable],
+    BootSourceOverrideEnabled: vm.boot.enabled,
+    'BootSourceOverrideEnabled@Redfish.AllowableValues': [...supportedBootOverrideEnabled],
+    BootSourceOverrideMode: vm.boot.mode,
+    'BootSourceOverrideMode@Redfish.AllowableValues': [...supportedBootModes],
+  };
+};
 
 export const toComputerSystem = (
   system: VisibleSystem,
   resetTypes: readonly ResetType[],
 ): RedfishBody => {
   const vm = system.snapshot;
+  const powerState: PowerState = vm.powerState;
   const processors = processorSummary(vm);
   const memory = memorySummary(vm);
   return {
@@ -92,7 +104,7 @@ export const toComputerSystem = (
     Manufacturer: manufacturer,
     Model: model,
     ...(vm.serialNumber === undefined ? {} : { SerialNumber: vm.serialNumber }),
-    PowerState: vm.powerState,
+    PowerState: powerState,
     Status: status(vm),
     Boot: boot(vm),
     ...(processors === undefined ? {} : { ProcessorSummary: processors }),
