@@ -1,0 +1,149 @@
+// The machine's kubectl against the simulated API server (HTTPS, kubeconfig from the server):
+// get with printer columns, apply, patch (merge, json, and the 415 of strategic merge on a
+// KubeVirt object), delete and get -w.
+import { strict as assert } from 'node:assert';
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import YAML from 'yaml';
+import { ManualClock } from '../../src/util/clock.ts';
+import type { ApiServer } from '../../src/sim/api-server/server.ts';
+import { startApiServer } from '../../src/sim/api-server/server.ts';
+import { TypeKeys } from '../../src/sim/resource-types.ts';
+import { createStore } from '../../src/sim/store.ts';
+import { minimalVm, namespace } from '../../src/sim/testing.ts';
+import type { ObjectStore } from '../../src/sim/types.ts';
+
+const VM = TypeKeys.virtualMachines;
+const kubectlPath = (process.env.PATH ?? '')
+  .split(delimiter)
+  .map((dir) => join(dir, 'kubectl'))
+  .find((candidate) => existsSync(candidate));
+const mustRun = process.env.CI === 'true';
+const skip =
+  kubectlPath === undefined && !mustRun
+    ? 'kubectl is not installed on this machine (in CI, .ci/run installs it and this test must run)'
+    : false;
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('kubectl against the simulator', { skip }, () => {
+  let store: ObjectStore;
+  let server: ApiServer;
+  let dir: string;
+  let args: string[];
+  const children = new Set<ChildProcess>();
+
+  const kubectl = (...command: string[]): Promise<Result> =>
+    new Promise((resolve) => {
+      execFile(kubectlPath ?? 'kubectl', [...args, ...command], { timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+
+  before(async () => {
+    const clock = new ManualClock(Date.now());
+    store = createStore({ clock });
+    store.create('namespaces', namespace('demo'));
+    store.create(VM, minimalVm('vm1', 'demo'));
+    store.mutate(VM, 'demo', 'vm1', (d) => {
+      d.status = { printableStatus: 'Stopped', conditions: [{ type: 'Ready', status: 'False' }] };
+    }, { subresource: 'status' });
+    server = await startApiServer({ store, subresources: new Map(), clock });
+    dir = await mkdtemp(join(tmpdir(), 'sim-kubectl-'));
+    await server.writeKubeconfig(join(dir, 'kubeconfig'));
+    args = ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache')];
+  });
+
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('get vm -A prints the CRD printer columns from the Table', async () => {
+    const { code, stdout, stderr } = await kubectl('get', 'vm', '-A');
+    assert.equal(code, 0, stderr);
+    const [header = '', row = ''] = stdout.trim().split('\n');
+    assert.deepEqual(header.split(/\s+/), ['NAMESPACE', 'NAME', 'AGE', 'STATUS', 'READY']);
+    assert.deepEqual(row.split(/\s+/).filter((_, i) => i !== 2), ['demo', 'vm1', 'Stopped', 'False']);
+  });
+
+  it('apply -f creates a VM (through the OpenAPI and discovery endpoints)', async () => {
+    const file = join(dir, 'vm2.yaml');
+    await writeFile(file, YAML.stringify(minimalVm('vm2', 'demo')));
+    const created = await kubectl('apply', '-f', file);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /virtualmachine\.kubevirt\.io\/vm2 created/);
+    const annotations = store.get(VM, 'demo', 'vm2')?.metadata.annotations ?? {};
+    assert.ok('kubectl.kubernetes.io/last-applied-configuration' in annotations);
+    const again = await kubectl('apply', '-f', file);
+    assert.match(again.stdout, /unchanged/);
+  });
+
+  it('patch --type merge and --type json change the stored object', async () => {
+    const merge = await kubectl('patch', 'vm', 'vm2', '-n', 'demo', '--type', 'merge', '-p', '{"metadata":{"labels":{"redfish-enabled":"true"}}}');
+    assert.equal(merge.code, 0, merge.stderr);
+    assert.equal(store.get(VM, 'demo', 'vm2')?.metadata.labels?.['redfish-enabled'], 'true');
+    const json = await kubectl('patch', 'vm', 'vm2', '-n', 'demo', '--type', 'json', '-p', '[{"op":"test","path":"/spec/runStrategy","value":"Halted"},{"op":"replace","path":"/spec/runStrategy","value":"Manual"}]');
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal((store.get(VM, 'demo', 'vm2')?.spec as { runStrategy: string }).runStrategy, 'Manual');
+  });
+
+  it('patch without --type (strategic merge) fails with the 415 a real API server gives', async () => {
+    const smp = await kubectl('patch', 'vm', 'vm2', '-n', 'demo', '-p', '{"metadata":{"labels":{"x":"y"}}}');
+    assert.notEqual(smp.code, 0);
+    assert.match(
+      smp.stderr,
+      /the body of the request was in an unknown format - accepted media types include: application\/json-patch\+json, application\/merge-patch\+json, application\/apply-patch\+yaml/,
+    );
+    assert.equal(store.get(VM, 'demo', 'vm2')?.metadata.labels?.x, undefined);
+  });
+
+  it('delete removes the VM, and a second delete is NotFound', async () => {
+    const deleted = await kubectl('delete', 'vm', 'vm2', '-n', 'demo');
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(store.get(VM, 'demo', 'vm2'), undefined);
+    const again = await kubectl('delete', 'vm', 'vm2', '-n', 'demo');
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /NotFound.*virtualmachines\.kubevirt\.io "vm2" not found/);
+  });
+
+  it('get -w sees a change made while it watches', async () => {
+    const child = spawn(kubectlPath ?? 'kubectl', [...args, 'get', 'vm', '-n', 'demo', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let output = '';
+    const checks = new Set<() => void>();
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const check of [...checks]) check();
+    });
+    const waitFor = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(output)) {
+            checks.delete(check);
+            resolve();
+          }
+        };
+        checks.add(check);
+        child.once('exit', () => reject(new Error(`kubectl exited early: ${output}`)));
+        check();
+      });
+    await waitFor(/vm1\s+\S+\s+Stopped/);
+    store.mutate(VM, 'demo', 'vm1', (d) => {
+      d.status = { printableStatus: 'Starting', conditions: [{ type: 'Ready', status: 'False' }] };
+    }, { subresource: 'status' });
+    await waitFor(/vm1\s+\S+\s+Starting/);
+    child.kill('SIGTERM');
+    children.delete(child);
+  });
+});
