@@ -792,6 +792,13 @@ void describe('protocol errors', () => {
       headers: { 'content-type': 'text/plain' },
     });
     assert.deepEqual(errorIds(text, 415), ['HeaderInvalid']);
+    const untyped = await app.inject({
+      method: 'POST',
+      url: resetUrl('demo-a.web'),
+      headers: { authorization: basic('admin') },
+      payload: '{"ResetType":"On"}',
+    });
+    assert.deepEqual(errorIds(untyped, 415), ['HeaderMissing']);
     const big = await call(app, resetUrl('demo-a.web'), {
       method: 'POST',
       user: 'admin',

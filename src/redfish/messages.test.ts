@@ -72,6 +72,7 @@ void describe('Redfish messages', () => {
       [messages.emptyJson(), 400],
       [messages.payloadTooLarge(), 413],
       [messages.unsupportedMediaType('text/plain'), 415],
+      [messages.contentTypeMissing(), 415],
       [messages.actionParameterMissing('A', 'P'), 400],
       [messages.actionParameterUnknown('A', 'P'), 400],
       [messages.actionParameterValueNotInList('v', 'P', 'A'), 400],

@@ -138,6 +138,10 @@ export const payloadTooLarge = (): RedfishMessage => message(413, 'PayloadTooLar
 export const unsupportedMediaType = (contentType: string): RedfishMessage =>
   message(415, 'HeaderInvalid', [`Content-Type: ${contentType}`]);
 
+/** A body sent without Content-Type: which media type it is cannot be known (415). */
+export const contentTypeMissing = (): RedfishMessage =>
+  message(415, 'HeaderMissing', ['Content-Type']);
+
 export const propertyUnknown = (path: string): RedfishMessage =>
   message(400, 'PropertyUnknown', [path], { relatedProperties: [pointer(path)] });
 

@@ -14,6 +14,7 @@ import {
 import {
   RedfishError,
   accessUnauthorized,
+  contentTypeMissing,
   errorBody,
   generalError,
   insufficientPrivilege,
@@ -81,8 +82,12 @@ const toRedfishError = (error: FastifyError, request: FastifyRequest): RedfishEr
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new RedfishError(payloadTooLarge());
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new RedfishError(unsupportedMediaType(request.headers['content-type'] ?? ''));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const contentType = request.headers['content-type'];
+      return new RedfishError(
+        contentType === undefined ? contentTypeMissing() : unsupportedMediaType(contentType),
+      );
+    }
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new RedfishError(unrecognizedRequestBody());
     default:
