@@ -187,7 +187,10 @@ export class Informer<T extends { metadata: Meta }> {
     const object = event.object;
     if (event.type === 'ERROR') {
       // 410 Gone as an event: our version left the server's window; relist when the stream ends.
-      if (object?.code === 410) this.#resourceVersion = '';
+      if (object?.code === 410) {
+        this.#resourceVersion = '';
+        this.#o.metrics.informerRestarts.inc({ resource: this.#o.resource });
+      }
       return;
     }
     const meta = object?.metadata;
