@@ -3,28 +3,22 @@
 // (pkg/virt-api/rest/lifecycle.go and volumes.go at v1.9.0; fidelity doc 1.5 and 2.1).
 import { isDeepStrictEqual } from 'node:util';
 import type { ClusterConfig } from '../cluster-config.ts';
-import {
-  StatusError,
-  type KubeObject,
-  type ObjectStore,
-  type SubresourceRegistry,
-} from '../types.ts';
+import { type KubeObject, type ObjectStore, type SubresourceRegistry } from '../types.ts';
 import {
   Keys,
   hasConditionStatus,
   isFinal,
-  isHotpluggable,
   runStrategyOf,
   vmSpecOf,
   vmStatusOf,
   vmiSpecOf,
   vmiStatusOf,
-  type Disk,
   type RunStrategy,
   type StateChangeRequest,
-  type Volume,
   type VmStatus,
 } from './kubevirt-objects.ts';
+import { decode, isDryRun } from './virt-api-body.ts';
+import { registerVolumeVerbs } from './virt-api-volumes.ts';
 import {
   badRequest,
   conflict,
@@ -32,7 +26,6 @@ import {
   internalError,
   jsonPatchTestError,
   notFound,
-  webhookDenied,
 } from './virt-api-errors.ts';
 
 /** The node-side actions virt-api proxies to virt-handler once a request is legal. */
@@ -53,47 +46,6 @@ const vmNotRunning = 'VM is not running';
 const vmiNotRunning = 'VMI is not running';
 const manualRecoveryRequired =
   'VM recovery required: Volume migration failed, leaving some volumes pointing to non-consistent targets; manual intervention is needed to assign them to their original volumes.';
-
-type FieldType = 'number' | 'boolean' | 'string' | 'object' | 'array';
-const goTypes: Record<FieldType, string> = {
-  number: 'int64',
-  boolean: 'bool',
-  string: 'string',
-  object: 'struct',
-  array: '[]string',
-};
-
-/** Decodes an options body the way virt-api's decodeBody does: empty is fine, wrong types are
- *  400 BadRequest, unknown fields are ignored. */
-const decode = (
-  body: unknown,
-  struct: string,
-  fields: Record<string, FieldType>,
-): Record<string, unknown> => {
-  if (body === undefined || body === null) return {};
-  const fail = (what: string, field?: string, type?: FieldType): StatusError =>
-    badRequest(
-      `Can not unmarshal Request body to struct, error: json: cannot unmarshal ${what} into Go ${
-        field && type
-          ? `struct field ${struct}.${field} of type ${goTypes[type]}`
-          : `value of type v1.${struct}`
-      }`,
-    );
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw fail(Array.isArray(body) ? 'array' : typeof body);
-  const record = body as Record<string, unknown>;
-  for (const [field, type] of Object.entries(fields)) {
-    const value = record[field];
-    if (value === undefined || value === null) continue;
-    const actual = Array.isArray(value) ? 'array' : typeof value;
-    if (actual !== type || (type === 'number' && !Number.isInteger(value)))
-      throw fail(actual === 'number' ? 'number' : actual, field, type);
-  }
-  return record;
-};
-
-const isDryRun = (options: Record<string, unknown>): boolean =>
-  Array.isArray(options.dryRun) && options.dryRun[0] === 'All';
 
 /** Registers every verb this simulator serves into the API server's registry. */
 export const registerVirtApi = (registry: SubresourceRegistry, options: VirtApiOptions): void => {
@@ -399,167 +351,4 @@ export const registerVirtApi = (registry: SubresourceRegistry, options: VirtApiO
   }
 
   registerVolumeVerbs(registry, store, cluster);
-};
-
-interface AddVolumeOptions {
-  name?: string;
-  disk?: Disk;
-  volumeSource?: {
-    dataVolume?: { name: string; hotpluggable?: boolean };
-    persistentVolumeClaim?: { claimName: string; hotpluggable?: boolean };
-  };
-  dryRun?: string[];
-}
-
-/** addvolume/removevolume: the imperative hotplug API. On a VM it patches the template (which
- *  the declarative handler then applies to the VMI); CD-ROMs are refused as libvirt cannot
- *  hotplug them. */
-const registerVolumeVerbs = (
-  registry: SubresourceRegistry,
-  store: ObjectStore,
-  cluster: ClusterConfig,
-): void => {
-  const enabled = cluster.hotplugVolumes || cluster.declarativeHotplug;
-  const sourceName = (v: Volume | AddVolumeOptions['volumeSource']): string | undefined =>
-    v?.dataVolume?.name ?? v?.persistentVolumeClaim?.claimName;
-
-  for (const target of ['virtualmachines', 'virtualmachineinstances'] as const) {
-    const resource = target === 'virtualmachines' ? 'virtualmachine' : 'virtualmachineinstance';
-    const key = target === 'virtualmachines' ? Keys.vm : Keys.vmi;
-    const fetch = (namespace: string, name: string): KubeObject => {
-      const object = store.get(key, namespace, name);
-      if (!object) throw notFound(resource, name);
-      if (target === 'virtualmachineinstances') {
-        if (object.metadata.ownerReferences?.some((o) => o.kind === 'VirtualMachine'))
-          throw badRequest(`VMI ${namespace}/${name} is owned by a VM`);
-        if (vmiStatusOf(object).phase !== 'Running') throw conflict(resource, name, vmiNotRunning);
-      }
-      return object;
-    };
-    const specOf = (object: KubeObject) =>
-      target === 'virtualmachines' ? vmSpecOf(object).template?.spec : vmiSpecOf(object);
-    const patchVolumes = (
-      object: KubeObject,
-      change: (volumes: Volume[], disks: Disk[]) => void,
-      dryRun: boolean,
-    ): void => {
-      if (dryRun) return;
-      const before = specOf(object);
-      store.mutate(key, object.metadata.namespace, object.metadata.name ?? '', (draft) => {
-        const spec = specOf(draft);
-        if (!spec) throw internalError('unable to patch: the object has no template');
-        if (
-          !isDeepStrictEqual(spec.volumes, before?.volumes) ||
-          !isDeepStrictEqual(spec.domain.devices.disks, before?.domain.devices.disks)
-        )
-          throw conflict(resource, object.metadata.name ?? '', jsonPatchTestError);
-        const volumes = [...(spec.volumes ?? [])];
-        const disks = [...(spec.domain.devices.disks ?? [])];
-        change(volumes, disks);
-        spec.volumes = volumes;
-        spec.domain.devices.disks = disks;
-      });
-    };
-
-    registry.set(`${target}/addvolume`, ({ namespace, name, body }) => {
-      if (!enabled)
-        throw badRequest(
-          'Unable to Add Volume because HotplugVolumes feature gate is not enabled.',
-        );
-      if (body === undefined)
-        throw badRequest('Request with no body, a new name is expected as the request body');
-      const opts = decode(body, 'AddVolumeOptions', {
-        name: 'string',
-        disk: 'object',
-        volumeSource: 'object',
-        dryRun: 'array',
-      }) as AddVolumeOptions;
-      if (!opts.name) throw badRequest('AddVolumeOptions requires name to be set');
-      if (!opts.disk) throw badRequest('AddVolumeOptions requires disk to not be nil');
-      if (!opts.volumeSource)
-        throw badRequest('AddVolumeOptions requires VolumeSource to not be nil');
-      const volName = opts.name;
-      if (opts.disk.cdrom !== undefined)
-        throw webhookDenied(
-          `${resource}-validator.kubevirt.io`,
-          `new hotplugged Disk ${volName} cannot have type cdrom`,
-        );
-      if (opts.disk.disk === undefined && opts.disk.lun === undefined)
-        throw webhookDenied(
-          `${resource}-validator.kubevirt.io`,
-          `Disk ${volName} requires diskDevice of type 'disk' or 'lun' to be hotplugged.`,
-        );
-      const object = fetch(namespace, name);
-      const wanted = sourceName(opts.volumeSource);
-      for (const volume of specOf(object)?.volumes ?? []) {
-        if (volume.name === volName)
-          throw conflict(
-            resource,
-            name,
-            `Unable to add volume [${volName}] because volume with that name already exists`,
-          );
-        if (wanted !== undefined && sourceName(volume) === wanted)
-          throw conflict(
-            resource,
-            name,
-            `Unable to add volume source [${wanted}] because it already exists`,
-          );
-      }
-      const volume: Volume = { name: volName };
-      if (opts.volumeSource.dataVolume)
-        volume.dataVolume = { ...opts.volumeSource.dataVolume, hotpluggable: true };
-      else if (opts.volumeSource.persistentVolumeClaim)
-        volume.persistentVolumeClaim = {
-          ...opts.volumeSource.persistentVolumeClaim,
-          hotpluggable: true,
-        };
-      patchVolumes(
-        object,
-        (volumes, disks) => {
-          volumes.push(volume);
-          disks.push({ ...opts.disk, name: volName });
-        },
-        isDryRun(opts as Record<string, unknown>),
-      );
-      return 202;
-    });
-
-    registry.set(`${target}/removevolume`, ({ namespace, name, body }) => {
-      if (!enabled)
-        throw badRequest(
-          'Unable to Remove Volume because HotplugVolumes feature gate is not enabled.',
-        );
-      if (body === undefined)
-        throw badRequest('Request with no body, a new name is expected as the request body');
-      const opts = decode(body, 'RemoveVolumeOptions', { name: 'string', dryRun: 'array' });
-      const volName = opts.name as string | undefined;
-      if (!volName) throw badRequest('RemoveVolumeOptions requires name to be set');
-      const object = fetch(namespace, name);
-      const found = (specOf(object)?.volumes ?? []).find(
-        (v) => v.name === volName || sourceName(v) === volName,
-      );
-      if (!found)
-        throw conflict(
-          resource,
-          name,
-          `Unable to remove volume [${volName}] because it does not exist`,
-        );
-      if (!isHotpluggable(found))
-        throw conflict(
-          resource,
-          name,
-          `Unable to remove volume [${found.name}] because it is not hotpluggable`,
-        );
-      patchVolumes(
-        object,
-        (volumes, disks) => {
-          volumes.splice(volumes.indexOf(volumes.find((v) => v.name === found.name) as Volume), 1);
-          const disk = disks.findIndex((d) => d.name === found.name);
-          if (disk >= 0) disks.splice(disk, 1);
-        },
-        isDryRun(opts),
-      );
-      return 202;
-    });
-  }
 };

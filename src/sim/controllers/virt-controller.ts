@@ -9,22 +9,23 @@ import { hotplugTarget } from './hotplug.ts';
 import {
   Finalizers,
   Keys,
-  findCondition,
   isFinal,
-  removeCondition,
   runStrategyOf,
   timestamp,
-  upsertCondition,
   vmSpecOf,
   vmStatusOf,
   vmiSpecOf,
   vmiStatusOf,
-  type Condition,
   type RunStrategy,
-  type VmStatus,
 } from './kubevirt-objects.ts';
-import { printableStatus } from './printable-status.ts';
 import { restartRequired, vmiSpecFromTemplate } from './vm-template.ts';
+import {
+  firstRequest,
+  generationAnnotation,
+  hasStartRequest,
+  hasStopRequestFor,
+  nextVmStatus,
+} from './vm-status.ts';
 import { WorkQueue, type ErrorSink } from './work-queue.ts';
 
 export interface VirtControllerOptions {
@@ -38,14 +39,6 @@ export interface VirtController {
   close(): void;
 }
 
-const generationAnnotation = 'kubevirt.io/vm-generation';
-/** VM condition types virt-controller owns; every other VMI condition is mirrored. */
-const vmOwnedConditions = new Set([
-  'Ready',
-  'Failure',
-  'RestartRequired',
-  'ManualRecoveryRequired',
-]);
 const readyDvPhases = new Set(['Succeeded', 'PendingPopulation', 'WaitForFirstConsumer']);
 
 const ownerReference = (vm: KubeObject) => ({
@@ -56,13 +49,6 @@ const ownerReference = (vm: KubeObject) => ({
   controller: true,
   blockOwnerDeletion: true,
 });
-
-const firstRequest = (vm: KubeObject) => vmStatusOf(vm).stateChangeRequests?.[0];
-const hasStartRequest = (vm: KubeObject): boolean => firstRequest(vm)?.action === 'Start';
-const hasStopRequestFor = (vm: KubeObject, vmi: KubeObject): boolean => {
-  const request = firstRequest(vm);
-  return request?.action === 'Stop' && request.uid === vmi.metadata.uid;
-};
 
 export const startVirtController = (options: VirtControllerOptions): VirtController => {
   const { store, clock, cluster } = options;
@@ -239,125 +225,24 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
     }
   };
 
-  const startExpected = (vm: KubeObject, strategy: RunStrategy): boolean => {
-    switch (strategy) {
-      case 'Always':
-      case 'Once':
-        return true;
-      case 'RerunOnFailure':
-        return hasStartRequest(vm) || vmStatusOf(vm).runStrategy !== strategy;
-      case 'Manual':
-      case 'Halted':
-        return hasStartRequest(vm);
-      case 'WaitAsReceiver':
-        return false;
-    }
-  };
-
-  /** isTrimFirstChangeRequestNeeded: a Stop is done once its VMI is gone (or replaced); a Start
-   *  once a live VMI exists. */
-  const trimFirstRequest = (vm: KubeObject, vmi: KubeObject | undefined): boolean => {
-    const request = firstRequest(vm);
-    if (!request) return false;
-    if (request.action === 'Stop') return !vmi || !request.uid || request.uid !== vmi.metadata.uid;
-    return vmi !== undefined && !vmi.metadata.deletionTimestamp && !isFinal(vmi);
-  };
-
-  const syncConditions = (
-    vm: KubeObject,
-    vmi: KubeObject | undefined,
-    needsRestart: boolean,
-  ): Condition[] => {
-    const stamp = now();
-    let conditions = vmStatusOf(vm).conditions ?? [];
-    const vmiConditions = vmi ? (vmiStatusOf(vmi).conditions ?? []) : [];
-    const ready = findCondition(vmiConditions, 'Ready');
-    conditions = upsertCondition(
-      conditions,
-      vmi
-        ? {
-            type: 'Ready',
-            status: ready?.status ?? 'False',
-            ...(ready?.reason ? { reason: ready.reason } : {}),
-            ...(ready?.message ? { message: ready.message } : {}),
-            lastProbeTime: null,
-          }
-        : {
-            type: 'Ready',
-            status: 'False',
-            reason: 'VMINotExists',
-            message: 'VMI does not exist',
-            lastProbeTime: null,
-          },
-      stamp,
-    );
-    conditions = conditions.filter(
-      (c) => vmOwnedConditions.has(c.type) || vmiConditions.some((v) => v.type === c.type),
-    );
-    for (const condition of vmiConditions) {
-      if (vmOwnedConditions.has(condition.type)) continue;
-      const { lastTransitionTime, ...rest } = condition;
-      conditions = upsertCondition(conditions, rest, lastTransitionTime ?? stamp);
-    }
-    conditions = needsRestart
-      ? upsertCondition(
-          conditions,
-          {
-            type: 'RestartRequired',
-            status: 'True',
-            message: 'a non-live-updatable field was changed in the template spec',
-            lastProbeTime: null,
-          },
-          stamp,
-        )
-      : removeCondition(conditions, 'RestartRequired');
-    return conditions;
-  };
-
   const updateStatus = (
     vm: KubeObject,
     vmi: KubeObject | undefined,
     strategy: RunStrategy | undefined,
   ): void => {
-    const status: VmStatus = structuredClone(vmStatusOf(vm));
-    status.created = vmi !== undefined;
-    status.ready =
-      vmi !== undefined && findCondition(vmiStatusOf(vmi).conditions, 'Ready')?.status === 'True';
-    if (trimFirstRequest(vm, vmi))
-      status.stateChangeRequests = (status.stateChangeRequests ?? []).slice(1);
-    if (status.stateChangeRequests?.length === 0) delete status.stateChangeRequests;
-    const live = vmi !== undefined && !vmi.metadata.deletionTimestamp && !isFinal(vmi);
-    const needsRestart = live && restartRequired(vm, vmi, liveHotplug);
-    status.conditions = syncConditions(vm, vmi, needsRestart);
-    if (vmi) {
-      const observed = Number(vmi.metadata.annotations?.[generationAnnotation] ?? NaN);
-      if (Number.isFinite(observed)) status.observedGeneration = observed;
-      status.desiredGeneration = vm.metadata.generation ?? 1;
-    }
     const dataVolumes = (vmSpecOf(vm).template?.spec.volumes ?? [])
       .flatMap((v) =>
         v.dataVolume ? [store.get(Keys.dv, vm.metadata.namespace, v.dataVolume.name)] : [],
       )
       .filter((dv): dv is KubeObject => dv !== undefined);
-    status.printableStatus = strategy
-      ? printableStatus({
-          vm,
-          vmi,
-          strategy,
-          dataVolumes,
-          startExpected: startExpected(vm, strategy),
-        })
-      : 'Unknown';
-    if (strategy) status.runStrategy = strategy;
+    const status = nextVmStatus({ vm, vmi, strategy, dataVolumes, liveHotplug, now: now() });
     if (isDeepStrictEqual(status, vm.status)) return;
     store.mutate(
       Keys.vm,
       vm.metadata.namespace,
       vm.metadata.name ?? '',
       (draft) => void (draft.status = status),
-      {
-        subresource: 'status',
-      },
+      { subresource: 'status' },
     );
   };
 
@@ -446,19 +331,35 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
   const queue = new WorkQueue(reconcile, options.onError);
   const keyOf = (object: KubeObject): string =>
     `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
-  const usesDataVolume = (vm: KubeObject, dvName: string): boolean =>
-    (vmSpecOf(vm).template?.spec.volumes ?? []).some((v) => v.dataVolume?.name === dvName) ||
-    (vmSpecOf(vm).dataVolumeTemplates ?? []).some((t) => t.metadata.name === dvName);
+  // Which VMs reference which DataVolume, kept from VM events like an informer index, so a DV
+  // progress update does not scan every VM of the namespace.
+  const dvUsers = new Map<string, Set<string>>();
+  const dvsOfVm = new Map<string, string[]>();
+  const indexVm = (vm: KubeObject, deleted: boolean): void => {
+    const vmKey = keyOf(vm);
+    for (const dv of dvsOfVm.get(vmKey) ?? []) dvUsers.get(dv)?.delete(vmKey);
+    if (deleted) return void dvsOfVm.delete(vmKey);
+    const names = new Set([
+      ...(vmSpecOf(vm).template?.spec.volumes ?? []).flatMap((v) =>
+        v.dataVolume ? [v.dataVolume.name] : [],
+      ),
+      ...(vmSpecOf(vm).dataVolumeTemplates ?? []).map((t) => t.metadata.name),
+    ]);
+    const dvKeys = [...names].map((dv) => `${vm.metadata.namespace ?? ''}/${dv}`);
+    dvsOfVm.set(vmKey, dvKeys);
+    for (const dv of dvKeys) dvUsers.set(dv, (dvUsers.get(dv) ?? new Set()).add(vmKey));
+  };
   const onEvent = (event: StoreEvent): void => {
+    if (event.typeKey === Keys.vm) indexVm(event.object, event.type === 'DELETED');
     if (event.typeKey === Keys.vm || event.typeKey === Keys.vmi) queue.add(keyOf(event.object));
-    else if (event.typeKey === Keys.dv) {
-      const dvName = event.object.metadata.name ?? '';
-      for (const vm of store.list(Keys.vm, event.object.metadata.namespace).items)
-        if (usesDataVolume(vm, dvName)) queue.add(keyOf(vm));
-    }
+    else if (event.typeKey === Keys.dv)
+      for (const vmKey of dvUsers.get(keyOf(event.object)) ?? []) queue.add(vmKey);
   };
   const unsubscribe = store.subscribe(onEvent);
-  for (const vm of store.list(Keys.vm).items) queue.add(keyOf(vm));
+  for (const vm of store.list(Keys.vm).items) {
+    indexVm(vm, false);
+    queue.add(keyOf(vm));
+  }
 
   return {
     close: () => {

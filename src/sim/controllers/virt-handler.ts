@@ -311,17 +311,24 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
   };
 
   const queue = new WorkQueue(reconcile, options.onError);
+  // VMI names per namespace (from VMI events), so a DV or PVC change wakes only that namespace.
+  const vmisByNamespace = new Map<string, Set<string>>();
   const onEvent = (event: StoreEvent): void => {
-    const { namespace, name } = event.object.metadata;
-    if (event.typeKey === Keys.vmi) queue.add(keyOf(namespace ?? '', name ?? ''));
-    else if (event.typeKey === Keys.dv || event.typeKey === Keys.pvc) {
-      for (const vmi of store.list(Keys.vmi, namespace).items)
-        queue.add(keyOf(namespace ?? '', vmi.metadata.name ?? ''));
+    const namespace = event.object.metadata.namespace ?? '';
+    const name = event.object.metadata.name ?? '';
+    if (event.typeKey === Keys.vmi) {
+      const names = vmisByNamespace.get(namespace) ?? new Set<string>();
+      if (event.type === 'DELETED') names.delete(name);
+      else names.add(name);
+      vmisByNamespace.set(namespace, names);
+      queue.add(keyOf(namespace, name));
+    } else if (event.typeKey === Keys.dv || event.typeKey === Keys.pvc) {
+      for (const vmi of vmisByNamespace.get(namespace) ?? []) queue.add(keyOf(namespace, vmi));
     }
   };
   const unsubscribe = store.subscribe(onEvent);
   for (const vmi of store.list(Keys.vmi).items)
-    queue.add(keyOf(vmi.metadata.namespace ?? '', vmi.metadata.name ?? ''));
+    onEvent({ type: 'ADDED', typeKey: Keys.vmi, object: vmi });
 
   const running = (namespace: string, name: string): KubeObject => {
     const vmi = store.get(Keys.vmi, namespace, name);
