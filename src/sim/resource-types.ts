@@ -195,7 +195,8 @@ const definitions: Omit<ServedType, 'key'>[] = [
         description: 'Object the event is about',
         value: (o) => {
           const involved = record(o.involvedObject);
-          return `${String(involved.kind ?? '').toLowerCase()}/${String(involved.name ?? '')}`;
+          const text = (v: unknown) => (typeof v === 'string' ? v : '');
+          return `${text(involved.kind).toLowerCase()}/${text(involved.name)}`;
         },
       },
       { name: 'Message', type: 'string', description: 'Event message', value: '.message' },
@@ -332,7 +333,10 @@ const definitions: Omit<ServedType, 'key'>[] = [
 ];
 
 /** Every type the simulator serves, in discovery order. */
-export const servedTypes: readonly ServedType[] = definitions.map((d) => ({ ...d, key: typeKey(d) }));
+export const servedTypes: readonly ServedType[] = definitions.map((d) => ({
+  ...d,
+  key: typeKey(d),
+}));
 
 /** Well-known keys, so callers need not spell `<resource>.<group>` by hand. */
 export const TypeKeys = {

@@ -16,7 +16,11 @@ const PVC = TypeKeys.persistentVolumeClaims;
 
 const setup = (watchWindow?: number) => {
   const clock = new ManualClock();
-  const store = createStore({ clock, random: seededRandom(7), ...(watchWindow ? { watchWindow } : {}) });
+  const store = createStore({
+    clock,
+    random: seededRandom(7),
+    ...(watchWindow ? { watchWindow } : {}),
+  });
   store.create('namespaces', namespace('demo'));
   return { clock, store };
 };
@@ -32,6 +36,17 @@ const statusOf = (fn: () => unknown): StatusError => {
 };
 
 const spec = (o: KubeObject) => o.spec as Record<string, unknown>;
+interface VmSpec {
+  runStrategy?: string;
+  running?: unknown;
+  template: {
+    spec: {
+      domain: { devices: { disks: Record<string, unknown>[] }; firmware?: { uuid?: string } };
+      volumes: Record<string, unknown>[];
+    };
+  };
+}
+const vmSpec = (o: KubeObject) => o.spec as VmSpec;
 
 void describe('store', () => {
   it('serves the system namespaces and bumps one global resourceVersion per write', () => {
@@ -55,10 +70,19 @@ void describe('store', () => {
 
   it('assigns uid, creationTimestamp, generation and a generateName suffix', () => {
     const { store, clock } = setup();
-    const vm = store.create(VM, { ...minimalVm('', 'demo'), metadata: { generateName: 'web-', namespace: 'demo' } });
+    const vm = store.create(VM, {
+      ...minimalVm('', 'demo'),
+      metadata: { generateName: 'web-', namespace: 'demo' },
+    });
     assert.match(vm.metadata.name ?? '', /^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
-    assert.match(vm.metadata.uid ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.equal(vm.metadata.creationTimestamp, new Date(clock.now()).toISOString().replace('.000', ''));
+    assert.match(
+      vm.metadata.uid ?? '',
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.equal(
+      vm.metadata.creationTimestamp,
+      new Date(clock.now()).toISOString().replace('.000', ''),
+    );
     assert.equal(vm.metadata.generation, 1);
   });
 
@@ -74,14 +98,19 @@ void describe('store', () => {
     assert.equal(missing.message, 'namespaces "nowhere" not found');
     const bad = statusOf(() => store.create(VM, minimalVm('Bad_Name', 'demo')));
     assert.equal(bad.code, 422);
-    assert.match(bad.message, /^VirtualMachine\.kubevirt\.io "Bad_Name" is invalid: metadata\.name: Invalid value/);
+    assert.match(
+      bad.message,
+      /^VirtualMachine\.kubevirt\.io "Bad_Name" is invalid: metadata\.name: Invalid value/,
+    );
   });
 
   it('answers 409 Conflict with the real message on a stale resourceVersion', () => {
     const { store } = setup();
     const vm = store.create(VM, minimalVm('a', 'demo'));
     store.update(VM, { ...vm, metadata: { ...vm.metadata, labels: { x: '1' } } });
-    const stale = statusOf(() => store.update(VM, { ...vm, metadata: { ...vm.metadata, labels: { x: '2' } } }));
+    const stale = statusOf(() =>
+      store.update(VM, { ...vm, metadata: { ...vm.metadata, labels: { x: '2' } } }),
+    );
     assert.equal(stale.code, 409);
     assert.equal(
       stale.message,
@@ -104,11 +133,21 @@ void describe('store', () => {
       d.status = { printableStatus: 'Running' };
     });
     assert.equal(ignored.status, undefined, 'status is ignored on the main resource');
-    assert.equal(ignored.metadata.resourceVersion, specChanged.metadata.resourceVersion, 'no-op write');
-    const status = store.mutate(VM, 'demo', 'a', (d) => {
-      d.status = { printableStatus: 'Running' };
-      spec(d).runStrategy = 'Halted';
-    }, { subresource: 'status' });
+    assert.equal(
+      ignored.metadata.resourceVersion,
+      specChanged.metadata.resourceVersion,
+      'no-op write',
+    );
+    const status = store.mutate(
+      VM,
+      'demo',
+      'a',
+      (d) => {
+        d.status = { printableStatus: 'Running' };
+        spec(d).runStrategy = 'Halted';
+      },
+      { subresource: 'status' },
+    );
     assert.deepEqual(status.status, { printableStatus: 'Running' });
     assert.equal(spec(status).runStrategy, 'Always', 'spec is ignored on /status');
     assert.equal(status.metadata.generation, 2);
@@ -116,7 +155,12 @@ void describe('store', () => {
 
   it('moves VMI generation on status changes (no status subresource)', () => {
     const { store } = setup();
-    store.create(VMI, { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'a', namespace: 'demo' }, spec: {} });
+    store.create(VMI, {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name: 'a', namespace: 'demo' },
+      spec: {},
+    });
     const next = store.mutate(VMI, 'demo', 'a', (d) => {
       d.status = { phase: 'Running' };
     });
@@ -129,26 +173,41 @@ void describe('store', () => {
     store.create(VMI, {
       apiVersion: 'kubevirt.io/v1',
       kind: 'VirtualMachineInstance',
-      metadata: { name: 'a', namespace: 'demo', finalizers: ['kubevirt.io/virtualMachineControllerFinalize'] },
+      metadata: {
+        name: 'a',
+        namespace: 'demo',
+        finalizers: ['kubevirt.io/virtualMachineControllerFinalize'],
+      },
       spec: {},
     });
     const events: StoreEvent[] = [];
     store.subscribe((e) => events.push(e));
     const marked = store.delete(VMI, 'demo', 'a');
-    assert.equal(marked.metadata.deletionTimestamp, new Date(clock.now()).toISOString().replace('.000', ''));
+    assert.equal(
+      marked.metadata.deletionTimestamp,
+      new Date(clock.now()).toISOString().replace('.000', ''),
+    );
     assert.ok(store.get(VMI, 'demo', 'a'));
     store.mutate(VMI, 'demo', 'a', (d) => {
       d.metadata.finalizers = [];
     });
     assert.equal(store.get(VMI, 'demo', 'a'), undefined);
-    assert.deepEqual(events.map((e) => e.type), ['MODIFIED', 'DELETED']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['MODIFIED', 'DELETED'],
+    );
   });
 
   it('garbage-collects dependents in the background, keeps those with a live owner, orphans on request', () => {
     const { store } = setup();
     const vm = store.create(VM, minimalVm('a', 'demo'));
     const other = store.create(VM, minimalVm('b', 'demo'));
-    const owner = (o: KubeObject) => ({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: o.metadata.name ?? '', uid: o.metadata.uid ?? '' });
+    const owner = (o: KubeObject) => ({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      name: o.metadata.name ?? '',
+      uid: o.metadata.uid ?? '',
+    });
     const dv = (name: string, owners: KubeObject[]) =>
       store.create(DV, {
         apiVersion: 'cdi.kubevirt.io/v1beta1',
@@ -161,7 +220,18 @@ void describe('store', () => {
     store.create(PVC, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: { name: 'only-a', namespace: 'demo', ownerReferences: [{ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', name: 'only-a', uid: onlyA.metadata.uid ?? '' }] },
+      metadata: {
+        name: 'only-a',
+        namespace: 'demo',
+        ownerReferences: [
+          {
+            apiVersion: 'cdi.kubevirt.io/v1beta1',
+            kind: 'DataVolume',
+            name: 'only-a',
+            uid: onlyA.metadata.uid ?? '',
+          },
+        ],
+      },
       spec: {},
     });
     const events: string[] = [];
@@ -169,8 +239,15 @@ void describe('store', () => {
     store.delete(VM, 'demo', 'a');
     assert.equal(store.get(DV, 'demo', 'only-a'), undefined);
     assert.equal(store.get(PVC, 'demo', 'only-a'), undefined, 'cascades through the DataVolume');
-    assert.deepEqual(store.get(DV, 'demo', 'shared')?.metadata.ownerReferences?.map((r) => r.name), ['b']);
-    assert.equal(events[0], 'DELETED virtualmachines.kubevirt.io a', 'owner goes first (Background)');
+    assert.deepEqual(
+      store.get(DV, 'demo', 'shared')?.metadata.ownerReferences?.map((r) => r.name),
+      ['b'],
+    );
+    assert.equal(
+      events[0],
+      'DELETED virtualmachines.kubevirt.io a',
+      'owner goes first (Background)',
+    );
     dv('orphan', [other]);
     store.delete(VM, 'demo', 'b', { propagationPolicy: 'Orphan' });
     assert.equal(store.get(DV, 'demo', 'orphan')?.metadata.ownerReferences, undefined);
@@ -189,7 +266,10 @@ void describe('store', () => {
     const start = store.currentResourceVersion();
     for (const name of ['a', 'b', 'c', 'd']) store.create(VM, minimalVm(name, 'demo'));
     const since = Number(start) + 1;
-    assert.deepEqual(store.eventsSince(String(since)).map((e) => e.object.metadata.name), ['b', 'c', 'd']);
+    assert.deepEqual(
+      store.eventsSince(String(since)).map((e) => e.object.metadata.name),
+      ['b', 'c', 'd'],
+    );
     const expired = statusOf(() => store.eventsSince(start));
     assert.equal(expired.code, 410);
     assert.equal(expired.reason, 'Expired');
@@ -200,43 +280,60 @@ void describe('store', () => {
     const { store } = setup();
     const seen: [string, string][] = [];
     store.subscribe((e) => {
-      if (e.type === 'ADDED' && e.object.metadata.name === 'a') store.create(VM, minimalVm('b', 'demo'));
+      if (e.type === 'ADDED' && e.object.metadata.name === 'a')
+        store.create(VM, minimalVm('b', 'demo'));
     });
-    store.subscribe((e) => seen.push([e.object.metadata.name ?? '', e.object.metadata.resourceVersion ?? '']));
+    store.subscribe((e) =>
+      seen.push([e.object.metadata.name ?? '', e.object.metadata.resourceVersion ?? '']),
+    );
     store.create(VM, minimalVm('a', 'demo'));
-    assert.deepEqual(seen.map(([n]) => n), ['a', 'b']);
+    assert.deepEqual(
+      seen.map(([n]) => n),
+      ['a', 'b'],
+    );
     assert.ok(Number(seen[0]?.[1]) < Number(seen[1]?.[1]));
-    assert.ok(Object.isFrozen(store.eventsSince('0')[0]?.object), 'event objects are shared and frozen');
+    assert.ok(
+      Object.isFrozen(store.eventsSince('0')[0]?.object),
+      'event objects are shared and frozen',
+    );
   });
 
   it('gives a new VM a firmware UUID from the injected random source', () => {
     const a = setup().store.create(VM, minimalVm('a', 'demo'));
     const b = setup().store.create(VM, minimalVm('a', 'demo'));
-    const uuid = (o: KubeObject) => (spec(o).template as any).spec.domain.firmware.uuid as string;
+    const uuid = (o: KubeObject) => vmSpec(o).template.spec.domain.firmware?.uuid ?? '';
     assert.match(uuid(a), /^[0-9a-f-]{36}$/);
     assert.equal(uuid(a), uuid(b), 'same seed, same UUID');
     const kept = minimalVm('c', 'demo');
-    (spec(kept).template as any).spec.domain.firmware = { uuid: '11111111-2222-4333-8444-555555555555' };
+    vmSpec(kept).template.spec.domain.firmware = {
+      uuid: '11111111-2222-4333-8444-555555555555',
+    };
     assert.equal(uuid(setup().store.create(VM, kept)), '11111111-2222-4333-8444-555555555555');
   });
 
   it('validates VMs like the CRD schema and the KubeVirt webhook', () => {
     const { store } = setup();
-    const vm = (mutate: (s: any) => void) => {
+    const vm = (mutate: (s: VmSpec) => void) => {
       const o = minimalVm('v', 'demo');
-      mutate(o.spec);
+      mutate(vmSpec(o));
       return statusOf(() => store.create(VM, o));
     };
     const typeError = vm((s) => {
-      s.template.spec.domain.devices.disks[0].bootOrder = 'first';
+      s.template.spec.domain.devices.disks = [{ name: 'root', disk: {}, bootOrder: 'first' }];
     });
     assert.equal(typeError.code, 422);
-    assert.equal(typeError.details?.causes?.[0]?.field, 'spec.template.spec.domain.devices.disks[0].bootOrder');
+    assert.equal(
+      typeError.details?.causes?.[0]?.field,
+      'spec.template.spec.domain.devices.disks[0].bootOrder',
+    );
     assert.match(typeError.message, /must be of type integer/);
     const noStrategy = vm((s) => {
       delete s.runStrategy;
     });
-    assert.equal(noStrategy.message, 'admission webhook "virtualmachine-validator.kubevirt.io" denied the request: RunStrategy must be specified');
+    assert.equal(
+      noStrategy.message,
+      'admission webhook "virtualmachine-validator.kubevirt.io" denied the request: RunStrategy must be specified',
+    );
     const both = vm((s) => {
       s.running = true;
     });
@@ -248,18 +345,29 @@ void describe('store', () => {
       ];
       s.template.spec.volumes.push({ name: 'cd', containerDisk: { image: 'x' } });
     });
-    assert.equal(dupBoot.details?.causes?.[0]?.field, 'spec.template.spec.domain.devices.disks[1].bootOrder');
+    assert.equal(
+      dupBoot.details?.causes?.[0]?.field,
+      'spec.template.spec.domain.devices.disks[1].bootOrder',
+    );
     const noVolume = vm((s) => {
       s.template.spec.domain.devices.disks.push({ name: 'data', disk: {} });
     });
-    assert.match(noVolume.message, /spec\.template\.spec\.domain\.devices\.disks\[1\]\.Name 'data' not found\./);
+    assert.match(
+      noVolume.message,
+      /spec\.template\.spec\.domain\.devices\.disks\[1\]\.Name 'data' not found\./,
+    );
     assert.equal(noVolume.code, 422);
   });
 
   it('validates DataVolumes against the CDI schema', () => {
     const { store } = setup();
     const error = statusOf(() =>
-      store.create(DV, { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', metadata: { name: 'd', namespace: 'demo' }, spec: { source: { http: {} } } }),
+      store.create(DV, {
+        apiVersion: 'cdi.kubevirt.io/v1beta1',
+        kind: 'DataVolume',
+        metadata: { name: 'd', namespace: 'demo' },
+        spec: { source: { http: {} } },
+      }),
     );
     assert.equal(error.code, 422);
     assert.equal(error.details?.causes?.[0]?.field, 'spec.source.http.url');

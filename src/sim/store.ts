@@ -71,8 +71,10 @@ const deepFreeze = <T>(value: T): T => {
 
 /** The parts of an object whose change moves metadata.generation. */
 const generationRelevant = (type: ServedType, object: KubeObject): unknown => {
-  const { metadata: _metadata, status, ...rest } = object;
-  return type.statusSubresource ? rest : { ...rest, status };
+  const relevant: Record<string, unknown> = { ...object };
+  delete relevant.metadata;
+  if (type.statusSubresource) delete relevant.status;
+  return relevant;
 };
 
 export const createStore = (options: StoreOptions): ObjectStore => {
@@ -80,7 +82,9 @@ export const createStore = (options: StoreOptions): ObjectStore => {
   const random = options.random ?? Math.random;
   const window = options.watchWindow ?? 10_000;
   const types = new Map(servedTypes.map((t) => [t.key, t]));
-  const objects = new Map<TypeKey, Map<string, KubeObject>>(servedTypes.map((t) => [t.key, new Map()]));
+  const objects = new Map<TypeKey, Map<string, KubeObject>>(
+    servedTypes.map((t) => [t.key, new Map()]),
+  );
   const byUid = new Map<string, { key: TypeKey; namespace: string | undefined; name: string }>();
   const history: Sequenced[] = [];
   const listeners = new Set<(event: StoreEvent) => void>();
@@ -93,10 +97,12 @@ export const createStore = (options: StoreOptions): ObjectStore => {
 
   const typeOf = (key: TypeKey): ServedType => {
     const type = types.get(key);
-    if (!type) throw new StatusError('NotFound', 'the server could not find the requested resource');
+    if (!type)
+      throw new StatusError('NotFound', 'the server could not find the requested resource');
     return type;
   };
-  const bucket = (key: TypeKey): Map<string, KubeObject> => objects.get(key) ?? new Map();
+  const bucket = (key: TypeKey): Map<string, KubeObject> =>
+    objects.get(key) ?? new Map<string, KubeObject>();
 
   // Listeners may write from inside a callback; queueing keeps every listener seeing events in
   // resourceVersion order. Event objects are frozen: history and all listeners share them.
@@ -141,7 +147,11 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     }
   };
 
-  const remove = (type: ServedType, existing: KubeObject, policy: DeleteOptions['propagationPolicy']) => {
+  const remove = (
+    type: ServedType,
+    existing: KubeObject,
+    policy: DeleteOptions['propagationPolicy'],
+  ) => {
     const { namespace, name = '', uid = '' } = existing.metadata;
     if (type.resource === 'namespaces') {
       // The namespace controller empties a deleted namespace before it goes away.
@@ -177,9 +187,15 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       const others = (object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
       const { namespace, name = '' } = object.metadata;
       if (others.some((r) => byUid.has(r.uid))) {
-        mutateObject(type.key, namespace, name, (d) => {
-          d.metadata.ownerReferences = others;
-        }, { skipValidation: true });
+        mutateObject(
+          type.key,
+          namespace,
+          name,
+          (d) => {
+            d.metadata.ownerReferences = others;
+          },
+          { skipValidation: true },
+        );
       } else if (bucket(type.key).has(objectKey(namespace, name))) {
         deleteObject(type.key, namespace, name, { propagationPolicy: policy });
       }
@@ -189,10 +205,16 @@ export const createStore = (options: StoreOptions): ObjectStore => {
   const orphanDependents = (uid: string) => {
     for (const { type, object } of dependentsOf(uid)) {
       const others = (object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-      mutateObject(type.key, object.metadata.namespace, object.metadata.name ?? '', (d) => {
-        if (others.length > 0) d.metadata.ownerReferences = others;
-        else delete d.metadata.ownerReferences;
-      }, { skipValidation: true });
+      mutateObject(
+        type.key,
+        object.metadata.namespace,
+        object.metadata.name ?? '',
+        (d) => {
+          if (others.length > 0) d.metadata.ownerReferences = others;
+          else delete d.metadata.ownerReferences;
+        },
+        { skipValidation: true },
+      );
     }
   };
 
@@ -220,9 +242,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       metadata.name = name;
     }
     if (name === '') {
-      throw invalid(type, '', [
-        requiredError('metadata.name', 'name or generateName is required'),
-      ]);
+      throw invalid(type, '', [requiredError('metadata.name', 'name or generateName is required')]);
     }
     validateName(type, name);
     if (type.namespaced) {
@@ -233,11 +253,15 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       if (!ns) throw notFound(typeOf('namespaces'), metadata.namespace);
     }
     if (bucket(key).has(objectKey(metadata.namespace, name))) {
-      throw new StatusError('AlreadyExists', `${qualifiedResource(type)} "${name}" already exists`, {
-        name,
-        ...(type.group === '' ? {} : { group: type.group }),
-        kind: type.resource,
-      });
+      throw new StatusError(
+        'AlreadyExists',
+        `${qualifiedResource(type)} "${name}" already exists`,
+        {
+          name,
+          ...(type.group === '' ? {} : { group: type.group }),
+          kind: type.resource,
+        },
+      );
     }
     if (type.key === 'virtualmachines.kubevirt.io') defaultVmOnCreate(object, random);
     admit(type, object, opts);
@@ -283,7 +307,8 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       next.apiVersion = existing.apiVersion;
       next.kind = existing.kind;
       // Fields the server owns; a status subresource makes status read-only here.
-      const { uid, creationTimestamp, generation, namespace, deletionTimestamp } = existing.metadata;
+      const { uid, creationTimestamp, generation, namespace, deletionTimestamp } =
+        existing.metadata;
       next.metadata = { ...next.metadata };
       Object.assign(next.metadata, { uid, creationTimestamp, generation });
       delete next.metadata.namespace;
@@ -411,7 +436,9 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     list: (key, namespace): ListResult => {
       const type = typeOf(key);
       const items = [...bucket(key).values()]
-        .filter((o) => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace)
+        .filter(
+          (o) => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace,
+        )
         .sort((a, b) =>
           objectKey(a.metadata.namespace, a.metadata.name ?? '') <
           objectKey(b.metadata.namespace, b.metadata.name ?? '')

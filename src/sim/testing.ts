@@ -12,7 +12,11 @@ import { createStore } from './store.ts';
 import type { KubeObject, ObjectStore, SubresourceRegistry } from './types.ts';
 
 /** The smallest VM KubeVirt's webhook accepts: runStrategy plus one disk backed by a volume. */
-export const minimalVm = (name: string, namespace: string, labels?: Record<string, string>): KubeObject => ({
+export const minimalVm = (
+  name: string,
+  namespace: string,
+  labels?: Record<string, string>,
+): KubeObject => ({
   apiVersion: 'kubevirt.io/v1',
   kind: 'VirtualMachine',
   metadata: { name, namespace, ...(labels ? { labels } : {}) },
@@ -69,7 +73,11 @@ export const startTestApi = async (options: { watchWindow?: number } = {}): Prom
   let seed = 1;
   // A fixed sequence keeps uids and names repeatable without a dependency on seededRandom's use.
   const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
-  const store = createStore({ clock, random, ...(options.watchWindow ? { watchWindow: options.watchWindow } : {}) });
+  const store = createStore({
+    clock,
+    random,
+    ...(options.watchWindow ? { watchWindow: options.watchWindow } : {}),
+  });
   store.create('namespaces', namespace('demo'));
   const faults = createFaults({ clock });
   const subresources: SubresourceRegistry = new Map();
@@ -143,10 +151,13 @@ export const startTestApi = async (options: { watchWindow?: number } = {}): Prom
         close: () => res.destroy(),
         next: async () => {
           const line =
-            queue.shift() ?? (done ? undefined : await new Promise<string | undefined>((r) => waiters.push(r)));
-          return line === undefined ? undefined : (JSON.parse(line) as { type: string; object: unknown });
+            queue.shift() ??
+            (done ? undefined : await new Promise<string | undefined>((r) => waiters.push(r)));
+          return line === undefined
+            ? undefined
+            : (JSON.parse(line) as { type: string; object: unknown });
         },
-      } as WatchStream;
+      };
     },
   };
 };

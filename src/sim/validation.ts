@@ -20,13 +20,21 @@ interface FieldError {
 }
 
 const goValue = (value: unknown): string =>
-  typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? 'null';
+  typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? 'null');
 
 /** 422 Invalid as apimachinery's errors.NewInvalid renders it. */
-export const invalid = (type: ServedType, name: string, errors: readonly FieldError[]): StatusError => {
+export const invalid = (
+  type: ServedType,
+  name: string,
+  errors: readonly FieldError[],
+): StatusError => {
   const rendered = errors.map((e) => `${e.field}: ${e.body}`);
   const detail =
-    rendered.length === 0 ? '' : rendered.length === 1 ? `: ${rendered[0]}` : `: [${rendered.join(', ')}]`;
+    rendered.length === 0
+      ? ''
+      : rendered.length === 1
+        ? `: ${rendered[0]}`
+        : `: [${rendered.join(', ')}]`;
   return new StatusError('Invalid', `${qualifiedKind(type)} "${name}" is invalid${detail}`, {
     name,
     ...(type.group === '' ? {} : { group: type.group }),
@@ -145,7 +153,12 @@ export interface SchemaValidator {
 }
 
 export const createSchemaValidator = (): SchemaValidator => {
-  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true, useDefaults: true });
+  const ajv = new Ajv({
+    strict: false,
+    validateFormats: false,
+    allErrors: true,
+    useDefaults: true,
+  });
   const compiled = new Map<string, ValidateFunction>();
   const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction => {
     let fn = compiled.get(schema);
@@ -198,7 +211,8 @@ const kubevirtVmCauses = (vm: KubeObject): StatusCause[] => {
       field: 'spec.runStrategy',
     });
   }
-  const template = isRecord(spec.template) && isRecord(spec.template.spec) ? spec.template.spec : {};
+  const template =
+    isRecord(spec.template) && isRecord(spec.template.spec) ? spec.template.spec : {};
   const volumes = Array.isArray(template.volumes) ? template.volumes : [];
   const volumeNames = new Set(volumes.filter(isRecord).map((v) => v.name));
   const domain = isRecord(template.domain) ? template.domain : {};
@@ -269,7 +283,9 @@ export const defaultVmOnCreate = (vm: KubeObject, random: () => number): void =>
   if (!isRecord(vm.spec) || !isRecord(vm.spec.template)) return;
   const template = vm.spec.template;
   if (!isRecord(template.spec)) return;
-  const domain = isRecord(template.spec.domain) ? template.spec.domain : (template.spec.domain = {});
+  const domain = isRecord(template.spec.domain)
+    ? template.spec.domain
+    : (template.spec.domain = {});
   const firmware = isRecord(domain.firmware) ? domain.firmware : (domain.firmware = {});
   if (typeof firmware.uuid !== 'string' || firmware.uuid === '') firmware.uuid = randomUuid(random);
 };

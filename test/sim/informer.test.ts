@@ -28,7 +28,9 @@ describe('client-node informer against the simulator', () => {
 
   /** Resolves once the informer has reported `event` (e.g. `add vm-b`). */
   const saw = (event: string): Promise<void> =>
-    seen.includes(event) ? Promise.resolve() : new Promise((resolve) => waiters.push({ match: event, resolve }));
+    seen.includes(event)
+      ? Promise.resolve()
+      : new Promise((resolve) => waiters.push({ match: event, resolve }));
   const record = (kind: string) => (obj: KubernetesObject) => {
     const event = `${kind} ${obj.metadata?.name ?? ''}`;
     seen.push(event);
@@ -46,7 +48,12 @@ describe('client-node informer against the simulator', () => {
     kc.loadFromString(server.kubeconfig());
     const api = kc.makeApiClient(CustomObjectsApi);
     informer = makeInformer(kc, path, () =>
-      api.listNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: 'demo', plural: 'virtualmachines' }),
+      api.listNamespacedCustomObject({
+        group: 'kubevirt.io',
+        version: 'v1',
+        namespace: 'demo',
+        plural: 'virtualmachines',
+      }),
     );
     informer.on('add', record('add'));
     informer.on('update', record('update'));
@@ -64,7 +71,13 @@ describe('client-node informer against the simulator', () => {
     await saw('add vm-a');
     store.create(VM, minimalVm('vm-b', 'demo'));
     await saw('add vm-b');
-    assert.deepEqual(informer.list('demo').map((o) => o.metadata?.name).sort(), ['vm-a', 'vm-b']);
+    assert.deepEqual(
+      informer
+        .list('demo')
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['vm-a', 'vm-b'],
+    );
   });
 
   it('re-watches after faults.dropAllWatches() without relisting', async () => {
@@ -76,7 +89,11 @@ describe('client-node informer against the simulator', () => {
     await saw('update vm-b');
     store.create(VM, minimalVm('vm-c', 'demo'));
     await saw('add vm-c');
-    assert.equal(server.requestCount({ method: 'GET', pathPrefix: path }), before + 1, 'one new watch, no list');
+    assert.equal(
+      server.requestCount({ method: 'GET', pathPrefix: path }),
+      before + 1,
+      'one new watch, no list',
+    );
     assert.equal(informer.get('vm-b', 'demo')?.metadata?.labels?.changed, 'after-drop');
   });
 
@@ -87,8 +104,18 @@ describe('client-node informer against the simulator', () => {
     await saw('add vm-d');
     store.delete(VM, 'demo', 'vm-a');
     await saw('delete vm-a');
-    assert.equal(server.requestCount({ method: 'GET', pathPrefix: path }), before + 2, 'a list and a new watch');
-    assert.deepEqual(informer.list('demo').map((o) => o.metadata?.name).sort(), ['vm-b', 'vm-c', 'vm-d']);
+    assert.equal(
+      server.requestCount({ method: 'GET', pathPrefix: path }),
+      before + 2,
+      'a list and a new watch',
+    );
+    assert.deepEqual(
+      informer
+        .list('demo')
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['vm-b', 'vm-c', 'vm-d'],
+    );
     assert.deepEqual(errors, []);
   });
 });

@@ -44,9 +44,18 @@ describe('kubectl against the simulator', { skip }, () => {
 
   const kubectl = (...command: string[]): Promise<Result> =>
     new Promise((resolve) => {
-      execFile(kubectlPath ?? 'kubectl', [...args, ...command], { timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
+      execFile(
+        kubectlPath ?? 'kubectl',
+        [...args, ...command],
+        { timeout: 60_000 },
+        (error, stdout, stderr) => {
+          resolve({
+            code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+            stdout,
+            stderr,
+          });
+        },
+      );
     });
 
   before(async () => {
@@ -54,9 +63,15 @@ describe('kubectl against the simulator', { skip }, () => {
     store = createStore({ clock });
     store.create('namespaces', namespace('demo'));
     store.create(VM, minimalVm('vm1', 'demo'));
-    store.mutate(VM, 'demo', 'vm1', (d) => {
-      d.status = { printableStatus: 'Stopped', conditions: [{ type: 'Ready', status: 'False' }] };
-    }, { subresource: 'status' });
+    store.mutate(
+      VM,
+      'demo',
+      'vm1',
+      (d) => {
+        d.status = { printableStatus: 'Stopped', conditions: [{ type: 'Ready', status: 'False' }] };
+      },
+      { subresource: 'status' },
+    );
     server = await startApiServer({ store, subresources: new Map(), clock });
     dir = await mkdtemp(join(tmpdir(), 'sim-kubectl-'));
     await server.writeKubeconfig(join(dir, 'kubeconfig'));
@@ -74,7 +89,10 @@ describe('kubectl against the simulator', { skip }, () => {
     assert.equal(code, 0, stderr);
     const [header = '', row = ''] = stdout.trim().split('\n');
     assert.deepEqual(header.split(/\s+/), ['NAMESPACE', 'NAME', 'AGE', 'STATUS', 'READY']);
-    assert.deepEqual(row.split(/\s+/).filter((_, i) => i !== 2), ['demo', 'vm1', 'Stopped', 'False']);
+    assert.deepEqual(
+      row.split(/\s+/).filter((_, i) => i !== 2),
+      ['demo', 'vm1', 'Stopped', 'False'],
+    );
   });
 
   it('apply -f creates a VM (through the OpenAPI and discovery endpoints)', async () => {
@@ -90,16 +108,47 @@ describe('kubectl against the simulator', { skip }, () => {
   });
 
   it('patch --type merge and --type json change the stored object', async () => {
-    const merge = await kubectl('patch', 'vm', 'vm2', '-n', 'demo', '--type', 'merge', '-p', '{"metadata":{"labels":{"redfish-enabled":"true"}}}');
+    const merge = await kubectl(
+      'patch',
+      'vm',
+      'vm2',
+      '-n',
+      'demo',
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"labels":{"redfish-enabled":"true"}}}',
+    );
     assert.equal(merge.code, 0, merge.stderr);
     assert.equal(store.get(VM, 'demo', 'vm2')?.metadata.labels?.['redfish-enabled'], 'true');
-    const json = await kubectl('patch', 'vm', 'vm2', '-n', 'demo', '--type', 'json', '-p', '[{"op":"test","path":"/spec/runStrategy","value":"Halted"},{"op":"replace","path":"/spec/runStrategy","value":"Manual"}]');
+    const json = await kubectl(
+      'patch',
+      'vm',
+      'vm2',
+      '-n',
+      'demo',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"test","path":"/spec/runStrategy","value":"Halted"},{"op":"replace","path":"/spec/runStrategy","value":"Manual"}]',
+    );
     assert.equal(json.code, 0, json.stderr);
-    assert.equal((store.get(VM, 'demo', 'vm2')?.spec as { runStrategy: string }).runStrategy, 'Manual');
+    assert.equal(
+      (store.get(VM, 'demo', 'vm2')?.spec as { runStrategy: string }).runStrategy,
+      'Manual',
+    );
   });
 
   it('patch without --type (strategic merge) fails with the 415 a real API server gives', async () => {
-    const smp = await kubectl('patch', 'vm', 'vm2', '-n', 'demo', '-p', '{"metadata":{"labels":{"x":"y"}}}');
+    const smp = await kubectl(
+      'patch',
+      'vm',
+      'vm2',
+      '-n',
+      'demo',
+      '-p',
+      '{"metadata":{"labels":{"x":"y"}}}',
+    );
     assert.notEqual(smp.code, 0);
     assert.match(
       smp.stderr,
@@ -118,7 +167,9 @@ describe('kubectl against the simulator', { skip }, () => {
   });
 
   it('get -w sees a change made while it watches', async () => {
-    const child = spawn(kubectlPath ?? 'kubectl', [...args, 'get', 'vm', '-n', 'demo', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(kubectlPath ?? 'kubectl', [...args, 'get', 'vm', '-n', 'demo', '-w'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let output = '';
     const checks = new Set<() => void>();
@@ -139,9 +190,18 @@ describe('kubectl against the simulator', { skip }, () => {
         check();
       });
     await waitFor(/vm1\s+\S+\s+Stopped/);
-    store.mutate(VM, 'demo', 'vm1', (d) => {
-      d.status = { printableStatus: 'Starting', conditions: [{ type: 'Ready', status: 'False' }] };
-    }, { subresource: 'status' });
+    store.mutate(
+      VM,
+      'demo',
+      'vm1',
+      (d) => {
+        d.status = {
+          printableStatus: 'Starting',
+          conditions: [{ type: 'Ready', status: 'False' }],
+        };
+      },
+      { subresource: 'status' },
+    );
     await waitFor(/vm1\s+\S+\s+Starting/);
     child.kill('SIGTERM');
     children.delete(child);

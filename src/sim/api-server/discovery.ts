@@ -84,7 +84,10 @@ const resourceEntries = (types: readonly ServedType[]) =>
   ]);
 
 /** The discovery document for `pathname`, or undefined when it is not a discovery path. */
-export const discovery = (pathname: string, serverAddress: string): DiscoveryResponse | undefined => {
+export const discovery = (
+  pathname: string,
+  serverAddress: string,
+): DiscoveryResponse | undefined => {
   const path = pathname.replace(/\/+$/, '') || '/';
   switch (path) {
     case '/version':
@@ -138,7 +141,13 @@ export const discovery = (pathname: string, serverAddress: string): DiscoveryRes
   const groupDoc = groupVersions().find((gv) => gv.group === groupOnly);
   if (groupDoc) {
     const gv = { groupVersion: `${groupDoc.group}/${groupDoc.version}`, version: groupDoc.version };
-    return json({ kind: 'APIGroup', apiVersion: 'v1', name: groupDoc.group, versions: [gv], preferredVersion: gv });
+    return json({
+      kind: 'APIGroup',
+      apiVersion: 'v1',
+      name: groupDoc.group,
+      versions: [gv],
+      preferredVersion: gv,
+    });
   }
   const m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m) return undefined;

@@ -36,7 +36,9 @@ describe('faults', () => {
     await w.ended;
     const again = await api.watch(`${vms}?watch=true&resourceVersion=${rv}`);
     assert.equal((await again.next())?.object.code, 410);
-    const fresh = await api.watch(`${vms}?watch=true&resourceVersion=${api.store.currentResourceVersion()}`);
+    const fresh = await api.watch(
+      `${vms}?watch=true&resourceVersion=${api.store.currentResourceVersion()}`,
+    );
     api.store.create(TypeKeys.virtualMachines, minimalVm('after-expiry', 'demo'));
     assert.equal((await fresh.next())?.type, 'ADDED');
     fresh.close();
@@ -93,7 +95,12 @@ describe('faults', () => {
     const before = api.server.requestCount({ method: 'GET', pathPrefix: '/apis/kubevirt.io/' });
     await api.request('GET', vms);
     await api.request('GET', '/version');
-    assert.equal(api.server.requestCount({ method: 'GET', pathPrefix: '/apis/kubevirt.io/' }), before + 1);
-    assert.ok(api.server.requestCount() > api.server.requestCount({ pathPrefix: '/apis/kubevirt.io/' }));
+    assert.equal(
+      api.server.requestCount({ method: 'GET', pathPrefix: '/apis/kubevirt.io/' }),
+      before + 1,
+    );
+    assert.ok(
+      api.server.requestCount() > api.server.requestCount({ pathPrefix: '/apis/kubevirt.io/' }),
+    );
   });
 });

@@ -15,7 +15,7 @@ import { contentType, decodeBody, negotiate, objectMediaTypes, readBody, send } 
 import type { Route } from './routes.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, deletedStatus, methodNotAllowed, unknownPath } from './status.ts';
-import { toTable } from './table.ts';
+import { display, toTable } from './table.ts';
 import type { WatchHub } from './watch.ts';
 
 export interface ApiContext {
@@ -43,12 +43,19 @@ const injectedFailure = (ctx: ApiContext, type: ServedType, name: string): void 
     503: 'ServiceUnavailable',
     504: 'Timeout',
   };
-  throw new StatusError(reasons[code] ?? 'InternalError', `injected failure for ${type.resource} "${name}"`, {}, code);
+  throw new StatusError(
+    reasons[code] ?? 'InternalError',
+    `injected failure for ${type.resource} "${name}"`,
+    {},
+    code,
+  );
 };
 
 /** KubeVirt's webhook warning for the deprecated field (sent as a Warning header). */
 const warnings = (type: ServedType, object: KubeObject): Record<string, string> =>
-  type.key === 'virtualmachines.kubevirt.io' && isRecord(object.spec) && object.spec.running !== undefined
+  type.key === 'virtualmachines.kubevirt.io' &&
+  isRecord(object.spec) &&
+  object.spec.running !== undefined
     ? { Warning: '299 - "spec.running is deprecated, please use spec.runStrategy instead."' }
     : {};
 
@@ -58,11 +65,13 @@ const readObject = async (req: IncomingMessage, type: ServedType): Promise<KubeO
   const expected = apiVersionOf(type);
   if (body.apiVersion !== undefined && body.apiVersion !== expected) {
     throw badRequest(
-      `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`,
+      `the API version in the data (${display(body.apiVersion)}) does not match the expected API version (${expected})`,
     );
   }
   if (body.kind !== undefined && body.kind !== type.kind) {
-    throw badRequest(`${String(body.kind)} in version "${type.version}" cannot be handled as a ${type.kind}`);
+    throw badRequest(
+      `${display(body.kind)} in version "${type.version}" cannot be handled as a ${type.kind}`,
+    );
   }
   const metadata = isRecord(body.metadata) ? body.metadata : {};
   return { ...body, apiVersion: expected, kind: type.kind, metadata };
@@ -79,13 +88,20 @@ const checkIdentity = (route: Extract<Route, { kind: 'object' }>, object: KubeOb
     object.metadata.namespace !== undefined &&
     object.metadata.namespace !== route.namespace
   ) {
-    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    throw badRequest(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
   }
   object.metadata.name = route.name;
   if (route.namespace !== undefined) object.metadata.namespace = route.namespace;
 };
 
-const render = (ctx: ApiContext, type: ServedType, object: KubeObject, negotiated: Negotiated): unknown =>
+const render = (
+  ctx: ApiContext,
+  type: ServedType,
+  object: KubeObject,
+  negotiated: Negotiated,
+): unknown =>
   negotiated.table
     ? toTable(type, [object], negotiated.table, {
         now: ctx.clock.now(),
@@ -93,13 +109,24 @@ const render = (ctx: ApiContext, type: ServedType, object: KubeObject, negotiate
       })
     : object;
 
-const deleteOptions = (body: Buffer, query: URLSearchParams, req: IncomingMessage): DeleteOptions => {
+const deleteOptions = (
+  body: Buffer,
+  query: URLSearchParams,
+  req: IncomingMessage,
+): DeleteOptions => {
   const parsed = body.length === 0 ? {} : decodeBody(body, contentType(req), objectMediaTypes);
   const options = isRecord(parsed) ? parsed : {};
   let policy = query.get('propagationPolicy') ?? options.propagationPolicy;
   if (policy === undefined && options.orphanDependents === true) policy = 'Orphan';
-  if (policy !== undefined && policy !== 'Background' && policy !== 'Foreground' && policy !== 'Orphan') {
-    throw badRequest(`Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan"`);
+  if (
+    policy !== undefined &&
+    policy !== 'Background' &&
+    policy !== 'Foreground' &&
+    policy !== 'Orphan'
+  ) {
+    throw badRequest(
+      `Unsupported value: "${display(policy)}": supported values: "Foreground", "Background", "Orphan"`,
+    );
   }
   const pre = isRecord(options.preconditions) ? options.preconditions : {};
   return {
@@ -129,7 +156,10 @@ const handleCollection = async (
     if (watch === 'true' || watch === '1') {
       const sendInitialEvents = query.get('sendInitialEvents') === 'true';
       const bookmarks = query.get('allowWatchBookmarks') === 'true';
-      if (sendInitialEvents && (!bookmarks || query.get('resourceVersionMatch') !== 'NotOlderThan')) {
+      if (
+        sendInitialEvents &&
+        (!bookmarks || query.get('resourceVersionMatch') !== 'NotOlderThan')
+      ) {
         throw new StatusError(
           'Invalid',
           'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks to true',
@@ -167,7 +197,9 @@ const handleCollection = async (
     const metadata = object.metadata;
     if (namespace !== undefined) {
       if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       metadata.namespace = namespace;
     }
@@ -175,7 +207,13 @@ const handleCollection = async (
       throw badRequest('resourceVersion should not be set on objects to be created');
     }
     // Server-owned fields are reset on create; a status subresource makes status unwritable.
-    for (const field of ['uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'resourceVersion']) {
+    for (const field of [
+      'uid',
+      'creationTimestamp',
+      'generation',
+      'deletionTimestamp',
+      'resourceVersion',
+    ]) {
       delete metadata[field];
     }
     if (type.statusSubresource) delete object.status;
@@ -190,16 +228,25 @@ const handleCollection = async (
     const fields = parseFieldSelector(type, query.get('fieldSelector'));
     const options = deleteOptions(await readBody(req), query, req);
     const deleted: KubeObject[] = [];
-    for (const object of ctx.store.list(type.key, namespace).items.filter((o) => labels(o) && fields(o))) {
+    for (const object of ctx.store
+      .list(type.key, namespace)
+      .items.filter((o) => labels(o) && fields(o))) {
       injectedFailure(ctx, type, object.metadata.name ?? '');
-      deleted.push(ctx.store.delete(type.key, object.metadata.namespace, object.metadata.name ?? '', options));
+      deleted.push(
+        ctx.store.delete(type.key, object.metadata.namespace, object.metadata.name ?? '', options),
+      );
     }
-    send(res, 200, {
-      apiVersion: apiVersionOf(type),
-      kind: type.listKind,
-      metadata: { resourceVersion: ctx.store.currentResourceVersion() },
-      items: deleted,
-    }, negotiated.format);
+    send(
+      res,
+      200,
+      {
+        apiVersion: apiVersionOf(type),
+        kind: type.listKind,
+        metadata: { resourceVersion: ctx.store.currentResourceVersion() },
+        items: deleted,
+      },
+      negotiated.format,
+    );
     return;
   }
   throw methodNotAllowed();
@@ -232,7 +279,18 @@ const handleObject = async (
         throw new StatusError(
           'Invalid',
           `${qualifiedKind(type)} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`,
-          { name, group: type.group, kind: type.kind, causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' }] },
+          {
+            name,
+            group: type.group,
+            kind: type.kind,
+            causes: [
+              {
+                reason: 'FieldValueInvalid',
+                message: 'Invalid value: 0x0: must be specified for an update',
+                field: 'metadata.resourceVersion',
+              },
+            ],
+          },
         );
       }
       injectedFailure(ctx, type, name);
@@ -247,7 +305,17 @@ const handleObject = async (
         throw new StatusError(
           'Invalid',
           'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-          { group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }] },
+          {
+            group: 'meta.k8s.io',
+            kind: 'PatchOptions',
+            causes: [
+              {
+                reason: 'FieldValueRequired',
+                message: 'Required value: is required for apply patch',
+                field: 'fieldManager',
+              },
+            ],
+          },
         );
       }
       const body = await readBody(req);
@@ -255,7 +323,13 @@ const handleObject = async (
       injectedFailure(ctx, type, name);
       if (!current && kind === 'apply' && subresource === undefined) {
         // Server-side apply creates what does not exist yet.
-        const object = applyPatch(type, kind, { apiVersion: apiVersionOf(type), kind: type.kind, metadata: {} }, body, media);
+        const object = applyPatch(
+          type,
+          kind,
+          { apiVersion: apiVersionOf(type), kind: type.kind, metadata: {} },
+          body,
+          media,
+        );
         checkIdentity(route, object);
         const created = ctx.store.create(type.key, object);
         send(res, 201, created, negotiated.format, warnings(type, created));
@@ -277,7 +351,9 @@ const handleObject = async (
       send(
         res,
         200,
-        type.deleteReturnsObject || remains ? deleted : deletedStatus(type, name, deleted.metadata.uid),
+        type.deleteReturnsObject || remains
+          ? deleted
+          : deletedStatus(type, name, deleted.metadata.uid),
         negotiated.format,
       );
       return;
@@ -304,7 +380,9 @@ const handleVerb = async (
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      throw badRequest(`Can not unmarshal Request body to struct, error: ${(error as Error).message}`);
+      throw badRequest(
+        `Can not unmarshal Request body to struct, error: ${(error as Error).message}`,
+      );
     }
   }
   const type = servedTypes.find((t) => t.resource === route.resource && t.group === 'kubevirt.io');

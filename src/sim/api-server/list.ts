@@ -37,12 +37,18 @@ const decodeContinue = (text: string): ContinueToken => {
     const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<
       ContinueToken & { v: string }
     >;
-    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string') {
+    if (
+      parsed.v !== 'meta.k8s.io/v1' ||
+      typeof parsed.rv !== 'number' ||
+      typeof parsed.start !== 'string'
+    ) {
       throw new Error('bad token');
     }
     return { rv: parsed.rv, start: parsed.start };
   } catch {
-    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    throw badRequest(
+      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    );
   }
 };
 
@@ -52,7 +58,12 @@ const continueExpired = new StatusError(
 );
 
 /** Throws 410 when `rv` is older than what the store (or the expiry fault) retains. */
-const assertRetained = (store: ObjectStore, rv: number, expiredThrough: number, error?: StatusError) => {
+const assertRetained = (
+  store: ObjectStore,
+  rv: number,
+  expiredThrough: number,
+  error?: StatusError,
+) => {
   try {
     if (rv < expiredThrough) {
       throw new StatusError('Expired', `too old resource version: ${rv} (${expiredThrough + 1})`);
@@ -82,7 +93,8 @@ export const listBody = (store: ObjectStore, params: ListParams): unknown => {
         retryAfterSeconds: 1,
       });
     }
-    if (query.get('resourceVersionMatch') === 'Exact') assertRetained(store, rv, params.expiredThrough);
+    if (query.get('resourceVersionMatch') === 'Exact')
+      assertRetained(store, rv, params.expiredThrough);
   }
   let items = store
     .list(type.key, params.namespace)

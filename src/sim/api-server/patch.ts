@@ -25,7 +25,8 @@ export const patchKindFor = (type: ServedType, contentType: string): PatchKind =
   const accepted = Object.entries(mediaTypes)
     .filter(([, k]) => !(type.custom && k === 'strategic'))
     .map(([media]) => media);
-  if (kind === undefined || (type.custom && kind === 'strategic')) throw unsupportedMediaType(accepted);
+  if (kind === undefined || (type.custom && kind === 'strategic'))
+    throw unsupportedMediaType(accepted);
   return kind;
 };
 
@@ -82,8 +83,9 @@ const strategicMerge = (
 ): unknown => {
   if (!isRecord(patch)) return structuredClone(patch);
   if (patch.$patch === 'replace') {
-    const { $patch: _replace, ...rest } = patch;
-    return rest;
+    const replaced = { ...patch };
+    delete replaced.$patch;
+    return replaced;
   }
   const result: Json = isRecord(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
@@ -137,9 +139,13 @@ const applyJsonPatch = (current: KubeObject, operations: unknown): unknown => {
       .newDocument;
   } catch (error) {
     // apiserver wraps the json-patch library error with errors.NewGenericServerResponse(422).
-    throw new StatusError('Invalid', 'the server rejected our request due to an error in our request', {
-      causes: [{ reason: 'UnexpectedServerResponse', message: jsonPatchCause(error as Error) }],
-    });
+    throw new StatusError(
+      'Invalid',
+      'the server rejected our request due to an error in our request',
+      {
+        causes: [{ reason: 'UnexpectedServerResponse', message: jsonPatchCause(error as Error) }],
+      },
+    );
   }
 };
 
@@ -159,16 +165,22 @@ export const applyPatch = (
       break;
     case 'merge':
     case 'apply':
-      if (!isRecord(patch)) throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+      if (!isRecord(patch))
+        throw badRequest(
+          'json: cannot unmarshal array into Go value of type map[string]interface {}',
+        );
       result = mergePatch(current, patch);
       break;
     case 'strategic':
-      if (!isRecord(patch)) throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+      if (!isRecord(patch))
+        throw badRequest(
+          'json: cannot unmarshal array into Go value of type map[string]interface {}',
+        );
       result = strategicMerge(current, patch, strategies[type.patchStrategiesKind ?? ''] ?? {}, '');
       break;
   }
   if (!isRecord(result) || !isRecord(result.metadata)) {
-    throw badRequest('Object \'metadata\' is missing or invalid after the patch');
+    throw badRequest("Object 'metadata' is missing or invalid after the patch");
   }
   return result as KubeObject;
 };

@@ -58,7 +58,9 @@ export const negotiate = (
       ) {
         const include = query.get('includeObject') ?? 'Metadata';
         if (include !== 'None' && include !== 'Metadata' && include !== 'Object') {
-          throw badRequest(`Invalid value: "${include}": includeObject must be one of None, Metadata, Object`);
+          throw badRequest(
+            `Invalid value: "${include}": includeObject must be one of None, Metadata, Object`,
+          );
         }
         return {
           format: type === 'application/yaml' ? 'yaml' : 'json',
@@ -140,9 +142,7 @@ export const decodeBody = (body: Buffer, type: string, accepted: readonly string
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw badRequest(
-      `couldn't get version/kind; json parse error: ${(error as Error).message}`,
-    );
+    throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`);
   }
 };
 

@@ -32,7 +32,10 @@ const decode = (segment: string): string => {
 };
 
 export const resolveRoute = (types: readonly ServedType[], pathname: string): Route | undefined => {
-  const segments = pathname.split('/').filter((s) => s !== '').map(decode);
+  const segments = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decode);
   let group: string;
   let version: string | undefined;
   let rest: string[];
@@ -70,7 +73,9 @@ export const resolveRoute = (types: readonly ServedType[], pathname: string): Ro
   const type = find(resource);
   if (!type || extra.length > 0) return undefined;
   if (name === undefined) {
-    return namespace === undefined ? { kind: 'collection', type } : { kind: 'collection', type, namespace };
+    return namespace === undefined
+      ? { kind: 'collection', type }
+      : { kind: 'collection', type, namespace };
   }
   if (type.namespaced && namespace === undefined) return undefined;
   if (subresource !== undefined && !(subresource === 'status' && type.statusSubresource)) {

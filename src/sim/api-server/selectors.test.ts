@@ -30,7 +30,10 @@ describe('label selectors', () => {
     assert.deepEqual(names(''), ['a', 'b', 'c']);
   });
   it('rejects malformed selectors with 400', () => {
-    assert.throws(() => parseLabelSelector('env=(x'), (e: unknown) => e instanceof StatusError && e.code === 400);
+    assert.throws(
+      () => parseLabelSelector('env=(x'),
+      (e: unknown) => e instanceof StatusError && e.code === 400,
+    );
   });
 });
 
@@ -38,11 +41,20 @@ describe('field selectors', () => {
   const vm = servedTypes.find((t) => t.resource === 'virtualmachines')!;
   const events = servedTypes.find((t) => t.resource === 'events')!;
   it('filters on metadata.name and metadata.namespace', () => {
-    assert.deepEqual([a, b].filter(parseFieldSelector(vm, 'metadata.name=b')).map((o) => o.metadata.name), ['b']);
-    assert.deepEqual([a, b].filter(parseFieldSelector(vm, 'metadata.name!=b,metadata.namespace==demo')).length, 1);
+    assert.deepEqual(
+      [a, b].filter(parseFieldSelector(vm, 'metadata.name=b')).map((o) => o.metadata.name),
+      ['b'],
+    );
+    assert.deepEqual(
+      [a, b].filter(parseFieldSelector(vm, 'metadata.name!=b,metadata.namespace==demo')).length,
+      1,
+    );
   });
   it('rejects unknown fields with 400, but knows the built-in extras', () => {
-    assert.throws(() => parseFieldSelector(vm, 'spec.running=true'), (e: unknown) => e instanceof StatusError && e.code === 400);
+    assert.throws(
+      () => parseFieldSelector(vm, 'spec.running=true'),
+      (e: unknown) => e instanceof StatusError && e.code === 400,
+    );
     const ev = { ...obj('e'), involvedObject: { name: 'vm1' } };
     assert.equal(parseFieldSelector(events, 'involvedObject.name=vm1')(ev), true);
   });

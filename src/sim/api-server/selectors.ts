@@ -2,7 +2,7 @@
 // and the selectable fields kube-apiserver supports.
 import type { KubeObject } from '../types.ts';
 import type { ServedType } from '../resource-types.ts';
-import { jsonPath } from './table.ts';
+import { display, jsonPath } from './table.ts';
 import { badRequest } from './status.ts';
 
 export type Selector = (object: KubeObject) => boolean;
@@ -13,7 +13,8 @@ type LabelRequirement =
   | { op: 'in' | 'notin'; key: string; values: readonly string[] };
 
 // apimachinery/pkg/labels: qualified names and label values.
-const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelKey =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Splits on commas outside parentheses. */
@@ -34,7 +35,8 @@ const splitTerms = (selector: string): string[] => {
 };
 
 const parseLabelTerm = (term: string): LabelRequirement => {
-  const fail = () => badRequest(`unable to parse requirement: found '${term}', expected: a valid label selector`);
+  const fail = () =>
+    badRequest(`unable to parse requirement: found '${term}', expected: a valid label selector`);
   const checkKey = (key: string) => {
     if (!labelKey.test(key) || key.length > 316) throw fail();
     return key;
@@ -120,7 +122,7 @@ export const parseFieldSelector = (type: ServedType, selector: string | null): S
   return (object) =>
     terms.every(({ field, negate, value }) => {
       const actual = jsonPath(object, `.${field}`);
-      const text = actual === undefined || actual === null ? '' : String(actual);
+      const text = actual === undefined || actual === null ? '' : display(actual);
       return negate ? text !== value : text === value;
     });
 };

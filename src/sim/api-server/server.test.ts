@@ -3,12 +3,22 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { TypeKeys } from '../resource-types.ts';
-import type { TestApi } from '../testing.ts';
+import type { HttpResult, TestApi } from '../testing.ts';
 import { minimalVm, startTestApi } from '../testing.ts';
 import { StatusError } from '../types.ts';
 
 const vms = '/apis/kubevirt.io/v1/namespaces/demo/virtualmachines';
 const json = { 'content-type': 'application/json' };
+
+interface Entry {
+  name?: string;
+  namespaced?: boolean;
+  metadata?: { name: string };
+}
+/** Names of list items, discovery entries or column definitions. */
+const names = (list: unknown): string[] =>
+  (list as Entry[]).map((x) => x.metadata?.name ?? x.name ?? '');
+const entries = (list: unknown): Entry[] => list as Entry[];
 
 describe('API server', () => {
   let api: TestApi;
@@ -18,8 +28,16 @@ describe('API server', () => {
   after(() => api.server.close());
 
   const create = (name: string, labels?: Record<string, string>) =>
-    api.request('POST', vms, { body: JSON.stringify(minimalVm(name, 'demo', labels)), headers: json });
-  const assertStatus = (res: { status: number; json: any }, code: number, reason: string, message?: string | RegExp) => {
+    api.request('POST', vms, {
+      body: JSON.stringify(minimalVm(name, 'demo', labels)),
+      headers: json,
+    });
+  const assertStatus = (
+    res: HttpResult,
+    code: number,
+    reason: string,
+    message?: string | RegExp,
+  ) => {
     assert.equal(res.status, code, JSON.stringify(res.json));
     assert.equal(res.json.kind, 'Status');
     assert.equal(res.json.apiVersion, 'v1');
@@ -32,18 +50,29 @@ describe('API server', () => {
 
   it('serves discovery and OpenAPI documents', async () => {
     const groups = await api.request('GET', '/apis');
-    assert.deepEqual(
-      groups.json.groups.map((g: any) => g.name).sort(),
-      ['cdi.kubevirt.io', 'coordination.k8s.io', 'kubevirt.io', 'subresources.kubevirt.io'],
-    );
+    assert.deepEqual(names(groups.json.groups).sort(), [
+      'cdi.kubevirt.io',
+      'coordination.k8s.io',
+      'kubevirt.io',
+      'subresources.kubevirt.io',
+    ]);
     const kv = await api.request('GET', '/apis/kubevirt.io/v1');
-    const names = kv.json.resources.map((r: any) => r.name);
-    assert.deepEqual(names, ['virtualmachines', 'virtualmachines/status', 'virtualmachineinstances']);
+    assert.deepEqual(names(kv.json.resources), [
+      'virtualmachines',
+      'virtualmachines/status',
+      'virtualmachineinstances',
+    ]);
     assert.deepEqual(kv.json.resources[0].shortNames, ['vm', 'vms']);
     const sub = await api.request('GET', '/apis/subresources.kubevirt.io/v1');
-    assert.ok(sub.json.resources.some((r: any) => r.name === 'virtualmachines/start' && r.namespaced === true));
+    assert.ok(
+      entries(sub.json.resources).some(
+        (r) => r.name === 'virtualmachines/start' && r.namespaced === true,
+      ),
+    );
     const core = await api.request('GET', '/api/v1');
-    assert.ok(core.json.resources.some((r: any) => r.name === 'namespaces' && r.namespaced === false));
+    assert.ok(
+      entries(core.json.resources).some((r) => r.name === 'namespaces' && r.namespaced === false),
+    );
     assert.equal((await api.request('GET', '/api')).json.kind, 'APIVersions');
     assert.equal((await api.request('GET', '/version')).json.major, '1');
     const v2 = await api.request('GET', '/openapi/v2');
@@ -60,19 +89,51 @@ describe('API server', () => {
     const got = await api.request('GET', `${vms}/crud`);
     assert.equal(got.json.metadata.uid, created.json.metadata.uid);
     const body = { ...got.json, spec: { ...got.json.spec, runStrategy: 'Always' } };
-    const put = await api.request('PUT', `${vms}/crud`, { body: JSON.stringify(body), headers: json });
+    const put = await api.request('PUT', `${vms}/crud`, {
+      body: JSON.stringify(body),
+      headers: json,
+    });
     assert.equal(put.status, 200);
     assert.equal(put.json.metadata.generation, 2);
-    const stale = await api.request('PUT', `${vms}/crud`, { body: JSON.stringify(body), headers: json });
-    assertStatus(stale, 409, 'Conflict', 'Operation cannot be fulfilled on virtualmachines.kubevirt.io "crud": the object has been modified; please apply your changes to the latest version and try again');
+    const stale = await api.request('PUT', `${vms}/crud`, {
+      body: JSON.stringify(body),
+      headers: json,
+    });
+    assertStatus(
+      stale,
+      409,
+      'Conflict',
+      'Operation cannot be fulfilled on virtualmachines.kubevirt.io "crud": the object has been modified; please apply your changes to the latest version and try again',
+    );
     const noRv = { ...body, metadata: { ...body.metadata, resourceVersion: undefined } };
-    assertStatus(await api.request('PUT', `${vms}/crud`, { body: JSON.stringify(noRv), headers: json }), 422, 'Invalid', /metadata\.resourceVersion: Invalid value: 0x0: must be specified for an update/);
-    assertStatus(await create('crud'), 409, 'AlreadyExists', 'virtualmachines.kubevirt.io "crud" already exists');
-    const deleted = await api.request('DELETE', `${vms}/crud`, { body: '{"propagationPolicy":"Background"}', headers: json });
+    assertStatus(
+      await api.request('PUT', `${vms}/crud`, { body: JSON.stringify(noRv), headers: json }),
+      422,
+      'Invalid',
+      /metadata\.resourceVersion: Invalid value: 0x0: must be specified for an update/,
+    );
+    assertStatus(
+      await create('crud'),
+      409,
+      'AlreadyExists',
+      'virtualmachines.kubevirt.io "crud" already exists',
+    );
+    const deleted = await api.request('DELETE', `${vms}/crud`, {
+      body: '{"propagationPolicy":"Background"}',
+      headers: json,
+    });
     assert.equal(deleted.status, 200);
     assert.equal(deleted.json.kind, 'VirtualMachine');
-    assertStatus(await api.request('GET', `${vms}/crud`), 404, 'NotFound', 'virtualmachines.kubevirt.io "crud" not found');
-    const secret = await api.request('POST', '/api/v1/namespaces/demo/secrets', { body: '{"metadata":{"name":"s"},"stringData":{"a":"b"}}', headers: json });
+    assertStatus(
+      await api.request('GET', `${vms}/crud`),
+      404,
+      'NotFound',
+      'virtualmachines.kubevirt.io "crud" not found',
+    );
+    const secret = await api.request('POST', '/api/v1/namespaces/demo/secrets', {
+      body: '{"metadata":{"name":"s"},"stringData":{"a":"b"}}',
+      headers: json,
+    });
     assert.equal(secret.status, 201);
     const gone = await api.request('DELETE', '/api/v1/namespaces/demo/secrets/s');
     assert.equal(gone.json.kind, 'Status');
@@ -84,7 +145,10 @@ describe('API server', () => {
     await create('st');
     const got = await api.request('GET', `${vms}/st`);
     const withStatus = { ...got.json, status: { printableStatus: 'Running' } };
-    const res = await api.request('PUT', `${vms}/st/status`, { body: JSON.stringify(withStatus), headers: json });
+    const res = await api.request('PUT', `${vms}/st/status`, {
+      body: JSON.stringify(withStatus),
+      headers: json,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.json.status.printableStatus, 'Running');
     const patched = await api.request('PATCH', `${vms}/st/status`, {
@@ -97,42 +161,105 @@ describe('API server', () => {
 
   it('patches with merge and JSON patch, 422 on a failed test, 415 on strategic merge of a CR', async () => {
     await create('p');
-    const merge = await api.request('PATCH', `${vms}/p`, { body: '{"metadata":{"labels":{"a":"b"}}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    const merge = await api.request('PATCH', `${vms}/p`, {
+      body: '{"metadata":{"labels":{"a":"b"}}}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     assert.deepEqual(merge.json.metadata.labels, { a: 'b' });
-    const ops = [{ op: 'test', path: '/spec/runStrategy', value: 'Halted' }, { op: 'replace', path: '/spec/runStrategy', value: 'Always' }];
-    const jp = await api.request('PATCH', `${vms}/p`, { body: JSON.stringify(ops), headers: { 'content-type': 'application/json-patch+json' } });
+    const ops = [
+      { op: 'test', path: '/spec/runStrategy', value: 'Halted' },
+      { op: 'replace', path: '/spec/runStrategy', value: 'Always' },
+    ];
+    const jp = await api.request('PATCH', `${vms}/p`, {
+      body: JSON.stringify(ops),
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
     assert.equal(jp.json.spec.runStrategy, 'Always');
-    const failed = await api.request('PATCH', `${vms}/p`, { body: JSON.stringify(ops), headers: { 'content-type': 'application/json-patch+json' } });
-    assertStatus(failed, 422, 'Invalid', 'the server rejected our request due to an error in our request');
-    const smp = await api.request('PATCH', `${vms}/p`, { body: '{}', headers: { 'content-type': 'application/strategic-merge-patch+json' } });
-    assertStatus(smp, 415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
-    const nsSmp = await api.request('PATCH', '/api/v1/namespaces/demo', { body: '{"metadata":{"labels":{"x":"y"}}}', headers: { 'content-type': 'application/strategic-merge-patch+json' } });
+    const failed = await api.request('PATCH', `${vms}/p`, {
+      body: JSON.stringify(ops),
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
+    assertStatus(
+      failed,
+      422,
+      'Invalid',
+      'the server rejected our request due to an error in our request',
+    );
+    const smp = await api.request('PATCH', `${vms}/p`, {
+      body: '{}',
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    });
+    assertStatus(
+      smp,
+      415,
+      'UnsupportedMediaType',
+      'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    );
+    const nsSmp = await api.request('PATCH', '/api/v1/namespaces/demo', {
+      body: '{"metadata":{"labels":{"x":"y"}}}',
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    });
     assert.equal(nsSmp.status, 200);
-    const stale = await api.request('PATCH', `${vms}/p`, { body: '{"metadata":{"resourceVersion":"1"}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    const stale = await api.request('PATCH', `${vms}/p`, {
+      body: '{"metadata":{"resourceVersion":"1"}}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     assertStatus(stale, 409, 'Conflict');
-    assertStatus(await api.request('PATCH', `${vms}/nope`, { body: '{}', headers: { 'content-type': 'application/merge-patch+json' } }), 404, 'NotFound');
-    const apply = await api.request('PATCH', `${vms}/applied?fieldManager=kubectl`, { body: JSON.stringify(minimalVm('applied', 'demo')), headers: { 'content-type': 'application/apply-patch+yaml' } });
+    assertStatus(
+      await api.request('PATCH', `${vms}/nope`, {
+        body: '{}',
+        headers: { 'content-type': 'application/merge-patch+json' },
+      }),
+      404,
+      'NotFound',
+    );
+    const apply = await api.request('PATCH', `${vms}/applied?fieldManager=kubectl`, {
+      body: JSON.stringify(minimalVm('applied', 'demo')),
+      headers: { 'content-type': 'application/apply-patch+yaml' },
+    });
     assert.equal(apply.status, 201);
-    assertStatus(await api.request('PATCH', `${vms}/applied`, { body: '{}', headers: { 'content-type': 'application/apply-patch+yaml' } }), 422, 'Invalid', /fieldManager: Required value/);
+    assertStatus(
+      await api.request('PATCH', `${vms}/applied`, {
+        body: '{}',
+        headers: { 'content-type': 'application/apply-patch+yaml' },
+      }),
+      422,
+      'Invalid',
+      /fieldManager: Required value/,
+    );
   });
 
   it('lists with selectors, pagination and cluster-wide paths', async () => {
-    for (const [i, env] of ['prod', 'prod', 'dev'].entries()) await create(`list-${i}`, { env, suite: 'list' });
-    const all = await api.request('GET', `/apis/kubevirt.io/v1/virtualmachines?labelSelector=suite%3Dlist`);
+    for (const [i, env] of ['prod', 'prod', 'dev'].entries())
+      await create(`list-${i}`, { env, suite: 'list' });
+    const all = await api.request(
+      'GET',
+      `/apis/kubevirt.io/v1/virtualmachines?labelSelector=suite%3Dlist`,
+    );
     assert.equal(all.json.kind, 'VirtualMachineList');
     assert.equal(all.json.apiVersion, 'kubevirt.io/v1');
     assert.equal(all.json.metadata.resourceVersion, api.store.currentResourceVersion());
-    assert.deepEqual(all.json.items.map((i: any) => i.metadata.name), ['list-0', 'list-1', 'list-2']);
-    const prod = await api.request('GET', `${vms}?labelSelector=${encodeURIComponent('suite=list,env in (prod)')}`);
+    assert.deepEqual(names(all.json.items), ['list-0', 'list-1', 'list-2']);
+    const prod = await api.request(
+      'GET',
+      `${vms}?labelSelector=${encodeURIComponent('suite=list,env in (prod)')}`,
+    );
     assert.equal(prod.json.items.length, 2);
     const byName = await api.request('GET', `${vms}?fieldSelector=metadata.name%3Dlist-2`);
-    assert.deepEqual(byName.json.items.map((i: any) => i.metadata.name), ['list-2']);
-    assertStatus(await api.request('GET', `${vms}?fieldSelector=spec.running%3Dtrue`), 400, 'BadRequest');
+    assert.deepEqual(names(byName.json.items), ['list-2']);
+    assertStatus(
+      await api.request('GET', `${vms}?fieldSelector=spec.running%3Dtrue`),
+      400,
+      'BadRequest',
+    );
     const page1 = await api.request('GET', `${vms}?labelSelector=suite%3Dlist&limit=2`);
     assert.equal(page1.json.items.length, 2);
     assert.equal(page1.json.metadata.remainingItemCount, 1);
-    const page2 = await api.request('GET', `${vms}?labelSelector=suite%3Dlist&limit=2&continue=${page1.json.metadata.continue}`);
-    assert.deepEqual(page2.json.items.map((i: any) => i.metadata.name), ['list-2']);
+    const page2 = await api.request(
+      'GET',
+      `${vms}?labelSelector=suite%3Dlist&limit=2&continue=${page1.json.metadata.continue}`,
+    );
+    assert.deepEqual(names(page2.json.items), ['list-2']);
     assert.equal(page2.json.metadata.continue, undefined);
     assertStatus(await api.request('GET', `${vms}?continue=garbage`), 400, 'BadRequest');
     const core = await api.request('GET', '/api/v1/namespaces');
@@ -142,19 +269,36 @@ describe('API server', () => {
 
   it('renders meta.k8s.io Tables with the CRD printer columns', async () => {
     await create('tbl');
-    api.store.mutate(TypeKeys.virtualMachines, 'demo', 'tbl', (d) => {
-      d.status = { printableStatus: 'Stopped', conditions: [{ type: 'Ready', status: 'False' }] };
-    }, { subresource: 'status' });
+    api.store.mutate(
+      TypeKeys.virtualMachines,
+      'demo',
+      'tbl',
+      (d) => {
+        d.status = { printableStatus: 'Stopped', conditions: [{ type: 'Ready', status: 'False' }] };
+      },
+      { subresource: 'status' },
+    );
     await api.clock.advance(5 * 60_000 + 14_000);
     const res = await api.request('GET', `${vms}/tbl`, {
-      headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json' },
+      headers: {
+        accept:
+          'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
+      },
     });
     assert.equal(res.json.kind, 'Table');
-    assert.deepEqual(res.json.columnDefinitions.map((c: any) => c.name), ['Name', 'Age', 'Status', 'Ready']);
+    assert.deepEqual(names(res.json.columnDefinitions), ['Name', 'Age', 'Status', 'Ready']);
     assert.deepEqual(res.json.rows[0].cells, ['tbl', '5m14s', 'Stopped', 'False']);
     assert.equal(res.json.rows[0].object.kind, 'PartialObjectMetadata');
-    const dvs = await api.request('GET', '/apis/cdi.kubevirt.io/v1beta1/datavolumes', { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
-    assert.deepEqual(dvs.json.columnDefinitions.map((c: any) => c.name), ['Name', 'Phase', 'Progress', 'Restarts', 'Age']);
+    const dvs = await api.request('GET', '/apis/cdi.kubevirt.io/v1beta1/datavolumes', {
+      headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+    });
+    assert.deepEqual(names(dvs.json.columnDefinitions), [
+      'Name',
+      'Phase',
+      'Progress',
+      'Restarts',
+      'Age',
+    ]);
   });
 
   it('routes subresources.kubevirt.io verbs to the registry with the handler code and an empty body', async () => {
@@ -164,10 +308,16 @@ describe('API server', () => {
       return 202;
     });
     api.subresources.set('virtualmachineinstances/pause', () => {
-      throw new StatusError('Conflict', 'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "x": VM is not running', { name: 'x', group: 'kubevirt.io', kind: 'virtualmachineinstance' });
+      throw new StatusError(
+        'Conflict',
+        'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "x": VM is not running',
+        { name: 'x', group: 'kubevirt.io', kind: 'virtualmachineinstance' },
+      );
     });
     const base = '/apis/subresources.kubevirt.io/v1/namespaces/demo';
-    const ok = await api.request('PUT', `${base}/virtualmachines/x/start`, { body: '{"paused":true}' });
+    const ok = await api.request('PUT', `${base}/virtualmachines/x/start`, {
+      body: '{"paused":true}',
+    });
     assert.equal(ok.status, 202);
     assert.equal(ok.text, '');
     const empty = await api.request('PUT', `${base}/virtualmachines/x/start`);
@@ -176,33 +326,120 @@ describe('API server', () => {
       { namespace: 'demo', name: 'x', body: { paused: true } },
       { namespace: 'demo', name: 'x', body: undefined },
     ]);
-    assertStatus(await api.request('PUT', `${base}/virtualmachineinstances/x/pause`), 409, 'Conflict', /VM is not running/);
+    assertStatus(
+      await api.request('PUT', `${base}/virtualmachineinstances/x/pause`),
+      409,
+      'Conflict',
+      /VM is not running/,
+    );
     assertStatus(await api.request('PUT', `${base}/virtualmachines/x/teleport`), 404, 'NotFound');
-    assertStatus(await api.request('GET', `${base}/virtualmachines/x/start`), 405, 'MethodNotAllowed');
-    assertStatus(await api.request('PUT', `${base}/virtualmachines/x/start`, { body: '{nope' }), 400, 'BadRequest', /Can not unmarshal Request body to struct/);
+    assertStatus(
+      await api.request('GET', `${base}/virtualmachines/x/start`),
+      405,
+      'MethodNotAllowed',
+    );
+    assertStatus(
+      await api.request('PUT', `${base}/virtualmachines/x/start`, { body: '{nope' }),
+      400,
+      'BadRequest',
+      /Can not unmarshal Request body to struct/,
+    );
   });
 
   it('answers bad input with Status bodies and the real codes', async () => {
-    assertStatus(await api.request('POST', vms, { body: '{"metadata": {', headers: json }), 400, 'BadRequest');
+    assertStatus(
+      await api.request('POST', vms, { body: '{"metadata": {', headers: json }),
+      400,
+      'BadRequest',
+    );
     assertStatus(await api.request('POST', vms, { body: '[1]', headers: json }), 400, 'BadRequest');
-    assertStatus(await api.request('POST', vms, { body: 'x', headers: { 'content-type': 'text/plain' } }), 415, 'UnsupportedMediaType');
-    assertStatus(await api.request('POST', vms, { body: JSON.stringify({ ...minimalVm('k', 'demo'), kind: 'Pod' }), headers: json }), 400, 'BadRequest');
-    assertStatus(await api.request('POST', vms, { body: JSON.stringify(minimalVm('ns', 'other')), headers: json }), 400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
-    assertStatus(await api.request('POST', '/apis/kubevirt.io/v1/namespaces/missing/virtualmachines', { body: JSON.stringify(minimalVm('m', 'missing')), headers: json }), 404, 'NotFound', 'namespaces "missing" not found');
-    const invalid = await api.request('POST', vms, { body: JSON.stringify({ ...minimalVm('inv', 'demo'), spec: { running: 'yes', template: {} } }), headers: json });
-    assertStatus(invalid, 422, 'Invalid', /^VirtualMachine\.kubevirt\.io "inv" is invalid: spec\.running: Invalid value: "string"/);
+    assertStatus(
+      await api.request('POST', vms, { body: 'x', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UnsupportedMediaType',
+    );
+    assertStatus(
+      await api.request('POST', vms, {
+        body: JSON.stringify({ ...minimalVm('k', 'demo'), kind: 'Pod' }),
+        headers: json,
+      }),
+      400,
+      'BadRequest',
+    );
+    assertStatus(
+      await api.request('POST', vms, {
+        body: JSON.stringify(minimalVm('ns', 'other')),
+        headers: json,
+      }),
+      400,
+      'BadRequest',
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+    assertStatus(
+      await api.request('POST', '/apis/kubevirt.io/v1/namespaces/missing/virtualmachines', {
+        body: JSON.stringify(minimalVm('m', 'missing')),
+        headers: json,
+      }),
+      404,
+      'NotFound',
+      'namespaces "missing" not found',
+    );
+    const invalid = await api.request('POST', vms, {
+      body: JSON.stringify({ ...minimalVm('inv', 'demo'), spec: { running: 'yes', template: {} } }),
+      headers: json,
+    });
+    assertStatus(
+      invalid,
+      422,
+      'Invalid',
+      /^VirtualMachine\.kubevirt\.io "inv" is invalid: spec\.running: Invalid value: "string"/,
+    );
     assert.equal(invalid.json.details.causes[0].field, 'spec.running');
-    assertStatus(await api.request('GET', '/apis/kubevirt.io/v1/namespaces/demo/pods'), 404, 'NotFound', 'the server could not find the requested resource');
+    assertStatus(
+      await api.request('GET', '/apis/kubevirt.io/v1/namespaces/demo/pods'),
+      404,
+      'NotFound',
+      'the server could not find the requested resource',
+    );
     assertStatus(await api.request('GET', '/apis/example.com/v1'), 404, 'NotFound');
     assertStatus(await api.request('GET', '/nonsense'), 404, 'NotFound');
-    assertStatus(await api.request('POST', `${vms}/x`, { body: '{}', headers: json }), 405, 'MethodNotAllowed');
-    assertStatus(await api.request('PATCH', `${vms}/x`, { body: '{}' }), 415, 'UnsupportedMediaType');
-    assertStatus(await api.request('GET', vms, { headers: { accept: 'application/vnd.kubernetes.protobuf' } }), 406, 'NotAcceptable');
-    assertStatus(await api.request('GET', vms, { auth: false }), 401, 'Unauthorized', 'Unauthorized');
-    const huge = await api.request('POST', vms, { body: Buffer.alloc(3 * 1024 * 1024 + 1, 32), headers: json });
+    assertStatus(
+      await api.request('POST', `${vms}/x`, { body: '{}', headers: json }),
+      405,
+      'MethodNotAllowed',
+    );
+    assertStatus(
+      await api.request('PATCH', `${vms}/x`, { body: '{}' }),
+      415,
+      'UnsupportedMediaType',
+    );
+    assertStatus(
+      await api.request('GET', vms, { headers: { accept: 'application/vnd.kubernetes.protobuf' } }),
+      406,
+      'NotAcceptable',
+    );
+    assertStatus(
+      await api.request('GET', vms, { auth: false }),
+      401,
+      'Unauthorized',
+      'Unauthorized',
+    );
+    const huge = await api.request('POST', vms, {
+      body: Buffer.alloc(3 * 1024 * 1024 + 1, 32),
+      headers: json,
+    });
     assertStatus(huge, 413, 'RequestEntityTooLarge');
-    assertStatus(await api.request('GET', `${vms}?watch=true&sendInitialEvents=true`), 422, 'Invalid');
-    assertStatus(await api.request('GET', `${vms}?resourceVersion=99999999`), 504, 'Timeout', /Too large resource version/);
+    assertStatus(
+      await api.request('GET', `${vms}?watch=true&sendInitialEvents=true`),
+      422,
+      'Invalid',
+    );
+    assertStatus(
+      await api.request('GET', `${vms}?resourceVersion=99999999`),
+      504,
+      'Timeout',
+      /Too large resource version/,
+    );
     assertStatus(await api.request('GET', '/api/v1/namespaces/%E0%A4%A'), 400, 'BadRequest');
     // Still serving after all of that.
     assert.equal((await api.request('GET', vms)).status, 200);

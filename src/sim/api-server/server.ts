@@ -80,9 +80,13 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
     counts.set(`${method} ${url.pathname}`, (counts.get(`${method} ${url.pathname}`) ?? 0) + 1);
     const outage = faults?.unavailableRemainingMs() ?? 0;
     if (outage > 0) {
-      throw new StatusError('ServiceUnavailable', 'the server is currently unable to handle the request', {
-        retryAfterSeconds: Math.ceil(outage / 1000),
-      });
+      throw new StatusError(
+        'ServiceUnavailable',
+        'the server is currently unable to handle the request',
+        {
+          retryAfterSeconds: Math.ceil(outage / 1000),
+        },
+      );
     }
     await delay(clock, faults?.latencyMs ?? 0);
     if (!anonymousPaths.has(url.pathname) && req.headers.authorization !== `Bearer ${token}`) {
@@ -108,9 +112,10 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
     }
     req.on('error', () => res.destroy());
     serve(req, res).catch((error: unknown) => {
-      const status = error instanceof TypeError && /Invalid URL/.test(error.message)
-        ? badRequest('invalid request URL')
-        : toStatusError(error);
+      const status =
+        error instanceof TypeError && /Invalid URL/.test(error.message)
+          ? badRequest('invalid request URL')
+          : toStatusError(error);
       if (status.code === 413) res.setHeader('Connection', 'close');
       sendStatus(res, status);
       // An oversized body is not drained: the connection closes after the answer.

@@ -20,7 +20,11 @@ export const unknownPath = (): StatusError =>
 
 /** 405 as go-restful answers a method a route does not have. */
 export const methodNotAllowed = (): StatusError =>
-  new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+  new StatusError(
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+    {},
+  );
 
 export const badRequest = (message: string): StatusError => new StatusError('BadRequest', message);
 
@@ -52,7 +56,11 @@ export const statusBody = (error: StatusError): StatusBody => ({
 });
 
 /** The Success Status that DELETE answers for types that do not return the deleted object. */
-export const deletedStatus = (type: ServedType, name: string, uid: string | undefined): StatusBody => ({
+export const deletedStatus = (
+  type: ServedType,
+  name: string,
+  uid: string | undefined,
+): StatusBody => ({
   kind: 'Status',
   apiVersion: 'v1',
   metadata: {},

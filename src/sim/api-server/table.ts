@@ -42,6 +42,10 @@ export const humanDuration = (ms: number): string => {
   return `${Math.trunc(hours / 24 / 365)}y`;
 };
 
+/** A JSON value as text: strings as they are, everything else as JSON. */
+export const display = (value: unknown): string =>
+  typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+
 const step =
   /^(?:\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_.-]+)\s*==\s*['"]([^'"]*)['"]\)\])/;
 
@@ -63,7 +67,7 @@ export const jsonPath = (object: unknown, path: string): unknown => {
       if (!Array.isArray(node)) return [];
       if (index !== undefined) return index in node ? [node[Number(index)]] : [];
       return node.filter(
-        (item) => String(jsonPath(item, `.${filterField ?? ''}`)) === (filterValue ?? ''),
+        (item) => display(jsonPath(item, `.${filterField ?? ''}`)) === (filterValue ?? ''),
       );
     });
   }
@@ -71,15 +75,15 @@ export const jsonPath = (object: unknown, path: string): unknown => {
 };
 
 const cell = (column: PrinterColumn, object: KubeObject, now: number): unknown => {
-  const value = typeof column.value === 'string' ? jsonPath(object, column.value) : column.value(object);
+  const value =
+    typeof column.value === 'string' ? jsonPath(object, column.value) : column.value(object);
   if (value === undefined || value === null) return null;
   if (column.age) {
-    const at = Date.parse(String(value));
+    const at = Date.parse(display(value));
     return Number.isNaN(at) ? null : humanDuration(now - at);
   }
   if (column.type === 'integer') return typeof value === 'number' ? Math.trunc(value) : null;
-  if (column.type === 'string' && typeof value === 'object') return JSON.stringify(value);
-  return column.type === 'string' ? String(value) : value;
+  return column.type === 'string' ? display(value) : value;
 };
 
 const nameColumn = {

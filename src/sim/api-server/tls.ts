@@ -16,12 +16,24 @@ export const generateTls = async (clock: Clock): Promise<TlsMaterial> => {
   // a wide window around the injected time keeps both views valid.
   const notBeforeDate = new Date(clock.now() - 365 * day);
   const notAfterDate = new Date(clock.now() + 10 * 365 * day);
-  const common = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate } as const;
+  const common = {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+  } as const;
   const ca = await generate([{ name: 'commonName', value: 'kubevirt-redfish-sim-ca' }], {
     ...common,
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      {
+        name: 'keyUsage',
+        keyCertSign: true,
+        cRLSign: true,
+        digitalSignature: true,
+        critical: true,
+      },
     ],
   });
   const server = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {

@@ -39,7 +39,9 @@ describe('watch', () => {
     const deleted = api.store.delete(VM, 'demo', 'w1');
     const gone = await w.next();
     assert.equal(gone?.type, 'DELETED');
-    assert.ok(Number(gone?.object.metadata.resourceVersion) > Number(deleted.metadata.resourceVersion));
+    assert.ok(
+      Number(gone?.object.metadata.resourceVersion) > Number(deleted.metadata.resourceVersion),
+    );
     w.close();
   });
 
@@ -57,7 +59,12 @@ describe('watch', () => {
   it('sends an ERROR 410 Expired event for a compacted resourceVersion and ends the stream', async () => {
     const w = await api.watch(`${vms}?watch=true&resourceVersion=1`);
     assert.equal(w.status, 200);
-    for (let i = 0; i < 60; i += 1) api.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'demo' } });
+    for (let i = 0; i < 60; i += 1)
+      api.store.create('configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `c${i}`, namespace: 'demo' },
+      });
     w.close();
     const old = await api.watch(`${vms}?watch=true&resourceVersion=2`);
     const error = await old.next();
@@ -69,7 +76,9 @@ describe('watch', () => {
   });
 
   it('sends bookmarks when allowed and ends after timeoutSeconds', async () => {
-    const w = await api.watch(`${vms}?watch=true&resourceVersion=${api.store.currentResourceVersion()}&allowWatchBookmarks=true&timeoutSeconds=90`);
+    const w = await api.watch(
+      `${vms}?watch=true&resourceVersion=${api.store.currentResourceVersion()}&allowWatchBookmarks=true&timeoutSeconds=90`,
+    );
     await api.clock.advance(60_000);
     const bookmark = await w.next();
     assert.equal(bookmark?.type, 'BOOKMARK');
@@ -82,7 +91,9 @@ describe('watch', () => {
 
   it('serves WatchList: initial ADDED events then the initial-events-end bookmark', async () => {
     api.store.create(VM, minimalVm('wl', 'demo', { suite: 'wl' }));
-    const w = await api.watch(`${vms}?watch=true&labelSelector=suite%3Dwl&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    const w = await api.watch(
+      `${vms}?watch=true&labelSelector=suite%3Dwl&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+    );
     assert.equal((await w.next())?.object.metadata.name, 'wl');
     const end = await w.next();
     assert.equal(end?.type, 'BOOKMARK');
@@ -92,7 +103,9 @@ describe('watch', () => {
 
   it('streams one-row Tables when asked (kubectl get -w), columns only in the first', async () => {
     api.store.create(VM, minimalVm('tw', 'demo', { suite: 'tw' }));
-    const w = await api.watch(`${vms}?watch=true&labelSelector=suite%3Dtw`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
+    const w = await api.watch(`${vms}?watch=true&labelSelector=suite%3Dtw`, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+    });
     const first = await w.next();
     assert.equal(first?.object.kind, 'Table');
     assert.equal(first?.object.rows[0].cells[0], 'tw');
