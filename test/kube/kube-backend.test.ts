@@ -306,4 +306,13 @@ void describe('kube backend over the simulator', () => {
       await waitForVm(rig, ref, (v) => v.powerState === 'Off', 'Off after guest shutdown');
     });
   }
+
+  void it('setNamespaces drops and adds namespace caches (config reload)', async () => {
+    rig.backend.setNamespaces(['demo-a']);
+    assert.deepEqual(rig.backend.listVms('demo-b'), []);
+    assert.equal(rig.backend.isReady(), true);
+    rig.backend.setNamespaces(['demo-a', 'demo-b']);
+    await rig.backend.waitForSync(AbortSignal.timeout(10_000));
+    assert.ok(rig.backend.listVms('demo-b').some((v) => v.ref.name === 'monitoring'));
+  });
 });
