@@ -46,10 +46,10 @@ void describe('kube client', () => {
     const clients = createKubeClients({ kubeConfig: kc, metrics });
     const holder: { agent?: Agent } = {};
     await kc.applyToHTTPSOptions(holder);
-    const agent = holder.agent as Agent & { createConnection: (...args: unknown[]) => unknown };
+    const agent = holder.agent!;
     let connections = 0;
     const original = agent.createConnection.bind(agent);
-    agent.createConnection = (...args: unknown[]) => {
+    agent.createConnection = (...args: Parameters<Agent['createConnection']>) => {
       connections++;
       return original(...args);
     };
