@@ -15,6 +15,7 @@ import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
 import { toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
+import { uuidV5 } from '../util/uuid.ts';
 import type {
   Condition,
   DataVolume,
@@ -37,14 +38,7 @@ const legacyUuidNamespace = '6a1a24a1-4061-4607-8bf4-a3963d0c5895';
 
 /** UUIDv5 (RFC 9562 §5.5) of the VM name, as virt-controller computes it for VMs without
  *  firmware.uuid (created before v1.6). */
-export const legacyFirmwareUuid = (name: string): string => {
-  const ns = Buffer.from(legacyUuidNamespace.replaceAll('-', ''), 'hex');
-  const hash = createHash('sha1').update(ns).update(name).digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
+export const legacyFirmwareUuid = (name: string): string => uuidV5(legacyUuidNamespace, name);
 
 const finalPhases = new Set(['Succeeded', 'Failed']);
 
