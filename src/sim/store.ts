@@ -61,6 +61,9 @@ export const conflict = (type: ServedType, name: string, detail: string): Status
 export const staleObjectDetail =
   'the object has been modified; please apply your changes to the latest version and try again';
 
+/** Objects are plain JSON, so a JSON round trip is a complete (and the fastest) deep copy. */
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 const deepFreeze = <T>(value: T): T => {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -101,6 +104,13 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       throw new StatusError('NotFound', 'the server could not find the requested resource');
     return type;
   };
+  /** Stored objects are frozen: reads hand out copies, or the object itself via listShared. */
+  const put = (key: TypeKey, object: KubeObject): void => {
+    bucket(key).set(
+      objectKey(object.metadata.namespace, object.metadata.name ?? ''),
+      deepFreeze(object),
+    );
+  };
   const bucket = (key: TypeKey): Map<string, KubeObject> =>
     objects.get(key) ?? new Map<string, KubeObject>();
 
@@ -110,8 +120,8 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     const event: Sequenced = deepFreeze({
       type,
       typeKey: key,
-      object: structuredClone(object),
-      ...(previous ? { previous: structuredClone(previous) } : {}),
+      object,
+      ...(previous ? { previous } : {}),
       rv: Number(object.metadata.resourceVersion),
     });
     history.push(event);
@@ -167,9 +177,9 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (policy === 'Orphan') orphanDependents(uid);
     bucket(type.key).delete(objectKey(namespace, name));
     byUid.delete(uid);
-    const gone = structuredClone(existing);
+    const gone = copy(existing);
     stamp(gone);
-    emit('DELETED', type.key, gone, existing);
+    emit('DELETED', type.key, deepFreeze(gone), existing);
     if (policy !== 'Foreground' && policy !== 'Orphan') collectDependents(uid, 'Background');
   };
 
@@ -225,7 +235,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
 
   const createObject = (key: TypeKey, input: KubeObject, opts?: WriteOptions): KubeObject => {
     const type = typeOf(key);
-    const object = structuredClone(input);
+    const object = copy(input);
     object.apiVersion = apiVersionOf(type);
     object.kind = type.kind;
     const metadata = (object.metadata = { ...(object.metadata ?? {}) });
@@ -274,10 +284,10 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       object.status = { phase: 'Active' };
     }
     stamp(object);
-    bucket(key).set(objectKey(metadata.namespace, name), object);
+    put(key, object);
     byUid.set(metadata.uid, { key, namespace: metadata.namespace, name });
     emit('ADDED', key, object);
-    return structuredClone(object);
+    return copy(object);
   };
 
   const updateObject = (key: TypeKey, input: KubeObject, opts?: WriteOptions): KubeObject => {
@@ -299,11 +309,11 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     }
     let next: KubeObject;
     if (opts?.subresource === 'status') {
-      next = structuredClone(existing);
+      next = copy(existing);
       if (input.status === undefined) delete next.status;
-      else next.status = structuredClone(input.status);
+      else next.status = copy(input.status);
     } else {
-      next = structuredClone(input);
+      next = copy(input);
       next.apiVersion = existing.apiVersion;
       next.kind = existing.kind;
       // Fields the server owns; a status subresource makes status read-only here.
@@ -318,24 +328,24 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       Object.assign(next.metadata, { resourceVersion: existing.metadata.resourceVersion });
       if (type.statusSubresource) {
         if (existing.status === undefined) delete next.status;
-        else next.status = structuredClone(existing.status);
+        else next.status = copy(existing.status);
       }
     }
     admit(type, next, opts);
-    if (isDeepStrictEqual(next, existing)) return structuredClone(existing);
+    if (isDeepStrictEqual(next, existing)) return copy(existing);
     if (!isDeepStrictEqual(generationRelevant(type, next), generationRelevant(type, existing))) {
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
     }
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       // The last finalizer is gone: the deferred deletion completes now.
-      bucket(key).set(objectKey(namespace, name), next);
+      put(key, next);
       remove(type, next, 'Background');
-      return structuredClone(next);
+      return copy(next);
     }
     stamp(next);
-    bucket(key).set(objectKey(namespace, name), next);
+    put(key, next);
     emit('MODIFIED', key, next, existing);
-    return structuredClone(next);
+    return copy(next);
   };
 
   const mutateObject = (
@@ -348,7 +358,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     const type = typeOf(key);
     const existing = getObject(key, namespace, name);
     if (!existing) throw notFound(type, name);
-    const draft = structuredClone(existing);
+    const draft = copy(existing);
     mutate(draft);
     // Identity and the precondition come from the stored object, whatever `mutate` did.
     Object.assign(draft.metadata, {
@@ -385,16 +395,16 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     }
     if ((existing.metadata.finalizers ?? []).length > 0) {
       // Finalizers defer the removal: the object only gains a deletionTimestamp (once).
-      if (existing.metadata.deletionTimestamp) return structuredClone(existing);
-      const next = structuredClone(existing);
+      if (existing.metadata.deletionTimestamp) return copy(existing);
+      const next = copy(existing);
       next.metadata.deletionTimestamp = rfc3339(clock.now());
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
       stamp(next);
-      bucket(key).set(objectKey(existing.metadata.namespace, name), next);
+      put(key, next);
       emit('MODIFIED', key, next, existing);
-      return structuredClone(next);
+      return copy(next);
     }
-    const gone = structuredClone(existing);
+    const gone = copy(existing);
     remove(type, existing, opts.propagationPolicy);
     if (type.resource === 'namespaces') {
       gone.metadata.deletionTimestamp = rfc3339(clock.now());
@@ -421,6 +431,21 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     return history.slice(lo);
   };
 
+  const listShared = (key: TypeKey, namespace?: string): ListResult => {
+    const type = typeOf(key);
+    const items = [...bucket(key).values()]
+      .filter(
+        (o) => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace,
+      )
+      .sort((a, b) =>
+        objectKey(a.metadata.namespace, a.metadata.name ?? '') <
+        objectKey(b.metadata.namespace, b.metadata.name ?? '')
+          ? -1
+          : 1,
+      );
+    return { items, resourceVersion: String(revision) };
+  };
+
   // Every cluster starts with these namespaces (kube-apiserver's system namespaces controller).
   for (const name of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {
     createObject('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -431,22 +456,13 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     typeFor: (key) => types.get(key),
     get: (key, namespace, name) => {
       const found = getObject(key, namespace, name);
-      return found && structuredClone(found);
+      return found && copy(found);
     },
     list: (key, namespace): ListResult => {
-      const type = typeOf(key);
-      const items = [...bucket(key).values()]
-        .filter(
-          (o) => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace,
-        )
-        .sort((a, b) =>
-          objectKey(a.metadata.namespace, a.metadata.name ?? '') <
-          objectKey(b.metadata.namespace, b.metadata.name ?? '')
-            ? -1
-            : 1,
-        );
-      return { items: structuredClone(items), resourceVersion: String(revision) };
+      const shared = listShared(key, namespace);
+      return { items: copy(shared.items), resourceVersion: shared.resourceVersion };
     },
+    listShared,
     create: createObject,
     update: updateObject,
     mutate: mutateObject,

@@ -151,6 +151,9 @@ export interface ObjectStore {
   typeFor(key: TypeKey): ResourceType | undefined;
   get(key: TypeKey, namespace: string | undefined, name: string): KubeObject | undefined;
   list(key: TypeKey, namespace?: string): ListResult;
+  /** Like list(), but the items are the store's own frozen objects, not copies: for read paths
+   *  that only serialise or inspect (the API server's lists and watches). */
+  listShared(key: TypeKey, namespace?: string): ListResult;
   /** Assigns uid, creationTimestamp, resourceVersion, generation (1), name from generateName. */
   create(key: TypeKey, object: KubeObject, options?: WriteOptions): KubeObject;
   /** Replaces an object; 409 Conflict when metadata.resourceVersion is set and stale. Bumps

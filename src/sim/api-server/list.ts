@@ -97,7 +97,7 @@ export const listBody = (store: ObjectStore, params: ListParams): unknown => {
       assertRetained(store, rv, params.expiredThrough);
   }
   let items = store
-    .list(type.key, params.namespace)
+    .listShared(type.key, params.namespace)
     .items.filter(params.matches)
     .filter((o) => !token || itemKey(o) >= token.start);
   const listMeta: Record<string, unknown> = { resourceVersion: String(token?.rv ?? current) };

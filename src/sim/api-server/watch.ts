@@ -128,7 +128,7 @@ export const createWatchHub = (options: {
 
     const rv = params.resourceVersion;
     if (params.sendInitialEvents || rv === null || rv === '' || rv === '0') {
-      for (const object of store.list(type.key, params.namespace).items) {
+      for (const object of store.listShared(type.key, params.namespace).items) {
         if (inScope(object)) writeObject('ADDED', object);
       }
       if (params.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
