@@ -282,19 +282,27 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
     const vm = store.get(Keys.vm, namespace, name);
     if (!vm) return;
     const vmi = store.get(Keys.vmi, namespace, name);
-    if (vm.metadata.deletionTimestamp) {
-      if (vmi) stopVmi(vmi);
-      else if (vm.metadata.finalizers?.includes(Finalizers.vmController))
-        store.mutate(Keys.vm, namespace, name, (draft) => {
-          draft.metadata.finalizers = (draft.metadata.finalizers ?? []).filter(
+    // The VM finalizer is metadata the controller owns: admitted without re-running the VM
+    // webhook on the (already admitted) spec.
+    const setFinalizer = (present: boolean): void => {
+      store.mutate(
+        Keys.vm,
+        namespace,
+        name,
+        (draft) => {
+          const others = (draft.metadata.finalizers ?? []).filter(
             (f) => f !== Finalizers.vmController,
           );
-        });
-    } else if (!vm.metadata.finalizers?.includes(Finalizers.vmController)) {
-      store.mutate(Keys.vm, namespace, name, (draft) => {
-        draft.metadata.finalizers = [...(draft.metadata.finalizers ?? []), Finalizers.vmController];
-      });
-    }
+          draft.metadata.finalizers = present ? [...others, Finalizers.vmController] : others;
+        },
+        { skipValidation: true },
+      );
+    };
+    const hasFinalizer = vm.metadata.finalizers?.includes(Finalizers.vmController) === true;
+    if (vm.metadata.deletionTimestamp) {
+      if (vmi) stopVmi(vmi);
+      else if (hasFinalizer) setFinalizer(false);
+    } else if (!hasFinalizer) setFinalizer(true);
 
     let strategy: RunStrategy | undefined;
     try {
