@@ -399,6 +399,10 @@ export const handleRoute = (
   route: Route,
   query: URLSearchParams,
 ): Promise<void> => {
+  // Refused rather than ignored: a dry run that silently persisted would be worse than none.
+  if (query.has('dryRun') && req.method !== 'GET') {
+    throw badRequest('dryRun is not supported by the simulated API server');
+  }
   switch (route.kind) {
     case 'collection':
       return handleCollection(ctx, req, res, route, query);
