@@ -59,7 +59,11 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? systemClock;
   const seed = options.seed ?? 1;
   const cluster = resolveClusterConfig(options.cluster);
-  const store = createStore({ clock, random: seededRandom(seed) });
+  const store = createStore({
+    clock,
+    random: seededRandom(seed),
+    emptyCdrom: cluster.declarativeHotplug,
+  });
   if (options.scenario ?? true) seedScenario(store, { vms: options.vms ?? 0, seed });
   const registry: SubresourceRegistry = new Map();
   const controllers = startControllers({

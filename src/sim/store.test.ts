@@ -359,6 +359,23 @@ void describe('store', () => {
     assert.equal(noVolume.code, 422);
   });
 
+  it('admits an empty CD-ROM only when declarative hotplug is on, as KubeVirt v1.9 does', () => {
+    const withEmptyCd = (store: ReturnType<typeof createStore>, name: string) => {
+      const object = minimalVm(name, 'default');
+      (object.spec as any).template.spec.domain.devices.disks.push({
+        name: 'redfish-cd',
+        cdrom: { bus: 'sata' },
+      });
+      return store.create(VM, object);
+    };
+    const { store } = setup();
+    assert.ok(withEmptyCd(store, 'gate-on').metadata.uid);
+    const gateOff = createStore({ clock: new ManualClock(), emptyCdrom: false });
+    const denial = statusOf(() => withEmptyCd(gateOff, 'gate-off'));
+    assert.equal(denial.code, 422);
+    assert.match(denial.message, /DeclarativeHotplugVolumes feature gate not enabled/);
+  });
+
   it('validates DataVolumes against the CDI schema', () => {
     const { store } = setup();
     const error = statusOf(() =>

@@ -31,6 +31,9 @@ export interface StoreOptions {
   readonly watchWindow?: number;
   /** Random source for uids, generateName suffixes and firmware UUIDs; default Math.random. */
   readonly random?: () => number;
+  /** KubeVirt admits CD-ROM disks without a volume (DeclarativeHotplugVolumes); default true
+   *  as in v1.9. */
+  readonly emptyCdrom?: boolean;
 }
 
 type Sequenced = StoreEvent & { readonly rv: number };
@@ -153,7 +156,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (opts?.skipValidation) return;
     schemas.validate(type, object);
     if (type.key === 'virtualmachines.kubevirt.io' && opts?.subresource !== 'status') {
-      validateKubevirtVm(object);
+      validateKubevirtVm(object, { emptyCdrom: options.emptyCdrom ?? true });
     }
   };
 

@@ -185,7 +185,13 @@ const runStrategies = ['Always', 'Halted', 'Manual', 'RerunOnFailure', 'Once', '
 
 /** The rules of KubeVirt's virtualmachine-validator webhook the simulator reproduces
  *  (pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go). */
-const kubevirtVmCauses = (vm: KubeObject): StatusCause[] => {
+/** Cluster facts that change what the VM webhook admits. */
+export interface VmAdmissionOptions {
+  /** DeclarativeHotplugVolumes is on: a CD-ROM disk may have no volume (an empty drive). */
+  readonly emptyCdrom: boolean;
+}
+
+const kubevirtVmCauses = (vm: KubeObject, admission: VmAdmissionOptions): StatusCause[] => {
   const causes: StatusCause[] = [];
   const spec = isRecord(vm.spec) ? vm.spec : {};
   const hasRunning = spec.running !== undefined && spec.running !== null;
@@ -239,7 +245,14 @@ const kubevirtVmCauses = (vm: KubeObject): StatusCause[] => {
   const disks = Array.isArray(devices.disks) ? devices.disks : [];
   disks.forEach((disk, index) => {
     if (!isRecord(disk)) return;
-    if (!volumeNames.has(disk.name)) {
+    if (!volumeNames.has(disk.name) && isRecord(disk.cdrom) && !admission.emptyCdrom) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message:
+          'DeclarativeHotplugVolumes feature gate not enabled, cannot define an empty CD-ROM disk',
+        field: `${base}.disks[${index}].name`,
+      });
+    } else if (!volumeNames.has(disk.name) && !isRecord(disk.cdrom)) {
       causes.push({
         reason: 'FieldValueInvalid',
         message: `${base}.disks[${index}].Name '${String(disk.name)}' not found.`,
@@ -256,8 +269,8 @@ const kubevirtVmCauses = (vm: KubeObject): StatusCause[] => {
 };
 
 /** Runs KubeVirt's VM admission rules; throws the webhook's 422 denial. */
-export const validateKubevirtVm = (vm: KubeObject): void => {
-  const causes = kubevirtVmCauses(vm);
+export const validateKubevirtVm = (vm: KubeObject, admission: VmAdmissionOptions): void => {
+  const causes = kubevirtVmCauses(vm, admission);
   if (causes.length === 0) return;
   // apiserver's webhook error wrapping around KubeVirt's ToAdmissionResponse (causes joined).
   throw new StatusError(
