@@ -196,15 +196,3 @@ export const timestamp = (ms: number): string =>
 
 export const isHotpluggable = (volume: Volume | undefined): boolean =>
   volume?.dataVolume?.hotpluggable === true || volume?.persistentVolumeClaim?.hotpluggable === true;
-
-/** Names of the DataVolumes a VM template references. */
-export const referencedDataVolumes = (
-  spec: VmiSpec,
-  options: { hotpluggable: boolean },
-): string[] =>
-  (spec.volumes ?? [])
-    .filter((v) => v.dataVolume && (options.hotpluggable || !isHotpluggable(v)))
-    .map((v) => v.dataVolume?.name ?? '');
-
-export const namespaceOf = (object: KubeObject): string => object.metadata.namespace ?? '';
-export const nameOf = (object: KubeObject): string => object.metadata.name ?? '';

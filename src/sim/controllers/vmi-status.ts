@@ -11,7 +11,7 @@ const digest = (...parts: string[]): Buffer =>
 
 /** A locally administered unicast MAC, stable for one VMI and interface (what the pod network
  *  hands out when the template has no macAddress). */
-export const generatedMac = (vmiUid: string, iface: string): string => {
+const generatedMac = (vmiUid: string, iface: string): string => {
   const bytes = digest(vmiUid, iface);
   return ['02', ...[0, 1, 2, 3, 4].map((i) => (bytes[i] ?? 0).toString(16).padStart(2, '0'))].join(
     ':',
@@ -38,7 +38,7 @@ export const diskTargets = (spec: VmiSpec): Map<string, string> => {
 
 /** volumeStatus entries of the volumes attached at boot (hotplugged ones are tracked by the
  *  hotplug steps). */
-export const bootVolumeStatus = (spec: VmiSpec): VolumeStatus[] => {
+const bootVolumeStatus = (spec: VmiSpec): VolumeStatus[] => {
   const targets = diskTargets(spec);
   return (spec.volumes ?? [])
     .filter((v) => !isHotpluggable(v))
