@@ -66,6 +66,17 @@ void describe('seedScenario', () => {
     assert.ok(strategies.includes('RerunOnFailure'));
   });
 
+  void test('with emptyCdrom the demo VMs get an empty sata CD-ROM drive', () => {
+    const store = createStore({ clock: new ManualClock(), random: seededRandom(1) });
+    seedScenario(store, { vms: 0, seed: 1, emptyCdrom: true });
+    const disks = (
+      store.get(Keys.vm, 'demo-a', 'web.frontend')?.spec as {
+        template: { spec: { domain: { devices: { disks: { name: string; cdrom?: object }[] } } } };
+      }
+    ).template.spec.domain.devices.disks;
+    assert.deepEqual(disks.find((d) => d.name === 'cdrom')?.cdrom, { bus: 'sata', readonly: true });
+  });
+
   void test('root disks exist already imported: Succeeded DataVolume owned by the VM with its PVC, or a bound PVC', () => {
     const store = seeded(1, 0);
     const web = store.get(Keys.vm, 'demo-a', 'web.frontend');

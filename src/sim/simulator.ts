@@ -64,7 +64,8 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     random: seededRandom(seed),
     emptyCdrom: cluster.declarativeHotplug,
   });
-  if (options.scenario ?? true) seedScenario(store, { vms: options.vms ?? 0, seed });
+  if (options.scenario ?? true)
+    seedScenario(store, { vms: options.vms ?? 0, seed, emptyCdrom: cluster.declarativeHotplug });
   const registry: SubresourceRegistry = new Map();
   const controllers = startControllers({
     store,

@@ -45,7 +45,12 @@ export const startTestCluster = (
   } = {},
 ): TestCluster => {
   const clock = new ManualClock();
-  const store = createStore({ clock, random: seededRandom(7) });
+  const cluster = resolveClusterConfig(options.cluster);
+  const store = createStore({
+    clock,
+    random: seededRandom(7),
+    emptyCdrom: cluster.declarativeHotplug,
+  });
   store.create(Keys.namespace, {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -56,7 +61,7 @@ export const startTestCluster = (
   const controllers = startControllers({
     store,
     clock,
-    cluster: resolveClusterConfig(options.cluster),
+    cluster,
     delays: resolveDelays(options.delays ?? 'realistic'),
     registry,
     onError: (error) => errors.push(error),

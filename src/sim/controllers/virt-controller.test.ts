@@ -342,8 +342,7 @@ void describe('declarative CD-ROM hotplug', () => {
       },
     });
   };
-  /** A VM with a sata CD-ROM backed by a hotpluggable DataVolume (validation here refuses an
-   *  empty drive, so the VM boots with media). */
+  /** A running VM whose sata CD-ROM holds a hotpluggable DataVolume. */
   const vmWithCdrom = async (): Promise<void> => {
     isoDv('iso-1');
     isoDv('iso-2');
@@ -395,17 +394,11 @@ void describe('declarative CD-ROM hotplug', () => {
       ['Ready', 'iso-2'],
     );
     // Eject: the volume goes, the drive stays.
-    cluster.store.mutate(
-      Keys.vm,
-      'ns',
-      'vm1',
-      (d) => {
-        const spec = (d.spec as { template: { spec: { volumes: { name: string }[] } } }).template
-          .spec;
-        spec.volumes = spec.volumes.filter((v) => v.name !== 'cdrom');
-      },
-      { skipValidation: true },
-    );
+    cluster.store.mutate(Keys.vm, 'ns', 'vm1', (d) => {
+      const spec = (d.spec as { template: { spec: { volumes: { name: string }[] } } }).template
+        .spec;
+      spec.volumes = spec.volumes.filter((v) => v.name !== 'cdrom');
+    });
     await cluster.advance(10_000);
     assert.equal(vmiVolume(), undefined);
     assert.equal(cdromStatus(), undefined);
@@ -414,6 +407,26 @@ void describe('declarative CD-ROM hotplug', () => {
     ).domain.devices.disks;
     assert.ok(disks.some((d) => d.name === 'cdrom'));
     assert.equal(uidOf('vm1'), uid);
+    assert.equal(condition(cluster.vm('vm1'), 'RestartRequired'), undefined);
+  });
+
+  void test('gate on: media inserted into an empty drive of a running VM attaches once imported', async () => {
+    cluster = startTestCluster();
+    isoDv('iso-1');
+    cluster.createVm({ name: 'vm1', runStrategy: 'Always', cdrom: true });
+    await cluster.advance(bootToRunning);
+    assert.equal(printable('vm1'), 'Running');
+    cluster.store.mutate(Keys.vm, 'ns', 'vm1', (d) => {
+      const spec = (d.spec as { template: { spec: { volumes: object[] } } }).template.spec;
+      spec.volumes.push({ name: 'cdrom', dataVolume: { name: 'iso-1', hotpluggable: true } });
+    });
+    await cluster.advance(0);
+    assert.equal(vmiVolume()?.dataVolume?.name, 'iso-1');
+    assert.equal(printable('vm1'), 'Running');
+    await cluster.advance(5_000);
+    assert.equal(cdromStatus()?.phase, 'Pending');
+    await cluster.advance(15_000);
+    assert.equal(cdromStatus()?.phase, 'Ready');
     assert.equal(condition(cluster.vm('vm1'), 'RestartRequired'), undefined);
   });
 
