@@ -23,7 +23,6 @@ export interface Exchange {
 }
 
 /** ironic.py's JSON results: their shapes are defined on the Python side, read by assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export interface StepReply<T = Json> {
