@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Authenticator, Scope } from './auth/types.ts';
 import type { VmBackend } from './backend/port.ts';
+import { registerOperationalRoutes } from './observability/health.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { ServiceIdentity } from './redfish/handler.ts';
 import { routeTable } from './redfish/routes.ts';
@@ -22,6 +23,8 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly service: ServiceIdentity;
+  /** Readiness for /readyz; default: the backend's caches are synced. */
+  readonly isReady?: () => boolean;
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
 }
@@ -49,6 +52,10 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
     authenticator: deps.authenticator,
     metrics: deps.metrics,
     routes: routeTable,
+  });
+  registerOperationalRoutes(app, {
+    isReady: deps.isReady ?? (() => deps.backend.isReady()),
+    metrics: deps.metrics,
   });
   await app.ready();
   return app;

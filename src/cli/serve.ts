@@ -165,6 +165,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       metrics,
       clock,
       service: { uuid: serviceUuid(config), product, firmwareVersion },
+      isReady: () => backend.isReady() && sessionStore.isReady(),
     });
     cleanups.push(() => app.close());
 
