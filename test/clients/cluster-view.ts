@@ -169,6 +169,31 @@ export class Kubectl {
     return result.stdout;
   }
 
+  /** Disk name → bootOrder of a VM's template or of a VMI, as kubectl prints them. */
+  async bootOrder(
+    kind: 'vm' | 'vmi',
+    namespace: string,
+    name: string,
+  ): Promise<Record<string, number | undefined>> {
+    const disks =
+      kind === 'vm' ? '.spec.template.spec.domain.devices.disks' : '.spec.domain.devices.disks';
+    const printed = await this.jsonpath(
+      kind,
+      namespace,
+      name,
+      `{range ${disks}[*]}{.name}={.bootOrder}{"\\n"}{end}`,
+    );
+    return Object.fromEntries(
+      printed
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [disk = '', order = ''] = line.split('=');
+          return [disk, order === '' ? undefined : Number(order)];
+        }),
+    );
+  }
+
   /** Names of the objects of `resource` carrying `selector`. */
   async names(resource: string, namespace: string, selector: string): Promise<string[]> {
     const result = succeeded(

@@ -116,10 +116,10 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
           ironic.expect(reply, typeof login.location === 'string', 'login answers with a Location');
           assert.equal(session.uri, login.location);
           assert.equal(session.token, true);
-          const after = reply.exchanges.slice(reply.exchanges.indexOf(login) + 1);
+          const afterLogin = reply.exchanges.slice(reply.exchanges.indexOf(login) + 1);
           ironic.expect(
             reply,
-            after.length > 0 && after.every((x) => x.auth === 'token'),
+            afterLogin.length > 0 && afterLogin.every((x) => x.auth === 'token'),
             'later requests use the token',
           );
         } else {
@@ -299,15 +299,7 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
           mediaDisk,
           `bootOrder ${JSON.stringify(vm.bootOrder)}`,
         );
-        assert.equal(
-          await kubectl.jsonpath(
-            'vm',
-            namespace,
-            name,
-            `{.spec.template.spec.domain.devices.disks[?(@.name=="${mediaDisk}")].bootOrder}`,
-          ),
-          String(vm.bootOrder[mediaDisk]),
-        );
+        assert.deepEqual(await kubectl.bootOrder('vm', namespace, name), vm.bootOrder);
         assert.ok((vm.bootOrder[rootDisk] ?? 0) > (vm.bootOrder[mediaDisk] ?? 0));
       });
 
@@ -334,6 +326,7 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         );
         assert.equal(vmi.rebootPolicy, 'Terminate', 'a reboot from inside the guest ends this VMI');
         cdBootVmiUid = vmi.uid;
+        assert.deepEqual(await kubectl.bootOrder('vmi', namespace, name), vmi.bootOrder);
         assert.equal(await kubectl.jsonpath('vmi', namespace, name, '{.status.phase}'), 'Running');
         assert.equal(await kubectl.jsonpath('vmi', namespace, name, '{.metadata.uid}'), vmi.uid);
       });
@@ -362,6 +355,7 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
           await kubectl.jsonpath('vm', namespace, name, '{.spec.runStrategy}'),
           'Manual',
         );
+        assert.deepEqual(await kubectl.bootOrder('vmi', namespace, name), vmi.bootOrder);
         const state = await ironic.step('state');
         assert.equal(state.result.powerState, 'On');
         assert.equal(state.result.boot.enabled, 'Disabled');
@@ -433,9 +427,9 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         } finally {
           stop();
         }
-        const after = cluster.vmi();
-        assert.equal(after?.uid, vmi?.uid, 'a soft reboot keeps the VMI');
-        assert.equal(after?.phase, 'Running');
+        const rebootedVmi = cluster.vmi();
+        assert.equal(rebootedVmi?.uid, vmi?.uid, 'a soft reboot keeps the VMI');
+        assert.equal(rebootedVmi?.phase, 'Running');
       });
 
       it('soft power-off (GracefulShutdown) ends the VMI and the node reads Off', async () => {

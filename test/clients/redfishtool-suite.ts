@@ -278,9 +278,9 @@ export const defineRedfishtoolSuite = async (key: keyof typeof redfishtoolModes)
           'no Basic credentials sent',
         );
         ok(await tool(['SessionService', 'logout', '-l', location], ['-t', token]));
-        const after = await tool(['Systems', '-I', systemId, 'get'], ['-t', token]);
+        const ended = await tool(['Systems', '-I', systemId, 'get'], ['-t', token]);
         expectOutput(
-          after,
+          ended,
           (r) => r.code !== 0 && /401/.test(r.stderr + r.stdout),
           'the ended session is refused',
         );
