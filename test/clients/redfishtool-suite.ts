@@ -265,7 +265,9 @@ export const defineRedfishtoolSuite = async (key: keyof typeof redfishtoolModes)
         const token = String(session['X-Auth-Token'] ?? '');
         const location = String(session.SessionLocation ?? '');
         assert.ok(token && location, JSON.stringify(session));
-        const withToken = ok(await tool(['Systems', '-I', systemId, 'get'], ['-t', token]));
+        const withToken = ok(
+          await tool(['Systems', '-I', systemId, 'get'], ['-A', 'Session', '-t', token]),
+        );
         assert.equal(document(withToken).Id, systemId);
         expectOutput(
           withToken,
@@ -277,8 +279,13 @@ export const defineRedfishtoolSuite = async (key: keyof typeof redfishtoolModes)
             ),
           'no Basic credentials sent',
         );
-        ok(await tool(['SessionService', 'logout', '-l', location], ['-t', token]));
-        const ended = await tool(['Systems', '-I', systemId, 'get'], ['-t', token]);
+        ok(
+          await tool(['SessionService', 'logout', '-l', location], ['-A', 'Session', '-t', token]),
+        );
+        const ended = await tool(
+          ['Systems', '-I', systemId, 'get'],
+          ['-A', 'Session', '-t', token],
+        );
         expectOutput(
           ended,
           (r) => r.code !== 0 && /401/.test(r.stderr + r.stdout),
