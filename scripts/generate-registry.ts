@@ -1,16 +1,19 @@
-// Generates the typed Base message table (and a served copy of the registry) from the DMTF
-// registry in ../shared, so every message the service emits is the registry's own text.
+// Generates the typed Base message table from the DMTF registry in ../shared, so every message
+// the service emits is the registry's own text, and the module of DMTF files the service serves
+// (bundled-files.ts).
 // Run by `npm run generate`; CI regenerates and diffs src/redfish/registry/.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
+import { writeBundledFiles } from './bundled-files.ts';
 
 /** The Base registry the service speaks: the newest in the DSP8011 bundle beside the repo. */
 const registryFile = 'Base.1.22.1.json';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = resolve(repoRoot, '../shared/redfish-schema/registries', registryFile);
+const sharedDir = resolve(repoRoot, '../shared/redfish-schema');
+const source = resolve(sharedDir, 'registries', registryFile);
 const outDir = join(repoRoot, 'src/redfish/registry');
 
 interface RegistryMessage {
@@ -101,10 +104,12 @@ const main = async (): Promise<void> => {
   await mkdir(outDir, { recursive: true });
   const tableFile = join(outDir, 'base-messages.generated.ts');
   await writeFile(tableFile, await format(render(registry), tableFile, 'typescript'));
-  // Served unchanged in content by the Registries resource (issue 5); formatted so that
-  // `prettier --write .` leaves it alone and CI's regenerate-and-diff stays clean.
-  const copyFile = join(outDir, registryFile);
-  await writeFile(copyFile, await format(text, copyFile, 'json'));
+  await writeBundledFiles({
+    sharedDir,
+    registryFile,
+    outFile: join(outDir, 'bundled-files.generated.ts'),
+    format: (text, file) => format(text, file, 'typescript'),
+  });
 };
 
 await main();

@@ -77,11 +77,13 @@ export const formatMessage = (m: RedfishMessage): string =>
     return arg === undefined ? whole : String(arg);
   });
 
+export const messageOdataType = '#Message.v1_3_0.Message';
+
 /** A Message object (Message.v1_3_0) as it appears in `@Message.ExtendedInfo`. */
 export const extendedInfo = (m: RedfishMessage): Record<string, unknown> => {
   const definition = baseMessages[m.key];
   return {
-    '@odata.type': '#Message.v1_3_0.Message',
+    '@odata.type': messageOdataType,
     MessageId: messageId(m.key),
     Message: formatMessage(m),
     // Message.v1_3_0 types MessageArgs as strings; the formatted Message keeps numbers as typed.
@@ -221,6 +223,37 @@ export const serviceTemporarilyUnavailable = (retryAfterSeconds: number): Redfis
   message(503, 'ServiceTemporarilyUnavailable', [String(retryAfterSeconds)], {
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
+
+export const propertyMissing = (path: string): RedfishMessage =>
+  message(400, 'PropertyMissing', [path], { relatedProperties: [pointer(path)] });
+
+export const propertyValueOutOfRange = (value: string, path: string): RedfishMessage =>
+  message(400, 'PropertyValueOutOfRange', [value, path], { relatedProperties: [pointer(path)] });
+
+/** DSP0266: a login beyond the service's session limit answers 503. */
+export const sessionLimitExceeded = (): RedfishMessage => message(503, 'SessionLimitExceeded', []);
+
+/** DSP0266: an OData-Version this service does not speak answers 412; Base has no message of
+ *  its own for it, so HeaderInvalid names the header and its value. */
+export const odataVersionUnsupported = (version: string): RedfishMessage =>
+  message(412, 'HeaderInvalid', [`OData-Version: ${version}`]);
+
+export const queryParameterValueTypeError = (value: string, parameter: string): RedfishMessage =>
+  message(400, 'QueryParameterValueTypeError', [value, parameter]);
+
+export const queryParameterOutOfRange = (
+  value: string,
+  parameter: string,
+  range: string,
+): RedfishMessage => message(400, 'QueryParameterOutOfRange', [value, parameter, range]);
+
+/** DSP0266: `only` combined with other query parameters. */
+export const queryCombinationInvalid = (): RedfishMessage =>
+  message(400, 'QueryCombinationInvalid', []);
+
+/** Query options on a write: they select representations, which only GET returns. */
+export const queryNotSupportedOnOperation = (): RedfishMessage =>
+  message(400, 'QueryNotSupportedOnOperation', []);
 
 /** DSP0266: an unsupported `$` query option answers 501 naming the option. */
 export const queryParameterUnsupported = (parameter: string): RedfishMessage =>

@@ -18,8 +18,17 @@ export const uris = {
   sessions: `${serviceRootUri}/SessionService/Sessions`,
   accountService: `${serviceRootUri}/AccountService`,
   taskService: `${serviceRootUri}/TaskService`,
+  session: (id: string): string => `${serviceRootUri}/SessionService/Sessions/${id}`,
+  accounts: `${serviceRootUri}/AccountService/Accounts`,
+  account: (id: string): string => `${serviceRootUri}/AccountService/Accounts/${id}`,
+  roles: `${serviceRootUri}/AccountService/Roles`,
+  role: (id: string): string => `${serviceRootUri}/AccountService/Roles/${id}`,
   registries: `${serviceRootUri}/Registries`,
+  registry: (id: string): string => `${serviceRootUri}/Registries/${id}`,
   jsonSchemas: `${serviceRootUri}/JsonSchemas`,
+  jsonSchema: (id: string): string => `${serviceRootUri}/JsonSchemas/${id}`,
+  metadata: `${serviceRootUri}/$metadata`,
+  odata: `${serviceRootUri}/odata`,
 } as const;
 
 /** The newest schema version of each type in the bundled DSP8010 2025.4 (so the DMTF files in
@@ -32,6 +41,19 @@ export const odataTypes = {
   ManagerCollection: '#ManagerCollection.ManagerCollection',
   Chassis: '#Chassis.v1_28_0.Chassis',
   ChassisCollection: '#ChassisCollection.ChassisCollection',
+  SessionService: '#SessionService.v1_2_0.SessionService',
+  Session: '#Session.v1_8_0.Session',
+  SessionCollection: '#SessionCollection.SessionCollection',
+  AccountService: '#AccountService.v1_18_1.AccountService',
+  ManagerAccount: '#ManagerAccount.v1_14_1.ManagerAccount',
+  ManagerAccountCollection: '#ManagerAccountCollection.ManagerAccountCollection',
+  Role: '#Role.v1_3_3.Role',
+  RoleCollection: '#RoleCollection.RoleCollection',
+  MessageRegistryFile: '#MessageRegistryFile.v1_1_5.MessageRegistryFile',
+  MessageRegistryFileCollection: '#MessageRegistryFileCollection.MessageRegistryFileCollection',
+  MessageRegistry: '#MessageRegistry.v1_7_0.MessageRegistry',
+  JsonSchemaFile: '#JsonSchemaFile.v1_1_5.JsonSchemaFile',
+  JsonSchemaFileCollection: '#JsonSchemaFileCollection.JsonSchemaFileCollection',
 } as const;
 
 export interface Link {
@@ -40,18 +62,36 @@ export interface Link {
 
 export const link = (uri: string): Link => ({ '@odata.id': uri });
 
+/** The schema an @odata.type belongs to: `#ComputerSystem.v1_27_0.ComputerSystem` →
+ *  ComputerSystem, version v1_27_0, file ComputerSystem.v1_27_0.json; unversioned (collection)
+ *  types have no version and name the unversioned file. */
+export interface SchemaRef {
+  readonly schema: string;
+  readonly version?: string;
+  readonly file: string;
+}
+
+export const schemaOfType = (odataType: unknown): SchemaRef | undefined => {
+  if (typeof odataType !== 'string') return undefined;
+  const match = /^#([A-Za-z0-9]+)(?:\.(v\d+_\d+_\d+))?\.[A-Za-z0-9]+$/.exec(odataType);
+  const schema = match?.[1];
+  if (schema === undefined) return undefined;
+  const version = match?.[2];
+  return version === undefined
+    ? { schema, file: `${schema}.json` }
+    : { schema, version, file: `${schema}.${version}.json` };
+};
+
+/** Where a bundled schema file is served: bmcweb's layout `/redfish/v1/JsonSchemas/<Schema>/<File>`. */
+export const schemaFileUri = (ref: SchemaRef): string =>
+  `${uris.jsonSchema(ref.schema)}/${ref.file}`;
+
 /**
  * The `Link: <…>; rel=describedby` target for a body's @odata.type: the JSON Schema file of
- * exactly that version, under JsonSchemas (served from the bundled DMTF files in issue 5, in
- * bmcweb's layout `/redfish/v1/JsonSchemas/<Schema>/<File>.json`). Undefined for bodies with no
- * @odata.type (the /redfish version object, error bodies).
+ * exactly that version, served from the bundled DMTF files (json-schemas.ts). Undefined for
+ * bodies with no @odata.type (the /redfish version object, error bodies).
  */
 export const describedBy = (odataType: unknown): string | undefined => {
-  if (typeof odataType !== 'string') return undefined;
-  // "#ComputerSystem.v1_27_0.ComputerSystem" → ComputerSystem.v1_27_0;
-  // "#ComputerSystemCollection.ComputerSystemCollection" → ComputerSystemCollection.
-  const match = /^#([A-Za-z0-9]+)(\.v\d+_\d+_\d+)?\.[A-Za-z0-9]+$/.exec(odataType);
-  if (!match?.[1]) return undefined;
-  const schema = match[1];
-  return `${uris.jsonSchemas}/${schema}/${schema}${match[2] ?? ''}.json`;
+  const ref = schemaOfType(odataType);
+  return ref === undefined ? undefined : schemaFileUri(ref);
 };

@@ -9,6 +9,7 @@ import {
   RedfishError,
   extendedInfo,
   isRedfishError,
+  messageOdataType,
   resetRequired,
   resourceNotFound,
   undeterminedFault,
@@ -82,7 +83,7 @@ export const taskEventRegistry = {
 };
 
 const taskEvent = (key: keyof typeof taskEvents, taskId: string): RedfishBody => ({
-  '@odata.type': '#Message.v1_3_0.Message',
+  '@odata.type': messageOdataType,
   MessageId: `${taskEventRegistry.prefix}.${key}`,
   Message: taskEvents[key].message.replace('%1', taskId),
   MessageArgs: [taskId],
