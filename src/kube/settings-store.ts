@@ -1,0 +1,114 @@
+// Service settings kept in one labelled ConfigMap in the session namespace, watched by an
+// informer so every replica reads the same values from its cache.
+import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { ServiceSettings, SettingsStore } from '../backend/settings.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { createKubeClients } from './client.ts';
+import { statusCode, toBackendError } from './errors.ts';
+import { Informer } from './informers.ts';
+import type { Meta } from './types.ts';
+
+export interface KubeSettingsStore extends SettingsStore {
+  start(): void;
+  stop(): void;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+}
+
+interface SettingsConfigMap {
+  metadata: Meta;
+  data?: Record<string, string>;
+}
+
+export const settingsConfigMapName = 'kubevirt-redfish-settings';
+const labels = {
+  'app.kubernetes.io/managed-by': 'kubevirt-redfish',
+  'kubevirt-redfish.io/kind': 'settings',
+} as const;
+
+/** ConfigMap data keys, one per setting. */
+const keys = { sessionTimeoutSeconds: 'sessionTimeoutSeconds' } as const;
+
+/** A value someone wrote by hand that is not a whole number is ignored, never half-applied. */
+const integer = (text: string | undefined): number | undefined =>
+  text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+
+const toData = (change: ServiceSettings): Record<string, string> =>
+  change.sessionTimeoutSeconds === undefined
+    ? {}
+    : { [keys.sessionTimeoutSeconds]: String(change.sessionTimeoutSeconds) };
+
+export const createKubeSettingsStore = (options: {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  logger: Logger;
+  metrics: Metrics;
+  clock?: Clock;
+  random?: () => number;
+}): KubeSettingsStore => {
+  const { namespace } = options;
+  const clients = createKubeClients({ kubeConfig: options.kubeConfig, metrics: options.metrics });
+  const informer = new Informer<SettingsConfigMap>({
+    clients,
+    resource: 'configmaps',
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
+    labelSelector: Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    logger: options.logger,
+    metrics: options.metrics,
+  });
+
+  const patch = (data: Record<string, string>) =>
+    clients.core.patchNamespacedConfigMap(
+      { namespace, name: settingsConfigMapName, body: { data } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+
+  const create = (data: Record<string, string>) =>
+    clients.core.createNamespacedConfigMap({
+      namespace,
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: settingsConfigMapName, labels },
+        data,
+      },
+    });
+
+  return {
+    start: () => informer.start(),
+    stop: () => informer.stop(),
+    waitForSync: (signal) => informer.waitForSync(signal),
+    isReady: () => informer.isSynced() && informer.isConnected(),
+
+    get() {
+      const seconds = integer(informer.get(settingsConfigMapName)?.data?.sessionTimeoutSeconds);
+      return seconds === undefined ? {} : { sessionTimeoutSeconds: seconds };
+    },
+
+    async update(change) {
+      const data = toData(change);
+      try {
+        // A merge patch touches only the keys given, so concurrent changes of different
+        // settings from two replicas both survive.
+        await patch(data);
+      } catch (error) {
+        if (statusCode(error) !== 404) throw toBackendError(error, 'service settings');
+        try {
+          await create(data);
+        } catch (createError) {
+          // Another replica created it first: patch that one.
+          if (statusCode(createError) !== 409)
+            throw toBackendError(createError, 'service settings');
+          await patch(data).catch((e: unknown) => {
+            throw toBackendError(e, 'service settings');
+          });
+        }
+      }
+    },
+  };
+};
