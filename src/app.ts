@@ -2,18 +2,20 @@
 // from explicitly passed dependencies (no globals, so tests build as many apps as they like).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { SessionManager } from './auth/sessions.ts';
 import type { Authenticator, Scope } from './auth/types.ts';
 import type { VmBackend } from './backend/port.ts';
 import { registerOperationalRoutes } from './observability/health.ts';
 import type { Metrics } from './observability/metrics.ts';
-import type { ServiceIdentity } from './redfish/handler.ts';
+import type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
 import { routeTable } from './redfish/routes.ts';
 import { registerRedfish } from './redfish/server.ts';
 import type { Clock } from './util/clock.ts';
 
-export type { ServiceIdentity } from './redfish/handler.ts';
+export type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
 
-/** Everything the service needs; later issues add optional members (sessions, tasks). */
+/** Everything the service needs. Without `sessions` there is no SessionService (X-Auth-Token is
+ *  then never accepted); without `accounts` no AccountService. */
 export interface AppDependencies {
   readonly backend: VmBackend;
   readonly authenticator: Authenticator;
@@ -23,6 +25,11 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly service: ServiceIdentity;
+  /** Login sessions (the same manager the authenticator checks tokens with) and the
+   *  SessionTimeout setting. */
+  readonly sessions?: { readonly manager: SessionManager; readonly timeout: SessionTimeoutSetting };
+  /** The configured users, read per request. */
+  readonly accounts?: () => readonly AccountView[];
   /** Readiness for /readyz; default: the backend's caches are synced. */
   readonly isReady?: () => boolean;
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
@@ -48,6 +55,14 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
       scope: deps.scope,
       clock: deps.clock,
       service: deps.service,
+      ...(deps.sessions && {
+        sessions: {
+          ...deps.sessions,
+          verifyPassword: (user, password, address) =>
+            deps.authenticator.verifyPassword(user, password, address),
+        },
+      }),
+      ...(deps.accounts && { accounts: deps.accounts }),
     },
     authenticator: deps.authenticator,
     metrics: deps.metrics,

@@ -13,6 +13,7 @@ import { watchConfig } from '../config/watch.ts';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
+import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/simulator.ts';
@@ -145,14 +146,34 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     });
     sessionStore.start();
     cleanups.push(() => sessionStore.stop());
+    // SessionTimeout as a client set it (SessionService PATCH), beside the sessions.
+    const settingsStore = createKubeSettingsStore({
+      kubeConfig,
+      namespace: sessionNamespace,
+      logger,
+      metrics,
+      clock,
+    });
+    settingsStore.start();
+    cleanups.push(() => settingsStore.stop());
 
     let current = config;
     const getConfig = () => current;
+    const sessionTimeout = {
+      // A hand-edited value outside DSP0266's 30–86400 s is ignored, not applied.
+      current: () => {
+        const stored = settingsStore.get().sessionTimeoutSeconds;
+        return stored !== undefined && stored >= 30 && stored <= 86_400
+          ? stored
+          : current.sessions.timeoutSeconds;
+      },
+      set: (seconds: number) => settingsStore.update({ sessionTimeoutSeconds: seconds }),
+    };
     const sessions: SessionManager = createSessionManager({
       store: sessionStore,
       clock,
       logger,
-      timeoutSeconds: () => current.sessions.timeoutSeconds,
+      timeoutSeconds: sessionTimeout.current,
     });
     const authenticator = createAuthenticator({ getConfig, sessions, clock, metrics, logger });
     const scope = createScope({ getConfig, backend });
@@ -165,7 +186,10 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       metrics,
       clock,
       service: { uuid: serviceUuid(config), product, firmwareVersion },
-      isReady: () => backend.isReady() && sessionStore.isReady(),
+      sessions: { manager: sessions, timeout: sessionTimeout },
+      accounts: () =>
+        current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
+      isReady: () => backend.isReady() && sessionStore.isReady() && settingsStore.isReady(),
     });
     cleanups.push(() => app.close());
 

@@ -27,6 +27,8 @@ import type {
   WriteOptions,
 } from '../backend/port.ts';
 import { buildApp } from '../app.ts';
+import { createSessionManager, type SessionManager } from '../auth/sessions.ts';
+import { MemorySessionStore } from '../../test/security/memory-session-store.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { ManualClock } from '../util/clock.ts';
@@ -173,29 +175,45 @@ const users: Record<string, { password: string; role: RoleId; chassis: string[] 
   viewer: { password: 'viewerpw', role: 'ReadOnly', chassis: ['chassis-a', 'chassis-b'] },
 };
 
-const testAuthenticator: Authenticator = {
-  authenticate({ authorization }): Promise<AuthResult> {
-    if (authorization === undefined) return Promise.resolve({ ok: false, reason: 'missing' });
+const principalOf = (user: string, sessionId?: string): Principal | undefined => {
+  const entry = users[user];
+  if (entry === undefined) return undefined;
+  return {
+    user,
+    role: entry.role,
+    privileges: new Set(rolePrivileges[entry.role]),
+    chassis: entry.chassis,
+    ...(sessionId === undefined ? {} : { sessionId }),
+  };
+};
+
+/** Basic against `users`, X-Auth-Token against the app's session manager. */
+const testAuthenticator = (sessions: SessionManager): Authenticator => ({
+  async authenticate({ authorization, authToken }): Promise<AuthResult> {
+    if (authToken !== undefined) {
+      const check = await sessions.authenticate(authToken);
+      const principal = check.ok ? principalOf(check.record.user, check.record.id) : undefined;
+      return principal ? { ok: true, principal } : { ok: false, reason: 'invalid' };
+    }
+    if (authorization === undefined) return { ok: false, reason: 'missing' };
     const [user = '', password] = Buffer.from(authorization.replace(/^Basic /, ''), 'base64')
       .toString()
       .split(':');
-    if (user === 'locked')
-      return Promise.resolve({ ok: false, reason: 'rateLimited', retryAfterSeconds: 30 });
-    const entry = users[user];
-    if (entry === undefined || entry.password !== password)
-      return Promise.resolve({ ok: false, reason: 'invalid' });
-    return Promise.resolve({
-      ok: true,
-      principal: {
-        user,
-        role: entry.role,
-        privileges: new Set(rolePrivileges[entry.role]),
-        chassis: entry.chassis,
-      },
-    });
+    if (user === 'locked') return { ok: false, reason: 'rateLimited', retryAfterSeconds: 30 };
+    const principal = principalOf(user);
+    if (principal === undefined || users[user]?.password !== password)
+      return { ok: false, reason: 'invalid' };
+    return { ok: true, principal };
   },
-  verifyPassword: () => Promise.resolve({ ok: false, reason: 'invalid' }),
-};
+  verifyPassword(user, password): Promise<AuthResult> {
+    const principal = principalOf(user);
+    return Promise.resolve(
+      principal && users[user]?.password === password
+        ? { ok: true, principal }
+        : { ok: false, reason: 'invalid' },
+    );
+  },
+});
 
 // --- Harness ---------------------------------------------------------------------------------
 
@@ -224,16 +242,34 @@ const makeApp = async (
   const backend = new TestBackend(options.vms ?? demoVms(), options.capabilities);
   const logs: Record<string, unknown>[] = [];
   const metrics = createMetrics();
+  const clock = new ManualClock();
+  let timeoutSeconds = 1800;
+  const sessions = createSessionManager({
+    store: new MemorySessionStore(),
+    clock,
+    timeoutSeconds: () => timeoutSeconds,
+  });
   const app = await buildApp({
     backend,
-    authenticator: testAuthenticator,
+    authenticator: testAuthenticator(sessions),
     scope: testScope(backend),
+    sessions: {
+      manager: sessions,
+      timeout: {
+        current: () => timeoutSeconds,
+        set: (seconds) => {
+          timeoutSeconds = seconds;
+          return Promise.resolve();
+        },
+      },
+    },
+    accounts: () => Object.entries(users).map(([userName, { role }]) => ({ userName, role })),
     logger: createLogger({
       level: 'debug',
       destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
     }),
     metrics,
-    clock: new ManualClock(),
+    clock,
     service: {
       uuid: '0b5d3c2e-1111-4222-8333-444455556666',
       product: 'kubevirt-redfish',
@@ -242,7 +278,7 @@ const makeApp = async (
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
   });
   apps.push(app);
-  return { app, backend, logs, metrics };
+  return { app, backend, logs, metrics, sessions };
 };
 
 const basic = (user: string, password = users[user]?.password ?? 'x') =>
@@ -270,7 +306,7 @@ const call = (app: FastifyInstance, url: string, req: Request = {}) =>
   });
 
 /** A JSON body as tests read it: loosely, since validateRedfish has checked its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+ 
 type Body = Record<string, any>;
 
 /** The response body, validated against its DMTF schema. */
@@ -309,15 +345,42 @@ void describe('public documents', () => {
     assert.equal(root.UUID, '0b5d3c2e-1111-4222-8333-444455556666');
     assert.equal(root.Vendor, 'KubeVirt');
     assert.deepEqual(root.Systems, { '@odata.id': '/redfish/v1/Systems' });
-    assert.equal(root.ProtocolFeaturesSupported.SelectQuery, false);
-    // Only what the table serves is advertised: no SessionService yet, so no Links.Sessions,
-    // which is the one thing ServiceRoot.v1_20_0 then misses (issue 5 adds it).
-    assert.equal(root.SessionService, undefined);
-    assert.throws(() => validateRedfish(root), /required property 'Links'/);
-    validateRedfish({
-      ...root,
-      Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } },
+    assert.equal(root.ProtocolFeaturesSupported.SelectQuery, true);
+    assert.deepEqual(root.Links, {
+      Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' },
     });
+    assert.deepEqual(root.SessionService, { '@odata.id': '/redfish/v1/SessionService' });
+    validateRedfish(root);
+  });
+
+  void it('advertises no SessionService, AccountService or Links.Sessions without their dependencies', async () => {
+    const backend = new TestBackend(demoVms());
+    const app = await buildApp({
+      backend,
+      authenticator: testAuthenticator(
+        createSessionManager({
+          store: new MemorySessionStore(),
+          clock: new ManualClock(),
+          timeoutSeconds: () => 1800,
+        }),
+      ),
+      scope: testScope(backend),
+      logger: createLogger({ level: 'silent' }),
+      metrics: createMetrics(),
+      clock: new ManualClock(),
+      service: { uuid: '0b5d3c2e-1111-4222-8333-444455556666', product: 'p', firmwareVersion: '1' },
+    });
+    apps.push(app);
+    const root = (await call(app, '/redfish/v1')).json();
+    assert.equal(root.SessionService, undefined);
+    assert.equal(root.AccountService, undefined);
+    assert.equal(root.Links, undefined);
+    assert.ok(root.JsonSchemas);
+    assert.equal(
+      (await call(app, '/redfish/v1/SessionService/Sessions', { method: 'POST', body: {} }))
+        .statusCode,
+      404,
+    );
   });
 });
 
@@ -810,8 +873,13 @@ void describe('protocol errors', () => {
 
   void it('answers 501 for query options it does not implement and ignores other parameters', async () => {
     const { app } = await makeApp();
-    const expand = await call(app, '/redfish/v1/Systems?$expand=.', { user: 'admin' });
-    assert.deepEqual(errorIds(expand, 501), ['QueryParameterUnsupported']);
+    const filter = await call(app, '/redfish/v1/Systems?$filter=Id%20eq%20x&excerpt', {
+      user: 'admin',
+    });
+    assert.deepEqual(errorIds(filter, 501), [
+      'QueryParameterUnsupported',
+      'QueryParameterUnsupported',
+    ]);
     assert.equal(
       (await call(app, '/redfish/v1/Systems?foo=bar', { user: 'admin' })).statusCode,
       200,
@@ -888,9 +956,7 @@ void describe('crawl', () => {
       const res = await call(app, url, { user: 'admin' });
       assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
       const body = res.json();
-      if (url === '/redfish/v1')
-        validateRedfish({ ...body, Links: { Sessions: { '@odata.id': '/x' } } });
-      else validateRedfish(body);
+      validateRedfish(body);
       assert.equal(body['@odata.id'], url);
       assert.ok(res.headers.allow, `${url} has no Allow`);
       assert.ok(res.headers.link, `${url} has no Link`);
@@ -945,6 +1011,22 @@ void describe('route table', () => {
     '/redfish/v1/TaskService/Tasks': 'TaskCollection',
     '/redfish/v1/TaskService/Tasks/:taskId': 'Task',
     '/redfish/v1/TaskService/TaskMonitors/:taskId': 'Task',
+    '/redfish/v1/$metadata': undefined, // OData documents: DSP0266 requires them without auth
+    '/redfish/v1/odata': undefined,
+    '/redfish/v1/SessionService': 'SessionService',
+    '/redfish/v1/SessionService/Sessions': 'SessionCollection',
+    '/redfish/v1/SessionService/Sessions/:sessionId': 'Session',
+    '/redfish/v1/AccountService': 'AccountService',
+    '/redfish/v1/AccountService/Accounts': 'ManagerAccountCollection',
+    '/redfish/v1/AccountService/Accounts/:accountId': 'ManagerAccount',
+    '/redfish/v1/AccountService/Roles': 'RoleCollection',
+    '/redfish/v1/AccountService/Roles/:roleId': 'Role',
+    '/redfish/v1/Registries': 'MessageRegistryFileCollection',
+    '/redfish/v1/Registries/:registryId': 'MessageRegistryFile',
+    '/redfish/v1/Registries/:registryId/:file': 'MessageRegistryFile',
+    '/redfish/v1/JsonSchemas': 'JsonSchemaFileCollection',
+    '/redfish/v1/JsonSchemas/:schemaId': 'JsonSchemaFile',
+    '/redfish/v1/JsonSchemas/:schemaId/:file': 'JsonSchemaFile',
     ...Object.fromEntries(
       ['/redfish/v1/Systems/:systemId', '/redfish/v1/Managers/:managerId'].flatMap((host) => [
         [`${host}/VirtualMedia`, 'VirtualMediaCollection'],
@@ -965,6 +1047,20 @@ void describe('route table', () => {
       }
       const mapping = registry.Mappings.find((m) => m.Entity === entity);
       const allowed = mapping?.OperationMap[route.method]?.map((p) => p.Privilege.join('+')) ?? [];
+      // Login needs no credentials: it is how a client gets them (DSP0266).
+      if (entity === 'SessionCollection' && route.method === 'POST') {
+        assert.equal(route.privilege, 'NoAuth');
+        continue;
+      }
+      // A departure from the registry (its PrivilegeOverride) must say why.
+      if (route.privilegeOverride !== undefined) {
+        assert.ok(route.privilegeOverride.length > 20, `${route.url}: override without reason`);
+        assert.ok(
+          !allowed.includes(route.privilege),
+          `${route.url}: override that overrides nothing`,
+        );
+        continue;
+      }
       assert.ok(
         allowed.includes(route.privilege),
         `${route.method} ${route.url}: ${route.privilege} not in ${allowed.join('|')}`,

@@ -1,4 +1,4 @@
-// Unit tests of the response preamble, ETags, If-Match and query-option refusal.
+// Unit tests of the response preamble, ETags, If-Match and If-None-Match.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { RedfishError } from './messages.ts';
@@ -7,7 +7,7 @@ import {
   bodyHeaders,
   etagOf,
   parseIfMatch,
-  rejectUnsupportedQueries,
+  matchesIfNoneMatch,
   requireIfMatch,
 } from './preamble.ts';
 
@@ -66,14 +66,12 @@ void describe('preamble', () => {
     assert.throws(() => requireIfMatch([], current), is412);
   });
 
-  void it('refuses every Redfish query option (none implemented) and ignores others', () => {
-    rejectUnsupportedQueries({ foo: '1' });
-    assert.throws(
-      () => rejectUnsupportedQueries({ $expand: '.', only: '', $top: '1' }),
-      (e: unknown) =>
-        e instanceof RedfishError &&
-        e.status === 501 &&
-        e.messages.map((m) => m.args[0]).join() === '$expand,only,$top',
-    );
+  void it('matches If-None-Match weakly, with * matching anything', () => {
+    const current = etagOf({ '@odata.id': '/redfish/v1' });
+    assert.equal(matchesIfNoneMatch(undefined, current), false);
+    assert.equal(matchesIfNoneMatch('"other"', current), false);
+    assert.equal(matchesIfNoneMatch(`"other", W/${current}`, current), true);
+    assert.equal(matchesIfNoneMatch(current, current), true);
+    assert.equal(matchesIfNoneMatch('*', current), true);
   });
 });

@@ -1,12 +1,14 @@
-// The protocol preamble of every response and the request preconditions (DSP0266 "HTTP headers",
-// "Query parameters"): OData-Version, JSON content type, describedby Link, strong ETags,
-// If-Match, and refusal of the query options this service does not implement.
+// The protocol preamble of every response and the request preconditions (DSP0266 "HTTP headers"):
+// OData-Version, JSON content type, describedby Link, strong ETags, If-Match and If-None-Match.
 import { createHash } from 'node:crypto';
-import { RedfishError, preconditionFailed, queryParameterUnsupported } from './messages.ts';
+import { RedfishError, preconditionFailed } from './messages.ts';
 import { describedBy } from './odata.ts';
 import type { RedfishBody } from './handler.ts';
 
 export const jsonContentType = 'application/json; charset=utf-8';
+
+/** The realm clients see in WWW-Authenticate. */
+export const authRealm = 'kubevirt-redfish';
 
 /** Headers on every response, error or not. `no-store` keeps shared caches from keeping bodies
  *  that were served to an authenticated caller (reference-implementation.md §11 item 1). */
@@ -48,15 +50,11 @@ export const requireIfMatch = (ifMatch: readonly string[] | undefined, current: 
   throw new RedfishError(preconditionFailed());
 };
 
-/** The DSP0266 query parameters; none is implemented yet (ProtocolFeaturesSupported says so). */
-const redfishQueryParameters = new Set(['only', 'excerpt', 'includeoriginofcondition']);
-
-/** DSP0266: unsupported `$` options (and the other Redfish query parameters) answer 501;
- *  other query parameters are ignored. */
-export const rejectUnsupportedQueries = (query: Readonly<Record<string, unknown>>): void => {
-  const unsupported = Object.keys(query).filter(
-    (key) => key.startsWith('$') || redfishQueryParameters.has(key.toLowerCase()),
-  );
-  const [first, ...rest] = unsupported.map(queryParameterUnsupported);
-  if (first) throw new RedfishError(first, ...rest);
-};
+/** True when If-None-Match names `etag` (or is `*`): the client's copy is current. If-None-Match
+ *  uses weak comparison (RFC 9110 §13.1.2), so a `W/` prefix does not matter. */
+export const matchesIfNoneMatch = (header: string | undefined, etag: string): boolean =>
+  header !== undefined &&
+  header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === etag);

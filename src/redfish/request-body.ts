@@ -10,8 +10,10 @@ import {
   actionParameterValueTypeError,
   emptyJson,
   propertyNotWritable,
+  propertyMissing,
   propertyUnknown,
   propertyValueError,
+  propertyValueOutOfRange,
   propertyValueNotInList,
   propertyValueTypeError,
   unrecognizedRequestBody,
@@ -118,6 +120,41 @@ export const parsePatchBody = <T>(
         return propertyValueTypeError(shown(value), path);
       case 'enum':
         return propertyValueNotInList(shown(value), path);
+      case 'minimum':
+      case 'maximum':
+        return propertyValueOutOfRange(shown(value), path);
+      default:
+        return propertyValueError(path);
+    }
+  };
+  return fail((validate.errors ?? []).map(toMessage));
+};
+
+/**
+ * Parses the body of a POST that creates a resource (a session login). A missing body counts as
+ * `{}`, so each required property is reported as PropertyMissing; properties the resource does
+ * not accept on create are PropertyUnknown. Values at `secrets` (Password) are never echoed.
+ */
+export const parseCreateBody = <T>(
+  validate: ValidateFunction<T>,
+  body: unknown,
+  secrets: readonly string[] = [],
+): T => {
+  const input = body ?? {};
+  if (!isObject(input)) return fail([unrecognizedRequestBody()]);
+  if (validate(input)) return input;
+  const toMessage = (error: ErrorObject): RedfishMessage => {
+    const path = pathOf(error.instancePath);
+    switch (error.keyword) {
+      case 'required':
+        return propertyMissing(pathOf(error.instancePath, String(error.params.missingProperty)));
+      case 'additionalProperties':
+        return propertyUnknown(pathOf(error.instancePath, String(error.params.additionalProperty)));
+      case 'type':
+        return propertyValueTypeError(
+          secrets.includes(path) ? '(hidden)' : shown(valueAt(input, path)),
+          path,
+        );
       default:
         return propertyValueError(path);
     }

@@ -1,10 +1,35 @@
 // THE route table (STYLE rule 1): every URL the service answers, with its method, the privilege
 // the DMTF privilege registry (Redfish_1.8.0_PrivilegeRegistry) requires, and its handler.
-// Later issues add their lines here; the server derives HEAD, 405 + Allow and auth from it.
+// The server derives HEAD, 405 + Allow and auth from it; `requires` ties a family to an optional
+// dependency, `privilegeOverride` states why a privilege departs from the registry.
 import type { Route, RouteTable } from './handler.ts';
+import {
+  handleAccountCollectionGet,
+  handleAccountGet,
+  handleAccountServiceGet,
+  handleRoleCollectionGet,
+  handleRoleGet,
+} from './resources/account-service.ts';
+import {
+  handleJsonSchemaCollectionGet,
+  handleJsonSchemaFileGet,
+  handleJsonSchemaGet,
+  handleRegistryCollectionGet,
+  handleRegistryFileGet,
+  handleRegistryGet,
+} from './resources/bundled-documents.ts';
 import { handleChassisCollectionGet, handleChassisGet } from './resources/chassis.ts';
 import { handleManagerCollectionGet, handleManagerGet } from './resources/managers.ts';
+import { handleMetadataGet, handleODataGet } from './resources/odata-documents.ts';
 import { handleServiceRootGet, handleVersionGet } from './resources/service-root.ts';
+import {
+  handleSessionCollectionGet,
+  handleSessionCreate,
+  handleSessionDelete,
+  handleSessionGet,
+  handleSessionServiceGet,
+  handleSessionServicePatch,
+} from './resources/sessions.ts';
 import { handleSystemPatch, handleSystemReset } from './resources/system-actions.ts';
 import { handleSystemCollectionGet, handleSystemGet } from './resources/systems.ts';
 import {
@@ -21,8 +46,13 @@ import {
   type MediaHost,
 } from './resources/virtual-media.ts';
 
-/** The VirtualMedia family under a system or its Manager (older sushy looks only there).
- *  Registry: VirtualMedia POST needs ConfigureManager. */
+/** Inserting and ejecting media is operating a server, as Reset and boot are: BEHAVIOUR.md gives
+ *  Operators "reset, boot and media", while the registry's VirtualMedia POST wants
+ *  ConfigureManager, which only Administrators hold. */
+const mediaOverride =
+  'Operators insert and eject media (BEHAVIOUR.md): ConfigureComponents, as for Reset and boot';
+
+/** The VirtualMedia family under a system or its Manager (older sushy looks only there). */
 const virtualMediaRoutes = (host: MediaHost, base: string): Route[] => [
   {
     method: 'GET',
@@ -39,13 +69,15 @@ const virtualMediaRoutes = (host: MediaHost, base: string): Route[] => [
   {
     method: 'POST',
     url: `${base}/VirtualMedia/:mediaId/Actions/VirtualMedia.InsertMedia`,
-    privilege: 'ConfigureManager',
+    privilege: 'ConfigureComponents',
+    privilegeOverride: mediaOverride,
     handler: handleInsertMedia(host),
   },
   {
     method: 'POST',
     url: `${base}/VirtualMedia/:mediaId/Actions/VirtualMedia.EjectMedia`,
-    privilege: 'ConfigureManager',
+    privilege: 'ConfigureComponents',
+    privilegeOverride: mediaOverride,
     handler: handleEjectMedia(host),
   },
 ];
@@ -54,6 +86,8 @@ const routes: readonly Route[] = [
   // DSP0266: the version object and the service root never require authentication.
   { method: 'GET', url: '/redfish', privilege: 'NoAuth', handler: handleVersionGet },
   { method: 'GET', url: '/redfish/v1', privilege: 'NoAuth', handler: handleServiceRootGet },
+  { method: 'GET', url: '/redfish/v1/$metadata', privilege: 'NoAuth', handler: handleMetadataGet },
+  { method: 'GET', url: '/redfish/v1/odata', privilege: 'NoAuth', handler: handleODataGet },
 
   {
     method: 'GET',
@@ -134,6 +168,128 @@ const routes: readonly Route[] = [
     url: '/redfish/v1/Chassis/:chassisId',
     privilege: 'Login',
     handler: handleChassisGet,
+  },
+
+  {
+    method: 'GET',
+    url: '/redfish/v1/SessionService',
+    privilege: 'Login',
+    requires: 'sessions',
+    handler: handleSessionServiceGet,
+  },
+  {
+    method: 'PATCH',
+    url: '/redfish/v1/SessionService',
+    privilege: 'ConfigureManager',
+    requires: 'sessions',
+    handler: handleSessionServicePatch,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/SessionService/Sessions',
+    privilege: 'Login',
+    requires: 'sessions',
+    handler: handleSessionCollectionGet,
+  },
+  // DSP0266: login is the one write that needs no credentials (it is how one gets them).
+  {
+    method: 'POST',
+    url: '/redfish/v1/SessionService/Sessions',
+    privilege: 'NoAuth',
+    requires: 'sessions',
+    handler: handleSessionCreate,
+  },
+  // Registry (Session): one's own needs ConfigureSelf; the handler lets ConfigureManager and
+  // ConfigureUsers reach everyone's.
+  {
+    method: 'GET',
+    url: '/redfish/v1/SessionService/Sessions/:sessionId',
+    privilege: 'ConfigureSelf',
+    requires: 'sessions',
+    handler: handleSessionGet,
+  },
+  {
+    method: 'DELETE',
+    url: '/redfish/v1/SessionService/Sessions/:sessionId',
+    privilege: 'ConfigureSelf',
+    requires: 'sessions',
+    handler: handleSessionDelete,
+  },
+
+  // Users come from the configuration file: the AccountService routes no writes.
+  {
+    method: 'GET',
+    url: '/redfish/v1/AccountService',
+    privilege: 'Login',
+    requires: 'accounts',
+    handler: handleAccountServiceGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/AccountService/Accounts',
+    privilege: 'Login',
+    requires: 'accounts',
+    handler: handleAccountCollectionGet,
+  },
+  // Registry (ManagerAccount GET): ConfigureSelf for one's own; the handler lets ConfigureUsers
+  // and ConfigureManager read every account.
+  {
+    method: 'GET',
+    url: '/redfish/v1/AccountService/Accounts/:accountId',
+    privilege: 'ConfigureSelf',
+    requires: 'accounts',
+    handler: handleAccountGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/AccountService/Roles',
+    privilege: 'Login',
+    requires: 'accounts',
+    handler: handleRoleCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/AccountService/Roles/:roleId',
+    privilege: 'Login',
+    requires: 'accounts',
+    handler: handleRoleGet,
+  },
+
+  {
+    method: 'GET',
+    url: '/redfish/v1/Registries',
+    privilege: 'Login',
+    handler: handleRegistryCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Registries/:registryId',
+    privilege: 'Login',
+    handler: handleRegistryFileGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Registries/:registryId/:file',
+    privilege: 'Login',
+    handler: handleRegistryGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/JsonSchemas',
+    privilege: 'Login',
+    handler: handleJsonSchemaCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/JsonSchemas/:schemaId',
+    privilege: 'Login',
+    handler: handleJsonSchemaFileGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/JsonSchemas/:schemaId/:file',
+    privilege: 'Login',
+    handler: handleJsonSchemaGet,
   },
 ];
 

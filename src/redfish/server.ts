@@ -1,12 +1,16 @@
 // Mounts the route table on Fastify: authentication and privilege before any other work, JSON
-// body parsing, HEAD and 405 + Allow derived from the table, the preamble on every response, the
-// one error handler, and request metrics.
+// body parsing, HEAD and 405 + Allow derived from the table, OData-Version and query options,
+// the preamble on every response (ETag, If-None-Match), the one error handler, and request
+// metrics.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator, Principal, Privilege } from '../auth/types.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import {
   allowedMethods,
+  matchRoute,
+  routesFor,
   type HandlerReply,
+  type RedfishBody,
   type RedfishDependencies,
   type Route,
   type RouteTable,
@@ -22,26 +26,28 @@ import {
   invalidUri,
   isRedfishError,
   malformedJson,
+  odataVersionUnsupported,
   operationNotAllowed,
   payloadTooLarge,
   unrecognizedRequestBody,
   unsupportedMediaType,
 } from './messages.ts';
 import {
+  authRealm,
   bodyHeaders,
   commonHeaders,
+  etagOfJson,
   jsonContentType,
+  matchesIfNoneMatch,
   parseIfMatch,
-  rejectUnsupportedQueries,
 } from './preamble.ts';
-
-/** The realm clients see in WWW-Authenticate. */
-export const authRealm = 'kubevirt-redfish';
+import { applyQuery, parseQuery, type ResourceReader } from './query.ts';
 
 export interface RedfishServerOptions {
   readonly deps: RedfishDependencies;
   readonly authenticator: Authenticator;
   readonly metrics: Metrics;
+  /** The full table; families whose optional dependency is absent are left out (routesFor). */
   readonly routes: RouteTable;
 }
 
@@ -52,6 +58,7 @@ const singleHeader = (value: string | string[] | undefined): string | undefined 
   typeof value === 'string' ? value : undefined;
 
 const pathOf = (url: string): string => url.split('?')[0] ?? url;
+const rawQueryOf = (url: string): string => url.split('?').slice(1).join('?');
 
 const sendError = (reply: FastifyReply, error: RedfishError): FastifyReply =>
   reply
@@ -68,12 +75,31 @@ const send = (
   allow: readonly string[],
 ): FastifyReply => {
   reply.code(result.status).headers(result.headers ?? {});
+  const isRead = request.method === 'GET' || request.method === 'HEAD';
   // DSP0266: GET and HEAD responses carry Allow.
-  if (request.method === 'GET' || request.method === 'HEAD')
-    reply.header('Allow', allow.join(', '));
-  if (result.body === undefined) return reply.send();
-  const json = JSON.stringify(result.body);
-  return reply.headers(bodyHeaders(result.body, json)).send(json);
+  if (isRead) reply.header('Allow', allow.join(', '));
+  let content: string;
+  if (result.raw !== undefined) {
+    content = result.raw.content;
+    reply.headers({ 'Content-Type': result.raw.contentType, ETag: etagOfJson(content) });
+  } else if (result.body !== undefined) {
+    content = JSON.stringify(result.body);
+    reply.headers(bodyHeaders(result.body, content));
+  } else {
+    return reply.send();
+  }
+  // RFC 9110 §13.1.2: a representation the client already holds is not sent again.
+  const etag = reply.getHeader('ETag');
+  if (
+    isRead &&
+    result.status === 200 &&
+    typeof etag === 'string' &&
+    matchesIfNoneMatch(singleHeader(request.headers['if-none-match']), etag)
+  ) {
+    reply.removeHeader('Content-Type');
+    return reply.code(304).send();
+  }
+  return reply.send(content);
 };
 
 /** Fastify's own failures (body limit, content type) as Base messages; anything unknown is a bug. */
@@ -98,7 +124,8 @@ const toRedfishError = (error: FastifyError, request: FastifyRequest): RedfishEr
 };
 
 export const registerRedfish = (app: FastifyInstance, options: RedfishServerOptions): void => {
-  const { deps, authenticator, metrics, routes } = options;
+  const { deps, authenticator, metrics } = options;
+  const routes = routesFor(options.routes, deps);
   const principals = new WeakMap<FastifyRequest, Principal>();
 
   app.addHook('onRequest', (_request, reply, done) => {
@@ -133,6 +160,15 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
       if (error) done(new RedfishError(malformedJson()), undefined);
       else done(null, value);
     });
+  });
+
+  // DSP0266: a request for an OData version other than 4.0 answers 412 (after authentication:
+  // preHandler runs once the route's guard has passed).
+  app.addHook('preHandler', (request, _reply, done) => {
+    const version = singleHeader(request.headers['odata-version']);
+    if (version !== undefined && version.trim() !== '4.0')
+      done(new RedfishError(odataVersionUnsupported(version)));
+    else done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -175,19 +211,56 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
     return principal;
   };
 
-  const handle = async (route: Route, request: FastifyRequest): Promise<HandlerReply> => {
-    rejectUnsupportedQueries(request.query as Record<string, unknown>);
-    const base = {
-      deps,
-      params: request.params as Record<string, string | undefined>,
-      body: request.body,
-      ifMatch: parseIfMatch(singleHeader(request.headers['if-match'])),
-      log: request.log,
-      routes,
+  /** Reads a linked resource as the caller would by GET, for `$expand` and `only`: same route,
+   *  same privilege check, same scope. Anything it may not see stays a plain reference. */
+  const readerFor =
+    (request: FastifyRequest, principal: Principal | undefined): ResourceReader =>
+    async (uri) => {
+      const match = matchRoute(routes, 'GET', pathOf(uri));
+      if (match === undefined) return undefined;
+      const { route, params } = match;
+      const base = { ...contextOf(request), params, body: undefined, ifMatch: undefined };
+      let result: HandlerReply;
+      try {
+        if (route.privilege === 'NoAuth')
+          result = await route.handler({ ...base, principal: undefined });
+        else if (principal?.privileges.has(route.privilege))
+          result = await route.handler({ ...base, principal });
+        else return undefined;
+      } catch (error) {
+        if (isRedfishError(error)) return undefined;
+        throw error;
+      }
+      return result.status === 200 ? result.body : undefined;
     };
-    return route.privilege === 'NoAuth'
-      ? route.handler({ ...base, principal: undefined })
-      : route.handler({ ...base, principal: principalOf(request) });
+
+  const contextOf = (request: FastifyRequest) => ({
+    deps,
+    params: request.params as Record<string, string | undefined>,
+    body: request.body,
+    ifMatch: parseIfMatch(singleHeader(request.headers['if-match'])),
+    remoteAddress: request.socket.remoteAddress ?? '',
+    log: request.log,
+    routes,
+  });
+
+  const handle = async (route: Route, request: FastifyRequest): Promise<HandlerReply> => {
+    const isRead = request.method === 'GET' || request.method === 'HEAD';
+    const query = parseQuery(request.query as Record<string, unknown>, isRead);
+    const base = contextOf(request);
+    const principal = route.privilege === 'NoAuth' ? undefined : principalOf(request);
+    const result =
+      route.privilege === 'NoAuth'
+        ? await route.handler({ ...base, principal: undefined })
+        : await route.handler({ ...base, principal: principalOf(request) });
+    // Public documents expand only into other public documents.
+    if (!isRead || result.body === undefined) return result;
+    const body: RedfishBody = await applyQuery(result.body, query, {
+      path: pathOf(request.url),
+      rawQuery: rawQueryOf(request.url),
+      read: readerFor(request, principal),
+    });
+    return { ...result, body };
   };
 
   for (const url of new Set(routes.map((r) => r.url))) {

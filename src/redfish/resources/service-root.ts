@@ -9,6 +9,7 @@ import {
   type RouteTable,
 } from '../handler.ts';
 import type { ServiceIdentity } from '../handler.ts';
+import { protocolFeaturesSupported } from '../query.ts';
 import { manufacturer } from './systems.ts';
 
 /** The DSP0266 version this service implements. */
@@ -26,17 +27,6 @@ const services = [
   ['JsonSchemas', uris.jsonSchemas],
 ] as const;
 
-/** Exactly what is implemented: no query option yet (each answers 501). */
-const protocolFeaturesSupported: RedfishBody = {
-  ExpandQuery: { ExpandAll: false, Levels: false, Links: false, NoLinks: false },
-  SelectQuery: false,
-  FilterQuery: false,
-  OnlyMemberQuery: false,
-  ExcerptQuery: false,
-  TopSkipQuery: false,
-  MultipleHTTPRequests: true,
-};
-
 export const toServiceRoot = (service: ServiceIdentity, routes: RouteTable): RedfishBody => ({
   '@odata.id': serviceRootUri,
   '@odata.type': odataTypes.ServiceRoot,
@@ -51,7 +41,7 @@ export const toServiceRoot = (service: ServiceIdentity, routes: RouteTable): Red
     services.filter(([, uri]) => serves(routes, uri)).map(([name, uri]) => [name, link(uri)]),
   ),
   // The schema requires Links.Sessions, but a link that 404s breaks sushy harder than a missing
-  // one (it falls back to Basic), so it appears once the SessionService is served (issue 5).
+  // one (it falls back to Basic), so it appears only while the SessionService is served.
   ...(serves(routes, uris.sessions) ? { Links: { Sessions: link(uris.sessions) } } : {}),
 });
 

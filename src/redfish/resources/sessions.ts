@@ -1,0 +1,198 @@
+// SessionService and its Sessions (DSP0266 "Session management"): login by an unauthenticated
+// POST, the caller's sessions (all of them for ConfigureManager), logout by DELETE, and the
+// SessionTimeout setting, held in the cluster so every replica applies it.
+import { SessionLimitError, type CreatedSession } from '../../auth/sessions.ts';
+import type { Principal } from '../../auth/types.ts';
+import type { SessionRecord } from '../../backend/sessions.ts';
+import { callBackend } from '../backend-failure.ts';
+import {
+  RedfishError,
+  accessUnauthorized,
+  generalError,
+  propertyValueError,
+  resourceNotFound,
+  sessionLimitExceeded,
+} from '../messages.ts';
+import { link, odataTypes, uris } from '../odata.ts';
+import { authRealm, etagOf, requireIfMatch } from '../preamble.ts';
+import { compileBodySchema, parseCreateBody, parsePatchBody } from '../request-body.ts';
+import {
+  pathParam,
+  type AuthenticatedContext,
+  type HandlerReply,
+  type PublicContext,
+  type RedfishBody,
+  type SessionDependencies,
+} from '../handler.ts';
+
+/** DSP0266: SessionTimeout lies between 30 s and 24 h. */
+export const sessionTimeoutRange = { minimum: 30, maximum: 86_400 } as const;
+
+export const toSessionService = (timeoutSeconds: number): RedfishBody => ({
+  '@odata.id': uris.sessionService,
+  '@odata.type': odataTypes.SessionService,
+  Id: 'SessionService',
+  Name: 'Session Service',
+  Description: 'Redfish login sessions, valid on every replica of this service',
+  ServiceEnabled: true,
+  SessionTimeout: timeoutSeconds,
+  Status: { State: 'Enabled', Health: 'OK' },
+  Sessions: link(uris.sessions),
+});
+
+export const toSession = (record: SessionRecord): RedfishBody => ({
+  '@odata.id': uris.session(record.id),
+  '@odata.type': odataTypes.Session,
+  Id: record.id,
+  Name: 'User Session',
+  Description: `Session of ${record.user}`,
+  UserName: record.user,
+  CreatedTime: record.createdAt,
+  SessionType: 'Redfish',
+});
+
+export const toSessionCollection = (records: readonly SessionRecord[]): RedfishBody => ({
+  '@odata.id': uris.sessions,
+  '@odata.type': odataTypes.SessionCollection,
+  Name: 'Session Collection',
+  Members: records.map((r) => link(uris.session(r.id))),
+  'Members@odata.count': records.length,
+});
+
+/** The routes carrying `requires: 'sessions'` are only served with these dependencies. */
+const sessionDeps = (ctx: { deps: { sessions?: SessionDependencies } }): SessionDependencies => {
+  const { sessions } = ctx.deps;
+  if (sessions === undefined) throw new Error('session route served without session dependencies');
+  return sessions;
+};
+
+/** Privilege registry (Session): one's own sessions need ConfigureSelf; anyone else's need
+ *  ConfigureManager (managing the service) or ConfigureUsers (logging a user out). */
+const mayManage = (principal: Principal, record: SessionRecord): boolean =>
+  record.user === principal.user ||
+  principal.privileges.has('ConfigureManager') ||
+  principal.privileges.has('ConfigureUsers');
+
+/** A session the caller may read; anyone else's is indistinguishable from a missing one. */
+const visibleSession = (ctx: AuthenticatedContext): SessionRecord => {
+  const id = pathParam(ctx, 'sessionId');
+  const record = sessionDeps(ctx).manager.get(id);
+  if (record === undefined || !mayManage(ctx.principal, record))
+    throw new RedfishError(resourceNotFound('Session', id));
+  return record;
+};
+
+/** A session-store failure: the cluster is unreachable (503) or it is a bug (500). */
+const storeFailure = {
+  resource: { type: 'Session', id: '' },
+  conflict: generalError(409),
+  unsupported: generalError(500),
+  invalid: generalError(500),
+};
+
+export const handleSessionServiceGet = (ctx: AuthenticatedContext): HandlerReply => ({
+  status: 200,
+  body: toSessionService(sessionDeps(ctx).timeout.current()),
+});
+
+interface SessionServicePatch {
+  readonly SessionTimeout: number;
+}
+
+// SessionTimeout is the one writable property; ServiceEnabled and the rest are shown, so they
+// are PropertyNotWritable (request-body.ts).
+const validateSessionServicePatch = compileBodySchema<SessionServicePatch>({
+  type: 'object',
+  properties: { SessionTimeout: { type: 'integer', ...sessionTimeoutRange } },
+  required: ['SessionTimeout'],
+  additionalProperties: false,
+});
+
+/** Answers 204: the new value reaches this replica's cache, like every other, a moment later. */
+export const handleSessionServicePatch = async (
+  ctx: AuthenticatedContext,
+): Promise<HandlerReply> => {
+  const { timeout } = sessionDeps(ctx);
+  const current = toSessionService(timeout.current());
+  requireIfMatch(ctx.ifMatch, etagOf(current));
+  const patch = parsePatchBody(validateSessionServicePatch, ctx.body, current);
+  await callBackend(() => timeout.set(patch.SessionTimeout), {
+    ...storeFailure,
+    resource: { type: 'SessionService', id: 'SessionService' },
+    invalid: propertyValueError('SessionTimeout'),
+  });
+  ctx.log.info(
+    { user: ctx.principal.user, sessionTimeout: patch.SessionTimeout },
+    'session timeout changed',
+  );
+  return { status: 204 };
+};
+
+export const handleSessionCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
+  status: 200,
+  body: toSessionCollection(
+    sessionDeps(ctx)
+      .manager.list()
+      .filter((r) => mayManage(ctx.principal, r)),
+  ),
+});
+
+interface Login {
+  readonly UserName: string;
+  readonly Password: string;
+}
+
+const validateLogin = compileBodySchema<Login>({
+  type: 'object',
+  properties: { UserName: { type: 'string' }, Password: { type: 'string' } },
+  required: ['UserName', 'Password'],
+  additionalProperties: false,
+});
+
+/**
+ * Login (DSP0266: POST to Sessions without credentials → 201 with X-Auth-Token, Location and the
+ * Session). A wrong password answers exactly like a wrong user, under the same rate limit as
+ * Basic authentication.
+ */
+export const handleSessionCreate = async (ctx: PublicContext): Promise<HandlerReply> => {
+  const { manager, verifyPassword } = sessionDeps(ctx);
+  const login = parseCreateBody(validateLogin, ctx.body, ['Password']);
+  const check = await verifyPassword(login.UserName, login.Password, ctx.remoteAddress);
+  if (!check.ok) throw new RedfishError(accessUnauthorized(authRealm, check.retryAfterSeconds));
+  const user = check.principal.user;
+  let created: CreatedSession;
+  try {
+    created = await callBackend(() => manager.create(user), storeFailure);
+  } catch (error) {
+    if (error instanceof SessionLimitError) {
+      ctx.log.warn({ user }, 'session limit reached');
+      throw new RedfishError(sessionLimitExceeded());
+    }
+    throw error;
+  }
+  ctx.log.info({ user, sessionId: created.id }, 'session created');
+  return {
+    status: 201,
+    body: toSession(created.record),
+    headers: { 'X-Auth-Token': created.token, Location: uris.session(created.id) },
+  };
+};
+
+export const handleSessionGet = (ctx: AuthenticatedContext): HandlerReply => ({
+  status: 200,
+  body: toSession(visibleSession(ctx)),
+});
+
+/** Logout. Ending the session in the cluster ends it on every replica. */
+export const handleSessionDelete = async (ctx: AuthenticatedContext): Promise<HandlerReply> => {
+  const record = visibleSession(ctx);
+  await callBackend(() => sessionDeps(ctx).manager.delete(record.id), {
+    ...storeFailure,
+    resource: { type: 'Session', id: record.id },
+  });
+  ctx.log.info(
+    { user: ctx.principal.user, sessionId: record.id, of: record.user },
+    'session ended',
+  );
+  return { status: 204 };
+};
