@@ -1,5 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- assertions read cluster objects and
-   Redfish bodies as loose JSON; their shapes are what is under test */
 // Virtual media on a cluster without declarative CD-ROM hotplug (KubeVirt < 1.9 defaults): a
 // running VM gets its media on the next start and the Task says so; eject removes the drive
 // (an empty CD-ROM is invalid there) and everything the insert created.

@@ -115,7 +115,7 @@ export const startLabSimulator = async (options: {
 export interface Reply {
   readonly status: number;
   readonly headers: Headers;
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly body: any;
 }
 
 export interface Service {

@@ -2,8 +2,7 @@
 // Task progress and completion, the objects in the cluster, both URL paths, idempotency and
 // conflicts, eject forms, credentials, a 404 image, power-on during import, hot insert on a
 // running VM, concurrency (one process and two replicas), VM deletion, scope.
-/* eslint-disable @typescript-eslint/no-explicit-any -- assertions read cluster objects and
-   Redfish bodies as loose JSON; their shapes are what is under test */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/sim/simulator.ts';
