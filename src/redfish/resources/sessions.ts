@@ -10,6 +10,7 @@ import {
   accessUnauthorized,
   generalError,
   propertyValueError,
+  propertyValueTypeError,
   resourceNotFound,
   sessionLimitExceeded,
 } from '../messages.ts';
@@ -96,15 +97,14 @@ export const handleSessionServiceGet = (ctx: AuthenticatedContext): HandlerReply
 });
 
 interface SessionServicePatch {
-  readonly SessionTimeout: number;
+  readonly SessionTimeout?: number;
 }
 
 // SessionTimeout is the one writable property; ServiceEnabled and the rest are shown, so they
 // are PropertyNotWritable (request-body.ts).
 const validateSessionServicePatch = compileBodySchema<SessionServicePatch>({
   type: 'object',
-  properties: { SessionTimeout: { type: 'integer', ...sessionTimeoutRange } },
-  required: ['SessionTimeout'],
+  properties: { SessionTimeout: { type: 'integer', nullable: true, ...sessionTimeoutRange } },
   additionalProperties: false,
 });
 
@@ -115,16 +115,17 @@ export const handleSessionServicePatch = async (
   const { timeout } = sessionDeps(ctx);
   const current = toSessionService(timeout.current());
   requireIfMatch(ctx.ifMatch, etagOf(current));
-  const patch = parsePatchBody(validateSessionServicePatch, ctx.body, current);
-  await callBackend(() => timeout.set(patch.SessionTimeout), {
+  // A non-empty body that validates names SessionTimeout (EmptyJSON and additionalProperties
+  // rule out the rest), so a null is the only way to get here without one.
+  const seconds = parsePatchBody(validateSessionServicePatch, ctx.body, current).SessionTimeout;
+  if (seconds === undefined || seconds === null)
+    throw new RedfishError(propertyValueTypeError('null', 'SessionTimeout'));
+  await callBackend(() => timeout.set(seconds), {
     ...storeFailure,
     resource: { type: 'SessionService', id: 'SessionService' },
     invalid: propertyValueError('SessionTimeout'),
   });
-  ctx.log.info(
-    { user: ctx.principal.user, sessionTimeout: patch.SessionTimeout },
-    'session timeout changed',
-  );
+  ctx.log.info({ user: ctx.principal.user, sessionTimeout: seconds }, 'session timeout changed');
   return { status: 204 };
 };
 
