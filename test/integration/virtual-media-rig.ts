@@ -103,11 +103,7 @@ export const startLabSimulator = async (options: {
     });
   for (const [key, seed] of Object.entries(options.vms)) {
     const [namespace = '', name = ''] = key.split('/');
-    // KubeVirt with DeclarativeHotplugVolumes accepts an empty CD-ROM drive; the simulator's
-    // webhook does not know the gate yet, so such a seed VM skips it.
-    sim.store.create(Keys.vm, vmObject(namespace, name, seed), {
-      skipValidation: seed.emptyDrive === true,
-    });
+    sim.store.create(Keys.vm, vmObject(namespace, name, seed));
   }
   return sim;
 };

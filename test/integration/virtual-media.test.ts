@@ -60,6 +60,7 @@ describe('virtual media (declarative hotplug on)', () => {
         'lab-a/inline': { runStrategy: 'Halted' },
         'lab-a/failing': { runStrategy: 'Halted' },
         'lab-a/booter': { runStrategy: 'Halted' },
+        'lab-a/hot': { runStrategy: 'Always', emptyDrive: true },
         'lab-a/nodrive': { runStrategy: 'Always' },
         'lab-a/racer': { runStrategy: 'Halted' },
         'lab-a/duel': { runStrategy: 'Halted' },
@@ -229,45 +230,38 @@ describe('virtual media (declarative hotplug on)', () => {
     assert.equal(mediaDataVolumes(sim, 'lab-a', 'paths').length, 1);
   });
 
-  // TODO(sim): src/sim/validation.ts rejects a CD-ROM disk without a volume even with
-  // DeclarativeHotplugVolumes on, where KubeVirt v1.9 accepts it; until it knows the gate, the
-  // eject that keeps the empty drive is refused with 422 (the hotplug-off suite covers eject).
-  it(
-    'eject works with no body, with {}, and on an empty slot, keeping the empty drive',
-    { todo: 'simulator webhook lacks the DeclarativeHotplugVolumes gate' },
-    async () => {
-      const noBody = await service.request('POST', eject('paths'));
-      assert.equal(noBody.status, 204);
-      await service.waitForVm(
-        { namespace: 'lab-a', name: 'paths' },
-        (vm) => vm.media.state === 'Empty',
-        'an empty slot',
-      );
-      assert.equal(mediaDataVolumes(sim, 'lab-a', 'paths').length, 0, 'the DataVolume is deleted');
-      const spec = volumesOf(sim, 'paths');
-      assert.equal(
-        spec.volumes.some((v) => v.name === 'redfish-cd'),
-        false,
-      );
-      // With declarative hotplug the empty drive stays, ready for a hot insert.
-      assert.equal(
-        spec.domain.devices.disks.some((d) => d.name === 'redfish-cd'),
-        true,
-      );
-      const empty = valid(await service.request('GET', cd('paths')));
-      assert.equal(empty.body.Inserted, false);
-      assert.equal(empty.body.Image, null);
-      assert.equal(empty.body.ConnectedVia, 'NotConnected');
-      assert.equal((await service.request('POST', eject('paths'), { body: {} })).status, 204);
-      assert.equal((await service.request('POST', eject('paths'))).status, 204);
-      const unknown = await service.request('POST', eject('paths'), { body: { Force: true } });
-      assert.equal(unknown.status, 400);
-      assert.equal(
-        unknown.body.error['@Message.ExtendedInfo'][0].MessageId,
-        'Base.1.22.ActionParameterUnknown',
-      );
-    },
-  );
+  it('eject works with no body, with {}, and on an empty slot, keeping the empty drive', async () => {
+    const noBody = await service.request('POST', eject('paths'));
+    assert.equal(noBody.status, 204);
+    await service.waitForVm(
+      { namespace: 'lab-a', name: 'paths' },
+      (vm) => vm.media.state === 'Empty',
+      'an empty slot',
+    );
+    assert.equal(mediaDataVolumes(sim, 'lab-a', 'paths').length, 0, 'the DataVolume is deleted');
+    const spec = volumesOf(sim, 'paths');
+    assert.equal(
+      spec.volumes.some((v) => v.name === 'redfish-cd'),
+      false,
+    );
+    // With declarative hotplug the empty drive stays, ready for a hot insert.
+    assert.equal(
+      spec.domain.devices.disks.some((d) => d.name === 'redfish-cd'),
+      true,
+    );
+    const empty = valid(await service.request('GET', cd('paths')));
+    assert.equal(empty.body.Inserted, false);
+    assert.equal(empty.body.Image, null);
+    assert.equal(empty.body.ConnectedVia, 'NotConnected');
+    assert.equal((await service.request('POST', eject('paths'), { body: {} })).status, 204);
+    assert.equal((await service.request('POST', eject('paths'))).status, 204);
+    const unknown = await service.request('POST', eject('paths'), { body: { Force: true } });
+    assert.equal(unknown.status, 400);
+    assert.equal(
+      unknown.body.error['@Message.ExtendedInfo'][0].MessageId,
+      'Base.1.22.ActionParameterUnknown',
+    );
+  });
 
   it('credentials go to CDI through an owned Secret, never into annotations or the VM', async () => {
     const accepted = await service.request('POST', insert('creds'), {
@@ -388,39 +382,33 @@ describe('virtual media (declarative hotplug on)', () => {
     assert.equal(media.body.Inserted, true);
   });
 
-  // TODO(sim): the same webhook gap makes the simulator refuse every write to a VM whose
-  // template has the empty drive, so such a VM never starts there.
-  it(
-    'a running VM that booted with the drive gets the media hot-plugged',
-    { skip: 'simulator webhook lacks the DeclarativeHotplugVolumes gate' },
-    async () => {
-      await service.waitForVm(
-        { namespace: 'lab-a', name: 'hot' },
-        (vm) => vm.powerState === 'On',
-        'running',
-      );
-      const accepted = await service.request('POST', insert('hot'), {
-        body: { Image: `${images.base}/ok/hot.iso` },
-      });
-      assert.equal(accepted.status, 202);
-      assert.equal(accepted.body.Messages.length, 1, 'no restart needed');
-      const done = await eventually(
-        () => service.request('GET', accepted.headers.get('location') ?? ''),
-        (r) => r.status === 200,
-        'done',
-      );
-      assert.equal(done.body.TaskState, 'Completed');
-      const volume = volumesOf(sim, 'hot').volumes.find((v) => v.name === 'redfish-cd');
-      assert.equal(volume.dataVolume.hotpluggable, true);
-      const vmi = sim.store.get(Keys.vmi, 'lab-a', 'hot');
-      const status = (vmi?.status as any).volumeStatus.find(
-        (s: { name: string }) => s.name === 'redfish-cd',
-      );
-      assert.equal(status.phase, 'Ready');
-      const media = await service.request('GET', cd('hot'));
-      assert.equal(media.body.Inserted, true);
-    },
-  );
+  it('a running VM that booted with the drive gets the media hot-plugged', async () => {
+    await service.waitForVm(
+      { namespace: 'lab-a', name: 'hot' },
+      (vm) => vm.powerState === 'On',
+      'running',
+    );
+    const accepted = await service.request('POST', insert('hot'), {
+      body: { Image: `${images.base}/ok/hot.iso` },
+    });
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.body.Messages.length, 1, 'no restart needed');
+    const done = await eventually(
+      () => service.request('GET', accepted.headers.get('location') ?? ''),
+      (r) => r.status === 200,
+      'done',
+    );
+    assert.equal(done.body.TaskState, 'Completed');
+    const volume = volumesOf(sim, 'hot').volumes.find((v) => v.name === 'redfish-cd');
+    assert.equal(volume.dataVolume.hotpluggable, true);
+    const vmi = sim.store.get(Keys.vmi, 'lab-a', 'hot');
+    const status = (vmi?.status as any).volumeStatus.find(
+      (s: { name: string }) => s.name === 'redfish-cd',
+    );
+    assert.equal(status.phase, 'Ready');
+    const media = await service.request('GET', cd('hot'));
+    assert.equal(media.body.Inserted, true);
+  });
 
   it('a running VM without the drive gets the media on its next start, and says so', async () => {
     await service.waitForVm(
