@@ -1,6 +1,5 @@
 // The simulator's object store: etcd plus the generic registry semantics of kube-apiserver
 // (global resourceVersion, generation, finalizers, ownerReference garbage collection, admission).
-import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../util/clock.ts';
 import type {
   DeleteOptions,
@@ -13,6 +12,8 @@ import type {
   WriteOptions,
 } from './types.ts';
 import { StatusError } from './types.ts';
+import { copyJson as copy, deepFreeze, jsonEqual } from './json-values.ts';
+import { createObjectTable, objectKey } from './object-table.ts';
 import type { ServedType } from './resource-types.ts';
 import { apiVersionOf, qualifiedResource, servedTypes } from './resource-types.ts';
 import {
@@ -38,9 +39,6 @@ export interface StoreOptions {
 
 type Sequenced = StoreEvent & { readonly rv: number };
 
-const objectKey = (namespace: string | undefined, name: string): string =>
-  `${namespace ?? ''}/${name}`;
-
 /** RFC 3339 at second precision, as metav1.Time serialises. */
 export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -64,17 +62,6 @@ export const conflict = (type: ServedType, name: string, detail: string): Status
 export const staleObjectDetail =
   'the object has been modified; please apply your changes to the latest version and try again';
 
-/** Objects are plain JSON, so a JSON round trip is a complete (and the fastest) deep copy. */
-const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-};
-
 /** The parts of an object whose change moves metadata.generation. */
 const generationRelevant = (type: ServedType, object: KubeObject): unknown => {
   const relevant: Record<string, unknown> = { ...object };
@@ -88,11 +75,12 @@ export const createStore = (options: StoreOptions): ObjectStore => {
   const random = options.random ?? Math.random;
   const window = options.watchWindow ?? 10_000;
   const types = new Map(servedTypes.map((t) => [t.key, t]));
-  const objects = new Map<TypeKey, Map<string, KubeObject>>(
-    servedTypes.map((t) => [t.key, new Map()]),
-  );
+  const objects = createObjectTable(servedTypes.map((t) => t.key));
   const byUid = new Map<string, { key: TypeKey; namespace: string | undefined; name: string }>();
+  /** Retained events are history[historyStart..]; the dead prefix is cut once it reaches the
+   *  window, so trimming stays O(1) amortised instead of a shift() on every write. */
   const history: Sequenced[] = [];
+  let historyStart = 0;
   const listeners = new Set<(event: StoreEvent) => void>();
   const pending: StoreEvent[] = [];
   const schemas = createSchemaValidator();
@@ -108,14 +96,9 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     return type;
   };
   /** Stored objects are frozen: reads hand out copies, or the object itself via listShared. */
-  const put = (key: TypeKey, object: KubeObject): void => {
-    bucket(key).set(
-      objectKey(object.metadata.namespace, object.metadata.name ?? ''),
-      deepFreeze(object),
-    );
-  };
-  const bucket = (key: TypeKey): Map<string, KubeObject> =>
-    objects.get(key) ?? new Map<string, KubeObject>();
+  const put = (key: TypeKey, object: KubeObject): void => objects.put(key, object);
+  const stored = (key: TypeKey, namespace: string | undefined, name: string) =>
+    objects.get(key, objectKey(namespace, name));
 
   // Listeners may write from inside a callback; queueing keeps every listener seeing events in
   // resourceVersion order. Event objects are frozen: history and all listeners share them.
@@ -128,7 +111,14 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       rv: Number(object.metadata.resourceVersion),
     });
     history.push(event);
-    if (history.length > window) compacted = history.shift()?.rv ?? compacted;
+    if (history.length - historyStart > window) {
+      compacted = history[historyStart]?.rv ?? compacted;
+      historyStart += 1;
+      if (historyStart >= window) {
+        history.splice(0, historyStart);
+        historyStart = 0;
+      }
+    }
     pending.push(event);
     if (dispatching) return;
     dispatching = true;
@@ -169,7 +159,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (type.resource === 'namespaces') {
       // The namespace controller empties a deleted namespace before it goes away.
       for (const t of servedTypes.filter((s) => s.namespaced)) {
-        for (const object of [...bucket(t.key).values()]) {
+        for (const object of objects.snapshot(t.key)) {
           if (object.metadata.namespace === name) {
             deleteObject(t.key, name, object.metadata.name ?? '', {});
           }
@@ -178,7 +168,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     }
     if (policy === 'Foreground') collectDependents(uid, 'Foreground');
     if (policy === 'Orphan') orphanDependents(uid);
-    bucket(type.key).delete(objectKey(namespace, name));
+    objects.delete(type.key, objectKey(namespace, name));
     byUid.delete(uid);
     const gone = copy(existing);
     stamp(gone);
@@ -186,12 +176,9 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (policy !== 'Foreground' && policy !== 'Orphan') collectDependents(uid, 'Background');
   };
 
+  const typeOrder = servedTypes.map((t) => t.key);
   const dependentsOf = (uid: string) =>
-    servedTypes.flatMap((t) =>
-      [...bucket(t.key).values()]
-        .filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === uid))
-        .map((o) => ({ type: t, object: o })),
-    );
+    objects.dependents(uid, typeOrder).map(({ key, object }) => ({ type: typeOf(key), object }));
 
   /** The garbage collector: a dependent whose owners are all gone is deleted; one that still has
    *  a live owner only loses the dangling reference. */
@@ -209,7 +196,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
           },
           { skipValidation: true },
         );
-      } else if (bucket(type.key).has(objectKey(namespace, name))) {
+      } else if (stored(type.key, namespace, name)) {
         deleteObject(type.key, namespace, name, { propagationPolicy: policy });
       }
     }
@@ -233,7 +220,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
 
   const getObject = (key: TypeKey, namespace: string | undefined, name: string) => {
     const type = typeOf(key);
-    return bucket(key).get(objectKey(type.namespaced ? namespace : undefined, name));
+    return stored(key, type.namespaced ? namespace : undefined, name);
   };
 
   const createObject = (key: TypeKey, input: KubeObject, opts?: WriteOptions): KubeObject => {
@@ -251,7 +238,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
           () => suffixAlphabet[Math.floor(random() * suffixAlphabet.length)],
         ).join('');
         name = `${metadata.generateName}${suffix}`;
-      } while (bucket(key).has(objectKey(metadata.namespace, name)));
+      } while (stored(key, metadata.namespace, name));
       metadata.name = name;
     }
     if (name === '') {
@@ -262,10 +249,10 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       if (!metadata.namespace) {
         throw invalid(type, name, [requiredError('metadata.namespace')]);
       }
-      const ns = bucket('namespaces').get(objectKey(undefined, metadata.namespace));
+      const ns = stored('namespaces', undefined, metadata.namespace);
       if (!ns) throw notFound(typeOf('namespaces'), metadata.namespace);
     }
-    if (bucket(key).has(objectKey(metadata.namespace, name))) {
+    if (stored(key, metadata.namespace, name)) {
       throw new StatusError(
         'AlreadyExists',
         `${qualifiedResource(type)} "${name}" already exists`,
@@ -293,11 +280,17 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     return copy(object);
   };
 
-  const updateObject = (key: TypeKey, input: KubeObject, opts?: WriteOptions): KubeObject => {
+  /** `owned`: `input` is a private copy (mutate's draft) that may be stored without copying. */
+  const updateObject = (
+    key: TypeKey,
+    input: KubeObject,
+    opts?: WriteOptions,
+    owned = false,
+  ): KubeObject => {
     const type = typeOf(key);
     const name = input.metadata?.name ?? '';
     const namespace = type.namespaced ? input.metadata?.namespace : undefined;
-    const existing = bucket(key).get(objectKey(namespace, name));
+    const existing = stored(key, namespace, name);
     if (!existing) throw notFound(type, name);
     const { resourceVersion, uid } = input.metadata;
     if (resourceVersion !== undefined && resourceVersion !== existing.metadata.resourceVersion) {
@@ -314,9 +307,9 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (opts?.subresource === 'status') {
       next = copy(existing);
       if (input.status === undefined) delete next.status;
-      else next.status = copy(input.status);
+      else next.status = owned ? input.status : copy(input.status);
     } else {
-      next = copy(input);
+      next = owned ? input : copy(input);
       next.apiVersion = existing.apiVersion;
       next.kind = existing.kind;
       // Fields the server owns; a status subresource makes status read-only here.
@@ -335,8 +328,8 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       }
     }
     admit(type, next, opts);
-    if (isDeepStrictEqual(next, existing)) return copy(existing);
-    if (!isDeepStrictEqual(generationRelevant(type, next), generationRelevant(type, existing))) {
+    if (jsonEqual(next, existing)) return copy(existing);
+    if (!jsonEqual(generationRelevant(type, next), generationRelevant(type, existing))) {
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
     }
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
@@ -369,7 +362,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       resourceVersion: existing.metadata.resourceVersion,
       ...(type.namespaced ? { namespace } : {}),
     });
-    return updateObject(key, draft, opts);
+    return updateObject(key, draft, opts, true);
   };
 
   const deleteObject = (
@@ -424,7 +417,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (rv < compacted) {
       throw new StatusError('Expired', `too old resource version: ${rv} (${compacted + 1})`);
     }
-    let lo = 0;
+    let lo = historyStart;
     let hi = history.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -436,16 +429,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
 
   const listShared = (key: TypeKey, namespace?: string): ListResult => {
     const type = typeOf(key);
-    const items = [...bucket(key).values()]
-      .filter(
-        (o) => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace,
-      )
-      .sort((a, b) =>
-        objectKey(a.metadata.namespace, a.metadata.name ?? '') <
-        objectKey(b.metadata.namespace, b.metadata.name ?? '')
-          ? -1
-          : 1,
-      );
+    const items = objects.sorted(key, type.namespaced ? namespace : undefined);
     return { items, resourceVersion: String(revision) };
   };
 
@@ -467,7 +451,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     },
     listShared,
     create: createObject,
-    update: updateObject,
+    update: (key, object, opts) => updateObject(key, object, opts),
     mutate: mutateObject,
     delete: deleteObject,
     currentResourceVersion: () => String(revision),

@@ -146,29 +146,28 @@ const schemaErrors = (data: unknown, errors: readonly ErrorObject[]): FieldError
       return invalidValueError(field, value, `${field} in body ${e.message ?? 'is invalid'}`);
     });
 
-/** Lazily compiled CRD schema validators for one store (compiling the VM schema takes ~50 ms). */
+/** Lazily compiled CRD schema validators. */
 export interface SchemaValidator {
   /** Validates (and applies schema defaults to) `object`; throws 422 Invalid. */
   validate(type: ServedType, object: KubeObject): void;
 }
 
+// Compiled once per process, not per store: compiling the VM schema costs ~0.5 s, paid by every
+// simulator a test suite starts. A compiled function holds no state between calls.
+let ajv: Ajv | undefined;
+const compiled = new Map<string, ValidateFunction>();
+const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction => {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    ajv ??= new Ajv({ strict: false, validateFormats: false, allErrors: true, useDefaults: true });
+    const file = new URL(`./schemas/${schema}.schema.json`, import.meta.url);
+    fn = ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
+    compiled.set(schema, fn);
+  }
+  return fn;
+};
+
 export const createSchemaValidator = (): SchemaValidator => {
-  const ajv = new Ajv({
-    strict: false,
-    validateFormats: false,
-    allErrors: true,
-    useDefaults: true,
-  });
-  const compiled = new Map<string, ValidateFunction>();
-  const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction => {
-    let fn = compiled.get(schema);
-    if (!fn) {
-      const file = new URL(`./schemas/${schema}.schema.json`, import.meta.url);
-      fn = ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
-      compiled.set(schema, fn);
-    }
-    return fn;
-  };
   return {
     validate(type, object) {
       if (!type.schema) return;
@@ -282,13 +281,17 @@ export const validateKubevirtVm = (vm: KubeObject, admission: VmAdmissionOptions
   );
 };
 
+const hexDigits = '0123456789abcdef';
+
 /** A random (v4) UUID from an injected random source, so seeded runs repeat exactly. */
 export const randomUuid = (random: () => number): string => {
-  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  // 32 draws for the digits, then one for the variant: the order seeded runs depend on.
+  const hex: string[] = [];
+  for (let i = 0; i < 32; i++) hex.push(hexDigits[Math.floor(random() * 16)] ?? '0');
   hex[12] = '4';
-  hex[16] = ((Math.floor(random() * 4) & 0x3) | 0x8).toString(16);
-  const s = hex.join('');
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  hex[16] = hexDigits[(Math.floor(random() * 4) & 0x3) | 0x8] ?? '8';
+  for (const at of [20, 16, 12, 8]) hex.splice(at, 0, '-');
+  return hex.join('');
 };
 
 /** KubeVirt's VM mutating webhook (v1.6+): a new VM gets a random firmware UUID when it has none. */
