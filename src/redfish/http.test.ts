@@ -306,7 +306,7 @@ const call = (app: FastifyInstance, url: string, req: Request = {}) =>
   });
 
 /** A JSON body as tests read it: loosely, since validateRedfish has checked its shape. */
- 
+
 type Body = Record<string, any>;
 
 /** The response body, validated against its DMTF schema. */
