@@ -121,8 +121,12 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       metrics,
       clock,
       datavolume: {
-        storageSize: config.datavolume.storageSize,
+        size: config.datavolume.storageSize,
         ...(config.datavolume.storageClass ? { storageClass: config.datavolume.storageClass } : {}),
+        ...(config.datavolume.certConfigMap
+          ? { certConfigMap: config.datavolume.certConfigMap }
+          : {}),
+        insecureSkipVerify: config.datavolume.allowInsecureTls,
       },
     });
     await backend.start();

@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { buildOnceRestorePatch, restoreAfterOnce, setBoot } from './boot.ts';
 import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
 import { createMediaService } from './media.ts';
+import type { MediaStorageConfig } from './media-manifests.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
 import { performPowerAction } from './power.ts';
 
@@ -39,7 +40,8 @@ export interface KubeBackendOptions {
   readonly metrics: Metrics;
   readonly clock?: Clock;
   readonly random?: () => number;
-  readonly datavolume?: { readonly storageClass?: string; readonly storageSize: string };
+  /** Where inserted images are imported; without it virtual media is unsupported. */
+  readonly datavolume?: MediaStorageConfig;
   /** What the cluster can do; defaults suit KubeVirt v1.9 (declarative CD-ROM hotplug, rebootPolicy). */
   readonly capabilities?: Partial<BackendCapabilities>;
 }
@@ -60,12 +62,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     ? createMediaService({
         clients,
         capabilities,
-        storage: {
-          size: options.datavolume.storageSize,
-          ...(options.datavolume.storageClass
-            ? { storageClass: options.datavolume.storageClass }
-            : {}),
-        },
+        storage: options.datavolume,
         clock,
         logger,
       })

@@ -139,7 +139,7 @@ export const startService = async (sim: Simulator): Promise<Service> => {
     namespaces: ['lab-a', 'lab-b'],
     logger,
     metrics,
-    datavolume: { storageSize: config.datavolume.storageSize, storageClass: 'fast' },
+    datavolume: { size: config.datavolume.storageSize, storageClass: 'fast' },
     capabilities: { cdromHotplug: sim.cluster.declarativeHotplug },
   });
   await backend.start();
