@@ -136,7 +136,10 @@ describe('docs/REDFISH.md error table', () => {
         if (name === 'GeneralError') continue;
         const statuses = emitted.get(name);
         assert.ok(statuses, `the service never emits ${name}`);
-        assert.ok(statuses.has(Number(status)), `${name} is emitted with ${[...statuses]}`);
+        assert.ok(
+          statuses.has(Number(status)),
+          `${name} is emitted with ${[...statuses].join(', ')}`,
+        );
       }
     }
   });
