@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { createAuthenticator } from '../auth/authenticator.ts';
 import { createScope } from '../auth/scope.ts';
+import { startSessionSweeper } from '../auth/session-sweeper.ts';
 import { createSessionManager, type SessionManager } from '../auth/sessions.ts';
 import { createDemoConfig, type DemoCredential } from '../config/demo.ts';
 import { loadConfigFile, type LoadedConfig } from '../config/load.ts';
@@ -179,6 +180,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       logger,
       timeoutSeconds: sessionTimeout.current,
     });
+    cleanups.push(startSessionSweeper({ sessions, clock, logger }));
     const authenticator = createAuthenticator({ getConfig, sessions, clock, metrics, logger });
     const scope = createScope({ getConfig, backend });
 
