@@ -1,31 +1,23 @@
 // How a VMI spec is derived from a VM template (defaults virt-controller applies), and whether
 // the template changed since the VMI was created in a way that needs a restart.
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { uuidV5 } from '../../util/uuid.ts';
 import type { KubeObject } from '../types.ts';
 import { isHotpluggable, templateSpecOf, vmiSpecOf, type VmiSpec } from './kubevirt-objects.ts';
 
 /** KubeVirt's namespace for legacy firmware UUIDs (kubevirt-facts.json firmware). */
 const legacyUuidNamespace = '6a1a24a1-4061-4607-8bf4-a3963d0c5895';
 
-/** UUIDv5 (SHA-1, RFC 4122 section 4.3) of `name`, as uuid.NewSHA1 computes it. */
-export const uuidV5 = (name: string, namespace = legacyUuidNamespace): string => {
-  const hash = createHash('sha1')
-    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
-    .update(name)
-    .digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
+/** The legacy name-derived firmware UUID, as virt-controller computes it (uuid.NewSHA1). */
+export const legacyFirmwareUuid = (name: string): string => uuidV5(legacyUuidNamespace, name);
 
 /** The VMI spec virt-controller creates: the template with defaults (a VM without a firmware
  *  UUID gets the legacy name-derived one, so it is stable across restarts). */
 export const vmiSpecFromTemplate = (vm: KubeObject): VmiSpec => {
   const spec = structuredClone(templateSpecOf(vm));
   const firmware = spec.domain.firmware ?? {};
-  if (!firmware.uuid) spec.domain.firmware = { ...firmware, uuid: uuidV5(vm.metadata.name ?? '') };
+  if (!firmware.uuid)
+    spec.domain.firmware = { ...firmware, uuid: legacyFirmwareUuid(vm.metadata.name ?? '') };
   return spec;
 };
 
