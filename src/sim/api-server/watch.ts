@@ -45,6 +45,17 @@ export const createWatchHub = (options: {
 }): WatchHub => {
   const { store, clock } = options;
   const open = new Set<{ end(): void; expire(): void }>();
+  // Stored objects are frozen, so one serialisation serves every watcher that sends the object:
+  // with 100 watches a burst of changes is stringified once per change, not 100 times.
+  const serialised = new WeakMap<KubeObject, string>();
+  const json = (object: KubeObject): string => {
+    let text = serialised.get(object);
+    if (text === undefined) {
+      text = JSON.stringify(object);
+      if (Object.isFrozen(object)) serialised.set(object, text);
+    }
+    return text;
+  };
 
   const tooOld = (rv: number) =>
     new StatusError(
@@ -64,7 +75,8 @@ export const createWatchHub = (options: {
     };
     const writeObject = (eventType: string, object: KubeObject) => {
       if (!params.table) {
-        write(eventType, object);
+        // The bytes JSON.stringify({ type, object }) would give.
+        if (!ended) res.write(`{"type":${JSON.stringify(eventType)},"object":${json(object)}}\n`);
         return;
       }
       write(
