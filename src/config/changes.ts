@@ -19,6 +19,15 @@ export const describeChanges = (previous: Config, next: Config): ConfigChanges =
     before.tls.certFile !== after.tls.certFile && 'server.tls.cert_file',
     before.tls.keyFile !== after.tls.keyFile && 'server.tls.key_file',
     previous.sessions.namespace !== next.sessions.namespace && 'sessions.namespace',
+    // The media settings are handed to the Kubernetes adapter once, at start-up.
+    ...(
+      [
+        ['storageClass', 'datavolume.storage_class'],
+        ['storageSize', 'datavolume.storage_size'],
+        ['allowInsecureTls', 'datavolume.allow_insecure_tls'],
+        ['certConfigMap', 'datavolume.cert_config_map'],
+      ] as const
+    ).map(([key, path]) => previous.datavolume[key] !== next.datavolume[key] && path),
   ].filter((path): path is string => path !== false);
   const nextUsers = new Map(next.authentication.users.map((u) => [u.username, u]));
   const revokedUsers = previous.authentication.users

@@ -146,6 +146,23 @@ void describe('describeChanges', () => {
     ]);
   });
 
+  void it('flags media settings as needing a restart', () => {
+    const before = parse(configText('a'));
+    const after = parse(
+      configText(
+        'a',
+        'datavolume: {storage_class: fast, storage_size: 5Gi, allow_insecure_tls: true, cert_config_map: ca}\n',
+      ),
+    );
+    assert.deepEqual(describeChanges(before, after).restartRequired, [
+      'datavolume.storage_class',
+      'datavolume.storage_size',
+      'datavolume.allow_insecure_tls',
+      'datavolume.cert_config_map',
+    ]);
+    assert.deepEqual(describeChanges(after, after).restartRequired, []);
+  });
+
   void it('revokes removed users and changed passwords only', () => {
     const users = (list: string) =>
       parse(`chassis: [{name: lab, namespace: vms}]\nauthentication: {users: [${list}]}\n`);
