@@ -210,7 +210,9 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       checkVersion(snapshotFor(ref), write);
       if (!media)
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
-      return media.insert(ref, request, actor, write);
+      const outcome = await media.insert(ref, request, actor, write);
+      metrics.mediaImports.inc({ result: outcome.kind });
+      return outcome;
     },
 
     async ejectMedia(ref, actor, write) {

@@ -13,7 +13,7 @@ export interface Metrics {
   readonly informerRestarts: Counter<'resource'>;
   /** 1 while an informer's cache is synced, else 0. */
   readonly informerSynced: Gauge<'resource'>;
-  /** Virtual-media insertions and how they ended. */
+  /** Virtual-media insertions by outcome: a new import started, or the image was already in. */
   readonly mediaImports: Counter<'result'>;
   /** Failed logins (Basic or session), by reason. */
   readonly authFailures: Counter<'reason'>;
@@ -58,7 +58,7 @@ export const createMetrics = (options: { processMetrics?: boolean } = {}): Metri
     }),
     mediaImports: new Counter({
       name: 'virtual_media_imports_total',
-      help: 'Virtual media insertions by outcome (started, succeeded, failed)',
+      help: 'Virtual-media insertions by outcome (started: a new import; unchanged: already inserted)',
       labelNames: ['result'],
       registers,
     }),
