@@ -1,0 +1,39 @@
+// `npm run bench [-- name...]`: runs each benchmark in its own Node process (fresh heap, full GC
+// available), one after the other, each bounded in time; exits non-zero if any fails.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const benchmarks = ['sim-scale', 'redfish'] as const;
+/** A benchmark still running after this is killed and counted as failed. */
+const TIMEOUT_MS = 5 * 60_000;
+
+const wanted = process.argv.slice(2);
+const selected = wanted.length ? benchmarks.filter((b) => wanted.includes(b)) : benchmarks;
+if (selected.length === 0) {
+  console.error(`unknown benchmark; choose from: ${benchmarks.join(', ')}`);
+  process.exit(2);
+}
+
+const failed: string[] = [];
+for (const name of selected) {
+  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  console.log(`\n# bench/${name}.ts`);
+  const started = Date.now();
+  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
+    stdio: 'inherit',
+    timeout: TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status === 0) console.log(`# ${name}: done in ${seconds} s`);
+  else {
+    failed.push(name);
+    console.log(
+      `# ${name}: FAILED after ${seconds} s (${result.signal ?? `exit ${result.status}`})`,
+    );
+  }
+}
+if (failed.length) {
+  console.error(`\nfailed: ${failed.join(', ')}`);
+  process.exit(1);
+}
