@@ -4,6 +4,7 @@
 import type { VisibleSystem } from '../../auth/types.ts';
 import type { InsertMediaRequest, MediaState, VmSnapshot } from '../../backend/port.ts';
 import { callBackend } from '../backend-failure.ts';
+import { redactUrl } from '../../observability/logger.ts';
 import type { Health, State } from '../enums.ts';
 import {
   RedfishError,
@@ -162,15 +163,6 @@ const validateEject = compileBodySchema<Record<string, never>>({
   required: [],
 });
 
-/** The URL without userinfo or query values, fit to be shown or logged. */
-const shownUrl = (url: URL): string => {
-  const copy = new URL(url);
-  copy.username = '';
-  copy.password = '';
-  copy.search = copy.search === '' ? '' : '?…';
-  return copy.toString();
-};
-
 /** Turns InsertMedia parameters into the backend request, or the precise Base message. */
 export const toInsertRequest = (params: InsertParameters): InsertMediaRequest => {
   const fail = (message: RedfishMessage): never => {
@@ -189,7 +181,7 @@ export const toInsertRequest = (params: InsertParameters): InsertMediaRequest =>
   }
   const scheme = url.protocol.slice(0, -1).toUpperCase();
   if (scheme !== 'HTTP' && scheme !== 'HTTPS')
-    return fail(actionParameterValueNotInList(shownUrl(url), 'Image', insertAction));
+    return fail(actionParameterValueNotInList(redactUrl(url.href), 'Image', insertAction));
   if (params.TransferProtocolType != null && params.TransferProtocolType !== scheme)
     fail(actionParameterValueError('TransferProtocolType', insertAction));
   // Credentials in the URL's userinfo count as UserName/Password; explicit parameters win.
@@ -240,7 +232,7 @@ export const handleInsertMedia =
       user: ctx.principal.user,
       system: system.id,
       action: insertAction,
-      image: shownUrl(new URL(request.url)),
+      image: redactUrl(request.url),
     };
     const outcome = await callBackend(
       () => ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }),
