@@ -8,6 +8,8 @@ export type FaultAction = 'dropWatches' | 'expireResourceVersions';
 export interface Faults {
   /** Added before every request is answered (milliseconds of the injected clock). */
   latencyMs: number;
+  /** How late every watch event reaches its watchers (a lagging watch cache). */
+  watchDelayMs: number;
   /** Ends every open watch stream now (a clean end of the chunked response). */
   dropAllWatches(): void;
   /** Treats every resourceVersion up to now as compacted: open watches get an ERROR 410 event,
@@ -43,6 +45,7 @@ export const createFaults = (options: { clock: Clock }): Faults => {
   };
   return {
     latencyMs: 0,
+    watchDelayMs: 0,
     dropAllWatches: () => notify('dropWatches'),
     expireResourceVersions: () => notify('expireResourceVersions'),
     failNextWrites(count, code = 409) {
@@ -56,6 +59,7 @@ export const createFaults = (options: { clock: Clock }): Faults => {
     },
     clear() {
       this.latencyMs = 0;
+      this.watchDelayMs = 0;
       failures = [];
       unavailableUntil = 0;
       refuseUntil = 0;

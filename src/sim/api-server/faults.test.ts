@@ -91,6 +91,24 @@ describe('faults', () => {
     api.faults.clear();
   });
 
+  it('watchDelayMs delivers watch events that much later, in order', async () => {
+    const rv = api.store.currentResourceVersion();
+    const w = await api.watch(`${vms}?watch=true&resourceVersion=${rv}`);
+    api.faults.watchDelayMs = 1_000;
+    api.store.create(TypeKeys.virtualMachines, minimalVm('late-1', 'demo'));
+    api.store.create(TypeKeys.virtualMachines, minimalVm('late-2', 'demo'));
+    let first: { type: string; object: any } | undefined;
+    const arriving = w.next().then((event) => (first = event));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(first, undefined, 'nothing before the lag has passed');
+    await api.clock.advance(1_000);
+    await arriving;
+    assert.equal(first?.object.metadata.name, 'late-1');
+    assert.equal((await w.next())?.object.metadata.name, 'late-2');
+    api.faults.clear();
+    w.close();
+  });
+
   it('counts requests by method and path prefix', async () => {
     const before = api.server.requestCount({ method: 'GET', pathPrefix: '/apis/kubevirt.io/' });
     await api.request('GET', vms);

@@ -63,7 +63,12 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
   const tls = useTls ? await generateTls(clock) : undefined;
   const counts = new Map<string, number>();
   let expiredThrough = 0;
-  const watches = createWatchHub({ store, clock, expiredThrough: () => expiredThrough });
+  const watches = createWatchHub({
+    store,
+    clock,
+    expiredThrough: () => expiredThrough,
+    eventDelayMs: () => faults?.watchDelayMs ?? 0,
+  });
   const ctx: ApiContext = {
     store,
     subresources: options.subresources,

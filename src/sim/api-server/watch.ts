@@ -42,6 +42,8 @@ export const createWatchHub = (options: {
   clock: Clock;
   /** Resource versions below this are treated as compacted (fault switch). */
   expiredThrough: () => number;
+  /** How late watch events reach clients (fault switch: a lagging watch cache). */
+  eventDelayMs?: () => number;
 }): WatchHub => {
   const { store, clock } = options;
   const open = new Set<{ end(): void; expire(): void }>();
@@ -157,7 +159,14 @@ export const createWatchHub = (options: {
       }
       for (const event of replay) deliver(event);
     }
-    cancels.push(store.subscribe(deliver));
+    cancels.push(
+      store.subscribe((event) => {
+        const lag = options.eventDelayMs?.() ?? 0;
+        // Equal lags keep the order: timers due at the same instant run in creation order.
+        if (lag > 0) cancels.push(clock.setTimeout(() => deliver(event), lag));
+        else deliver(event);
+      }),
+    );
     cancels.push(clock.setTimeout(end, params.timeoutSeconds * 1000));
     if (params.bookmarks) {
       let cancelTick = clock.setTimeout(function tick() {
