@@ -246,15 +246,15 @@ export const buildOnceRestorePatch = (
   return undefined;
 };
 
-export const setBoot = async (input: BootInput, change: BootChange): Promise<void> => {
-  await patchVm(
+/** Applies the change; returns the VM as stored (unchanged when nothing needed to change). */
+export const setBoot = (input: BootInput, change: BootChange): Promise<VirtualMachine> =>
+  patchVm(
     input.clients,
     input.ref,
     input.vm,
     (vm) => buildBootPatch(vm, input.vmi(), change, input.capabilities),
     input.signal,
   );
-};
 
 export const restoreAfterOnce = async (input: BootInput): Promise<void> => {
   await patchVm(

@@ -17,6 +17,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildOnceRestorePatch, restoreAfterOnce, setBoot } from './boot.ts';
 import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
+import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
 import type { MediaStorageConfig } from './media-manifests.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
@@ -68,6 +69,10 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       })
     : undefined;
   const caches = new Map<string, NamespaceCaches>();
+  const waiters = new CacheWaiters(clock);
+  /** The cached VM is at least the version a write stored (exact match: versions are opaque). */
+  const cachedVmIs = (ref: VmRef, resourceVersion: string | undefined) => () =>
+    caches.get(ref.namespace)?.vms.get(ref.name)?.metadata.resourceVersion === resourceVersion;
   const restoring = new Set<string>();
   let running = false;
 
@@ -121,6 +126,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
           maybeRestore(namespace, object.metadata.name);
+        waiters.changed();
       },
       onStateChange: updateSyncedGauge,
     });
@@ -193,7 +199,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         { user: actor.user, vm: `${ref.namespace}/${ref.name}`, action: 'setBoot', change },
         'boot change',
       );
-      await setBoot(
+      const stored = await setBoot(
         {
           clients,
           ref,
@@ -204,6 +210,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         },
         change,
       );
+      await waiters.until(cachedVmIs(ref, stored.metadata.resourceVersion));
     },
 
     async insertMedia(ref, request, actor, write) {
@@ -212,6 +219,9 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       const outcome = await media.insert(ref, request, actor, write);
       metrics.mediaImports.inc({ result: outcome.kind });
+      // The 202 names a task monitor the client may poll at once: it must resolve.
+      if (outcome.kind === 'started')
+        await waiters.until(() => snapshotFor(ref).media.taskId === outcome.taskId);
       return outcome;
     },
 
@@ -223,6 +233,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       }
       await media.eject(ref, actor, write);
+      await waiters.until(() => snapshotFor(ref).media.state === 'Empty');
     },
 
     start() {
@@ -234,6 +245,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
     stop() {
       running = false;
+      waiters.releaseAll();
       for (const informer of informers()) informer.stop();
       if (kubeConfig instanceof SharedAgentKubeConfig) kubeConfig.destroyAgents();
       return Promise.resolve();
