@@ -63,7 +63,10 @@ export class SharedAgentKubeConfig extends KubeConfig {
     const key = `${fresh.constructor.name}\u0000${this.getCurrentCluster()?.server ?? ''}\u0000${identity}`;
     const existing = this.#agents.get(key);
     if (existing) return existing;
-    const keepAlive = { ...options, keepAlive: true, keepAliveMsecs: 30_000 };
+    // A non-zero `timeout` makes Node honour the server's `Keep-Alive: timeout=N` hint and retire
+    // an idle socket a second before the server closes it; with none, a request can pick up a
+    // socket the server is closing that very moment and fail with ECONNRESET.
+    const keepAlive = { ...options, keepAlive: true, keepAliveMsecs: 30_000, timeout: 300_000 };
     const shared =
       fresh.constructor === HttpsAgent
         ? new HttpsAgent(keepAlive)

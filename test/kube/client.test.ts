@@ -75,6 +75,18 @@ void describe('kube client', () => {
     assert.equal(count('persistentvolumeclaims'), 10);
   });
 
+  void it("retires idle sockets before the server's keep-alive timeout closes them", async () => {
+    const clients = createKubeClients({ kubeConfig: kc, metrics: createMetrics() });
+    const holder: { agent?: Agent } = {};
+    await kc.applyToHTTPSOptions(holder);
+    await clients.request('GET', '/api/v1/namespaces/demo-a/persistentvolumeclaims');
+    const idle = Object.values(holder.agent!.freeSockets).flat();
+    assert.ok(idle.length > 0, 'the connection is kept for reuse');
+    // The simulator, like any Node server, announces `Keep-Alive: timeout=5`; the agent must
+    // drop the socket a second before, or a reuse can race the server's close (ECONNRESET).
+    for (const socket of idle) assert.equal(socket?.timeout, 4_000);
+  });
+
   void it('counts failed calls with their code', async () => {
     const metrics = createMetrics();
     const clients = createKubeClients({ kubeConfig: kc, metrics });
