@@ -62,6 +62,20 @@ export interface Link {
 
 export const link = (uri: string): Link => ({ '@odata.id': uri });
 
+/** A resource collection: its members as links and, as DSP0266 requires, their count. */
+export const toCollection = (
+  uri: string,
+  odataType: string,
+  name: string,
+  memberUris: readonly string[],
+): Readonly<Record<string, unknown>> => ({
+  '@odata.id': uri,
+  '@odata.type': odataType,
+  Name: name,
+  Members: memberUris.map(link),
+  'Members@odata.count': memberUris.length,
+});
+
 /** The schema an @odata.type belongs to: `#ComputerSystem.v1_27_0.ComputerSystem` →
  *  ComputerSystem, version v1_27_0, file ComputerSystem.v1_27_0.json; unversioned (collection)
  *  types have no version and name the unversioned file. */

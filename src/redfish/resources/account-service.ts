@@ -4,7 +4,7 @@
 import { RolePrivileges } from '../../auth/privileges.ts';
 import { RoleIds, type Principal, type RoleId } from '../../auth/types.ts';
 import { RedfishError, resourceNotFound } from '../messages.ts';
-import { link, odataTypes, uris } from '../odata.ts';
+import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
   pathParam,
   type AccountView,
@@ -41,13 +41,13 @@ export const toAccount = (account: AccountView): RedfishBody => ({
   Links: { Role: link(uris.role(account.role)) },
 });
 
-export const toAccountCollection = (accounts: readonly AccountView[]): RedfishBody => ({
-  '@odata.id': uris.accounts,
-  '@odata.type': odataTypes.ManagerAccountCollection,
-  Name: 'Accounts Collection',
-  Members: accounts.map((a) => link(uris.account(a.userName))),
-  'Members@odata.count': accounts.length,
-});
+export const toAccountCollection = (accounts: readonly AccountView[]): RedfishBody =>
+  toCollection(
+    uris.accounts,
+    odataTypes.ManagerAccountCollection,
+    'Accounts Collection',
+    accounts.map((a) => uris.account(a.userName)),
+  );
 
 export const toRole = (role: RoleId): RedfishBody => ({
   '@odata.id': uris.role(role),
@@ -61,13 +61,13 @@ export const toRole = (role: RoleId): RedfishBody => ({
   OemPrivileges: [],
 });
 
-export const toRoleCollection = (): RedfishBody => ({
-  '@odata.id': uris.roles,
-  '@odata.type': odataTypes.RoleCollection,
-  Name: 'Roles Collection',
-  Members: RoleIds.map((r) => link(uris.role(r))),
-  'Members@odata.count': RoleIds.length,
-});
+export const toRoleCollection = (): RedfishBody =>
+  toCollection(
+    uris.roles,
+    odataTypes.RoleCollection,
+    'Roles Collection',
+    RoleIds.map((r) => uris.role(r)),
+  );
 
 /** Privilege registry (ManagerAccount GET): one's own account needs ConfigureSelf; anyone
  *  else's ConfigureUsers or ConfigureManager. */

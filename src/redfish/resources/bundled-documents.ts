@@ -4,7 +4,7 @@
 import { RedfishError, resourceNotFound } from '../messages.ts';
 import { baseRegistry } from '../registry/base-messages.generated.ts';
 import { bundledJsonSchemas, bundledRegistries } from '../registry/bundled-files.generated.ts';
-import { link, odataTypes, schemaFileUri, uris, type SchemaRef } from '../odata.ts';
+import { toCollection, odataTypes, schemaFileUri, uris, type SchemaRef } from '../odata.ts';
 import { servedSchemas } from '../schema-catalog.ts';
 import {
   pathParam,
@@ -26,13 +26,13 @@ const schemaTypeOf = (ref: SchemaRef): string =>
     ? `#${ref.schema}.${ref.schema}`
     : `#${ref.schema}.${ref.version}.${ref.schema}`;
 
-export const toJsonSchemaCollection = (): RedfishBody => ({
-  '@odata.id': uris.jsonSchemas,
-  '@odata.type': odataTypes.JsonSchemaFileCollection,
-  Name: 'JSON Schema File Collection',
-  Members: schemaMembers.map((s) => link(uris.jsonSchema(s.schema))),
-  'Members@odata.count': schemaMembers.length,
-});
+export const toJsonSchemaCollection = (): RedfishBody =>
+  toCollection(
+    uris.jsonSchemas,
+    odataTypes.JsonSchemaFileCollection,
+    'JSON Schema File Collection',
+    schemaMembers.map((s) => uris.jsonSchema(s.schema)),
+  );
 
 export const toJsonSchemaFile = (ref: SchemaRef): RedfishBody => ({
   '@odata.id': uris.jsonSchema(ref.schema),
@@ -50,13 +50,13 @@ export const toJsonSchemaFile = (ref: SchemaRef): RedfishBody => ({
 const registryId = baseRegistry.prefix;
 const registryFileUri = `${uris.registry(registryId)}/${baseRegistry.file}`;
 
-export const toRegistryCollection = (): RedfishBody => ({
-  '@odata.id': uris.registries,
-  '@odata.type': odataTypes.MessageRegistryFileCollection,
-  Name: 'Message Registry File Collection',
-  Members: [link(uris.registry(registryId))],
-  'Members@odata.count': 1,
-});
+export const toRegistryCollection = (): RedfishBody =>
+  toCollection(
+    uris.registries,
+    odataTypes.MessageRegistryFileCollection,
+    'Message Registry File Collection',
+    [uris.registry(registryId)],
+  );
 
 export const toRegistryFile = (): RedfishBody => ({
   '@odata.id': uris.registry(registryId),

@@ -2,7 +2,7 @@
 // selector), linking the systems it holds and their managers.
 import type { ChassisView, VisibleSystem } from '../../auth/types.ts';
 import type { ChassisType, Health } from '../enums.ts';
-import { link, odataTypes, uris } from '../odata.ts';
+import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
   pathParam,
   type AuthenticatedContext,
@@ -44,13 +44,13 @@ export const toChassis = (
   },
 });
 
-export const toChassisCollection = (chassis: readonly ChassisView[]): RedfishBody => ({
-  '@odata.id': uris.chassisCollection,
-  '@odata.type': odataTypes.ChassisCollection,
-  Name: 'Chassis Collection',
-  Members: chassis.map((c) => link(uris.chassis(c.name))),
-  'Members@odata.count': chassis.length,
-});
+export const toChassisCollection = (chassis: readonly ChassisView[]): RedfishBody =>
+  toCollection(
+    uris.chassisCollection,
+    odataTypes.ChassisCollection,
+    'Chassis Collection',
+    chassis.map((c) => uris.chassis(c.name)),
+  );
 
 export const handleChassisCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,

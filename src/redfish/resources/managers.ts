@@ -2,7 +2,7 @@
 // Ironic finds FirmwareVersion and, in issue 4, VirtualMedia where older sushy looks for it.
 import type { VisibleSystem } from '../../auth/types.ts';
 import type { ManagerType } from '../enums.ts';
-import { link, odataTypes, uris } from '../odata.ts';
+import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
   pathParam,
   type AuthenticatedContext,
@@ -45,13 +45,13 @@ export const toManager = (
   },
 });
 
-export const toManagerCollection = (systems: readonly VisibleSystem[]): RedfishBody => ({
-  '@odata.id': uris.managers,
-  '@odata.type': odataTypes.ManagerCollection,
-  Name: 'Manager Collection',
-  Members: systems.map((s) => link(uris.manager(s.id))),
-  'Members@odata.count': systems.length,
-});
+export const toManagerCollection = (systems: readonly VisibleSystem[]): RedfishBody =>
+  toCollection(
+    uris.managers,
+    odataTypes.ManagerCollection,
+    'Manager Collection',
+    systems.map((s) => uris.manager(s.id)),
+  );
 
 export const handleManagerCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,

@@ -14,7 +14,7 @@ import {
   resourceNotFound,
   sessionLimitExceeded,
 } from '../messages.ts';
-import { link, odataTypes, uris } from '../odata.ts';
+import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import { authRealm, etagOf, requireIfMatch } from '../preamble.ts';
 import { compileBodySchema, parseCreateBody, parsePatchBody } from '../request-body.ts';
 import {
@@ -52,13 +52,13 @@ export const toSession = (record: SessionRecord): RedfishBody => ({
   SessionType: 'Redfish',
 });
 
-export const toSessionCollection = (records: readonly SessionRecord[]): RedfishBody => ({
-  '@odata.id': uris.sessions,
-  '@odata.type': odataTypes.SessionCollection,
-  Name: 'Session Collection',
-  Members: records.map((r) => link(uris.session(r.id))),
-  'Members@odata.count': records.length,
-});
+export const toSessionCollection = (records: readonly SessionRecord[]): RedfishBody =>
+  toCollection(
+    uris.sessions,
+    odataTypes.SessionCollection,
+    'Session Collection',
+    records.map((r) => uris.session(r.id)),
+  );
 
 /** The routes carrying `requires: 'sessions'` are only served with these dependencies. */
 const sessionDeps = (ctx: { deps: { sessions?: SessionDependencies } }): SessionDependencies => {

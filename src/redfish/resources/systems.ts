@@ -14,7 +14,7 @@ import {
   type SystemType,
 } from '../enums.ts';
 import { condition, undeterminedFault } from '../messages.ts';
-import { link, odataTypes, uris } from '../odata.ts';
+import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
   pathParam,
   type AuthenticatedContext,
@@ -125,13 +125,13 @@ export const toComputerSystem = (
   };
 };
 
-export const toSystemCollection = (systems: readonly VisibleSystem[]): RedfishBody => ({
-  '@odata.id': uris.systems,
-  '@odata.type': odataTypes.ComputerSystemCollection,
-  Name: 'Computer System Collection',
-  Members: systems.map((s) => link(uris.system(s.id))),
-  'Members@odata.count': systems.length,
-});
+export const toSystemCollection = (systems: readonly VisibleSystem[]): RedfishBody =>
+  toCollection(
+    uris.systems,
+    odataTypes.ComputerSystemCollection,
+    'Computer System Collection',
+    systems.map((s) => uris.system(s.id)),
+  );
 
 /** The system as the caller would read it now; the basis of its ETag and of If-Match. */
 export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody =>

@@ -14,7 +14,7 @@ import {
   resourceNotFound,
   undeterminedFault,
 } from '../messages.ts';
-import { link, uris } from '../odata.ts';
+import { link, toCollection, uris } from '../odata.ts';
 import {
   pathParam,
   type AuthenticatedContext,
@@ -232,13 +232,13 @@ export const toTaskService = (nowMs: number): RedfishBody => ({
   Tasks: link(taskUris.tasks),
 });
 
-export const toTaskCollection = (tasks: readonly TaskView[]): RedfishBody => ({
-  '@odata.id': taskUris.tasks,
-  '@odata.type': taskOdataTypes.TaskCollection,
-  Name: 'Task Collection',
-  Members: tasks.map((t) => link(taskUris.task(t.id))),
-  'Members@odata.count': tasks.length,
-});
+export const toTaskCollection = (tasks: readonly TaskView[]): RedfishBody =>
+  toCollection(
+    taskUris.tasks,
+    taskOdataTypes.TaskCollection,
+    'Task Collection',
+    tasks.map((t) => taskUris.task(t.id)),
+  );
 
 /** The visible task with this Id, or 404 exactly as for one that never existed. */
 const findTask = (ctx: AuthenticatedContext, id: string): TaskView => {

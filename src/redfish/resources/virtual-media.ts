@@ -17,7 +17,7 @@ import {
   resourceNotFound,
   undeterminedFault,
 } from '../messages.ts';
-import { link, uris } from '../odata.ts';
+import { toCollection, uris } from '../odata.ts';
 import { compileBodySchema, parseActionBody } from '../request-body.ts';
 import {
   pathParam,
@@ -121,13 +121,13 @@ export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishB
   };
 };
 
-export const toVirtualMediaCollection = (system: VisibleSystem, host: MediaHost): RedfishBody => ({
-  '@odata.id': virtualMediaUris.collection(host, system.id),
-  '@odata.type': virtualMediaOdataTypes.VirtualMediaCollection,
-  Name: 'Virtual Media Collection',
-  Members: [link(virtualMediaUris.media(host, system.id))],
-  'Members@odata.count': 1,
-});
+export const toVirtualMediaCollection = (system: VisibleSystem, host: MediaHost): RedfishBody =>
+  toCollection(
+    virtualMediaUris.collection(host, system.id),
+    virtualMediaOdataTypes.VirtualMediaCollection,
+    'Virtual Media Collection',
+    [virtualMediaUris.media(host, system.id)],
+  );
 
 interface InsertParameters {
   readonly Image: string;
