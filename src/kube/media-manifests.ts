@@ -2,7 +2,8 @@
 // Secret with its credentials, and the VM merge patches that attach or detach the CD-ROM.
 import type { DataVolume, Disk, VirtualMachine, Volume } from './types.ts';
 import { VirtualMediaDisk } from './types.ts';
-import { MediaAnnotations, MediaLabels, managedByValue, mediaSecretName } from './media-naming.ts';
+import { MediaAnnotations, MediaLabels, mediaSecretName } from './media-naming.ts';
+import { managedByValue } from './ownership.ts';
 
 /** Where images are imported (config `datavolume.*`). */
 export interface MediaStorageConfig {

@@ -2,6 +2,7 @@
 // image, so two replicas inserting the same image race to the same DataVolume name and the
 // loser's create answers 409 AlreadyExists (the cluster-level guard against duplicate imports).
 import { createHash } from 'node:crypto';
+import { managedByLabel } from './ownership.ts';
 
 /** Kubernetes DNS-1123 label limit; DataVolume names also name the PVC and CDI's importer pod
  *  labels, so we stay within it for any VM name (which may be a 253-character subdomain). */
@@ -11,12 +12,10 @@ const hashLength = 8;
 
 export const MediaLabels = {
   /** Marks every object this service creates for virtual media (selectors, informers). */
-  managedBy: 'app.kubernetes.io/managed-by',
+  managedBy: managedByLabel,
   /** The owning VM's uid: a label value is limited to 63 characters, a VM name is not. */
   vmUid: 'kubevirt-redfish.io/vm-uid',
 } as const;
-
-export const managedByValue = 'kubevirt-redfish';
 
 export const MediaAnnotations = {
   /** The image URL as inserted, without userinfo (credentials live only in the Secret). */

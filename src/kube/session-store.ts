@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { createKubeClients } from './client.ts';
 import { statusCode, toBackendError } from './errors.ts';
 import { Informer } from './informers.ts';
+import { labelSelector, ownedLabels } from './ownership.ts';
 import type { Meta, ObjectList } from './types.ts';
 
 export interface KubeSessionStore extends SessionStore {
@@ -22,13 +23,8 @@ interface SessionSecret {
   data?: Record<string, string>;
 }
 
-const labels = {
-  'app.kubernetes.io/managed-by': 'kubevirt-redfish',
-  'kubevirt-redfish.io/kind': 'session',
-} as const;
-const selector = Object.entries(labels)
-  .map(([k, v]) => `${k}=${v}`)
-  .join(',');
+const labels = ownedLabels('session');
+const selector = labelSelector(labels);
 /** Label values hold at most 63 characters; a 63-hex-digit prefix of the digest is as good a key. */
 const digestLabel = 'kubevirt-redfish.io/token-sha256';
 const digestLabelValue = (digest: string) => digest.slice(0, 63);

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { createKubeClients } from './client.ts';
 import { statusCode, toBackendError } from './errors.ts';
 import { Informer } from './informers.ts';
+import { labelSelector, ownedLabels } from './ownership.ts';
 import type { Meta } from './types.ts';
 
 export interface KubeSettingsStore extends SettingsStore {
@@ -22,10 +23,7 @@ interface SettingsConfigMap {
 }
 
 export const settingsConfigMapName = 'kubevirt-redfish-settings';
-const labels = {
-  'app.kubernetes.io/managed-by': 'kubevirt-redfish',
-  'kubevirt-redfish.io/kind': 'settings',
-} as const;
+const labels = ownedLabels('settings');
 
 /** ConfigMap data keys, one per setting. */
 const keys = { sessionTimeoutSeconds: 'sessionTimeoutSeconds' } as const;
@@ -53,9 +51,7 @@ export const createKubeSettingsStore = (options: {
     clients,
     resource: 'configmaps',
     path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
-    labelSelector: Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(','),
+    labelSelector: labelSelector(labels),
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     logger: options.logger,
