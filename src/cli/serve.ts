@@ -129,6 +129,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
           : {}),
         insecureSkipVerify: config.datavolume.allowInsecureTls,
       },
+      imageUrlPolicy: config.datavolume.imageUrlPolicy,
     });
     await backend.start();
     cleanups.push(() => backend.stop());

@@ -28,6 +28,8 @@ export const describeChanges = (previous: Config, next: Config): ConfigChanges =
         ['certConfigMap', 'datavolume.cert_config_map'],
       ] as const
     ).map(([key, path]) => previous.datavolume[key] !== next.datavolume[key] && path),
+    JSON.stringify(previous.datavolume.imageUrlPolicy) !==
+      JSON.stringify(next.datavolume.imageUrlPolicy) && 'datavolume.image_url_policy',
   ].filter((path): path is string => path !== false);
   const nextUsers = new Map(next.authentication.users.map((u) => [u.username, u]));
   const revokedUsers = previous.authentication.users

@@ -58,6 +58,9 @@ export const createDemoConfig = (
         chassis: [...c.chassis],
       })),
     },
+    // The simulator's importer really downloads only from loopback, so a demo user can insert
+    // an image served on this machine; a real deployment keeps loopback refused.
+    datavolume: { image_url_policy: { allow: ['127.0.0.1', '::1', 'localhost'] } },
   };
   // Through the real parser, so the demo is exactly what the same file would give.
   const text = stringify(raw);

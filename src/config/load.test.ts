@@ -81,6 +81,7 @@ void describe('parseConfig: the documented format', () => {
       vmUpdateTimeoutMs: 120_000,
       isoDownloadTimeoutMs: 1_800_000,
       allowInsecureTls: false,
+      imageUrlPolicy: { allow: [], deny: [], unmatched: 'allow' },
     });
     assert.deepEqual(config.sessions, { timeoutSeconds: 1800 });
     assert.deepEqual(config.chassis[0]?.vmSelector, { labels: {} });
@@ -155,6 +156,7 @@ sessions:
       isoDownloadTimeoutMs: 5_400_000,
       allowInsecureTls: true,
       certConfigMap: 'image-cas',
+      imageUrlPolicy: { allow: [], deny: [], unmatched: 'allow' },
     });
     assert.deepEqual(config.sessions, { namespace: 'redfish', timeoutSeconds: 600 });
   });

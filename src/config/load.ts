@@ -8,7 +8,12 @@ import { parseDuration } from './duration.ts';
 import { describeSchemaErrors, formatPath } from './problems.ts';
 import { configDefaults, configSchema } from './schema.ts';
 import type { ChassisConfig, Config, RawConfig, RawUser, UserConfig } from './schema.ts';
+import type { ImageUrlPolicyConfig } from '../media-url-policy/image-url-policy.ts';
 import { PasswordSecret } from './secret.ts';
+import {
+  defaultImageUrlPolicy,
+  invalidPolicyEntries,
+} from '../media-url-policy/image-url-policy.ts';
 
 /** A config file that cannot be used; `problems` lists every one found, each naming a path. */
 export class ConfigError extends Error {
@@ -107,6 +112,21 @@ const positiveDuration = (text: string, path: string, errors: string[]): number 
   return ms;
 };
 
+const imageUrlPolicyOf = (
+  raw: NonNullable<RawConfig['datavolume']>['image_url_policy'],
+  errors: string[],
+): ImageUrlPolicyConfig => {
+  const policy = {
+    allow: raw?.allow ?? defaultImageUrlPolicy.allow,
+    deny: raw?.deny ?? defaultImageUrlPolicy.deny,
+    unmatched: raw?.unmatched ?? defaultImageUrlPolicy.unmatched,
+  };
+  for (const list of ['allow', 'deny'] as const)
+    for (const problem of invalidPolicyEntries(policy[list]))
+      errors.push(`datavolume.image_url_policy.${list}: ${problem}`);
+  return policy;
+};
+
 const normalise = (raw: RawConfig, errors: string[]): Config => {
   const tls = raw.server?.tls ?? {};
   const enabled = tls.enabled ?? configDefaults.tlsEnabled;
@@ -147,6 +167,7 @@ const normalise = (raw: RawConfig, errors: string[]): Config => {
       ),
       allowInsecureTls: dv.allow_insecure_tls ?? configDefaults.allowInsecureTls,
       ...(dv.cert_config_map !== undefined && { certConfigMap: dv.cert_config_map }),
+      imageUrlPolicy: imageUrlPolicyOf(dv.image_url_policy, errors),
     },
     sessions: {
       ...(raw.sessions?.namespace !== undefined && { namespace: raw.sessions.namespace }),

@@ -3,6 +3,7 @@
 import type { RoleId } from '../auth/types.ts';
 import { RoleIds } from '../auth/types.ts';
 import type { PasswordSecret } from './secret.ts';
+import type { ImageUrlPolicyConfig } from '../media-url-policy/image-url-policy.ts';
 
 export const SystemIdConventions = ['enhanced', 'legacy'] as const;
 export type SystemIdConvention = (typeof SystemIdConventions)[number];
@@ -56,6 +57,8 @@ export interface DataVolumeConfig {
   readonly allowInsecureTls: boolean;
   /** ConfigMap holding CA certificates trusted for image downloads. */
   readonly certConfigMap?: string;
+  /** Which image URL hosts InsertMedia accepts (media-url-policy/). */
+  readonly imageUrlPolicy: ImageUrlPolicyConfig;
 }
 
 export interface SessionsConfig {
@@ -125,6 +128,7 @@ export interface RawConfig {
     iso_download_timeout?: string;
     allow_insecure_tls?: boolean;
     cert_config_map?: string;
+    image_url_policy?: { allow?: string[]; deny?: string[]; unmatched?: 'allow' | 'deny' };
   };
   sessions?: { namespace?: string; timeout_seconds?: number };
 }
@@ -157,6 +161,12 @@ const bcryptHash = {
   pattern: '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$',
   expected: 'a bcrypt hash ("$2a$", "$2b$" or "$2y$", cost, 53 characters)',
   secret: true,
+};
+
+const hostList = {
+  type: 'array',
+  expected: 'a list of IP addresses, CIDRs, host names or *.domains',
+  items: { type: 'string', expected: 'an IP address, CIDR, host name or *.domain' },
 };
 
 export const configSchema = {
@@ -297,6 +307,16 @@ export const configSchema = {
         iso_download_timeout: duration,
         allow_insecure_tls: { type: 'boolean', expected: 'true or false' },
         cert_config_map: { ...dnsSubdomain, expected: 'a ConfigMap name' },
+        image_url_policy: {
+          type: 'object',
+          expected: 'a mapping',
+          additionalProperties: false,
+          properties: {
+            allow: hostList,
+            deny: hostList,
+            unmatched: { type: 'string', enum: ['allow', 'deny'] },
+          },
+        },
       },
     },
     sessions: {

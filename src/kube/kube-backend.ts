@@ -20,6 +20,11 @@ import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
 import type { MediaStorageConfig } from './media-manifests.ts';
+import {
+  createImageUrlPolicy,
+  defaultImageUrlPolicy,
+  type ImageUrlPolicyConfig,
+} from '../media-url-policy/image-url-policy.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
 import { performPowerAction } from './power.ts';
 
@@ -43,6 +48,9 @@ export interface KubeBackendOptions {
   readonly random?: () => number;
   /** Where inserted images are imported; without it virtual media is unsupported. */
   readonly datavolume?: MediaStorageConfig;
+  /** Image hosts InsertMedia accepts; absent = the default policy (no loopback, link-local,
+   *  API server or cluster-internal names). */
+  readonly imageUrlPolicy?: ImageUrlPolicyConfig;
   /** What the cluster can do; defaults suit KubeVirt v1.9 (declarative CD-ROM hotplug, rebootPolicy). */
   readonly capabilities?: Partial<BackendCapabilities>;
 }
@@ -66,6 +74,11 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         storage: options.datavolume,
         clock,
         logger,
+        // The API server as this process reaches it is one the importer pod can reach too.
+        imageUrlPolicy: createImageUrlPolicy(
+          options.imageUrlPolicy ?? defaultImageUrlPolicy,
+          kubeConfig.getCurrentCluster()?.server,
+        ),
       })
     : undefined;
   const caches = new Map<string, NamespaceCaches>();

@@ -13,6 +13,7 @@ import type {
 } from '../backend/port.ts';
 import { BackendError, isBackendError } from '../backend/errors.ts';
 import type { Clock } from '../util/clock.ts';
+import type { ImageUrlPolicy } from '../media-url-policy/image-url-policy.ts';
 import { redactUrl, type Logger } from '../observability/logger.ts';
 import type { KubeClients } from './client.ts';
 import { createMediaApi, type MediaApi } from './media-api.ts';
@@ -93,6 +94,8 @@ export interface MediaServiceOptions {
   readonly storage: MediaStorageConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Hosts CDI may be sent to (datavolume.image_url_policy). */
+  readonly imageUrlPolicy: ImageUrlPolicy;
 }
 
 export const createMediaService = (options: MediaServiceOptions): MediaService => {
@@ -236,6 +239,10 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
   return {
     async insert(ref, request, actor, write) {
       checkImageUrl(request.url);
+      // Before any write: a refused URL must leave nothing behind.
+      const verdict = options.imageUrlPolicy.check(request.url);
+      if (!verdict.allowed)
+        throw new BackendError('invalid', `the image URL host is ${verdict.reason}`);
       return mutex.run(keyOf(ref), () => insert(ref, request, actor, write?.signal));
     },
     async eject(ref, actor, write) {

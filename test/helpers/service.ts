@@ -52,6 +52,9 @@ authentication:
 datavolume:
   storage_class: ""
   storage_size: "3Gi"
+  # The simulated importer really downloads only from loopback image servers (test/clients).
+  image_url_policy:
+    allow: ["127.0.0.1"]
 ${extra}`;
 
 export interface RequestOptions {

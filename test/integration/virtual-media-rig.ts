@@ -53,6 +53,9 @@ authentication:
 datavolume:
   storage_class: "fast"
   storage_size: "2Gi"
+  # The image servers of these tests listen on loopback, which the default policy refuses.
+  image_url_policy:
+    allow: ["127.0.0.1"]
 `;
 
 export interface VmSeed {
@@ -140,6 +143,7 @@ export const startService = async (sim: Simulator): Promise<Service> => {
     logger,
     metrics,
     datavolume: { size: config.datavolume.storageSize, storageClass: 'fast' },
+    imageUrlPolicy: config.datavolume.imageUrlPolicy,
     capabilities: { cdromHotplug: sim.cluster.declarativeHotplug },
   });
   await backend.start();
