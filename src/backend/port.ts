@@ -78,7 +78,8 @@ export type MediaState = (typeof MediaStates)[number];
 
 export interface MediaSnapshot {
   readonly state: MediaState;
-  /** The image URL as inserted, with any userinfo removed (never holds credentials). */
+  /** The image URL as inserted, with any userinfo removed; its query string may be a
+   *  credential (a pre-signed URL), shown only to Administrators. */
   readonly image?: string;
   /** The last path segment of the image URL. */
   readonly imageName?: string;

@@ -16,6 +16,7 @@ import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devic
 import { toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
 import { uuidV5 } from '../util/uuid.ts';
+import { redactUrlsIn } from '../observability/logger.ts';
 import type {
   Condition,
   DataVolume,
@@ -242,13 +243,25 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const efi = firmware?.bootloader?.efi;
   const cpu = cpuOf(vm, vmi);
   const memoryBytes = memoryOf(vm, vmi);
-  const media = toMediaSnapshot(vm, vmi, input.dataVolume);
+  // KubeVirt and CDI messages quote the image URL, whose query may be a pre-signed credential;
+  // these messages reach every user who can see the system.
+  const imported = toMediaSnapshot(vm, vmi, input.dataVolume);
+  const media =
+    imported.message === undefined
+      ? imported
+      : { ...imported, message: redactUrlsIn(imported.message) };
+  const power = powerOf(input);
   return {
     ref: { namespace: vm.metadata.namespace ?? '', name: vm.metadata.name },
     labels: vm.metadata.labels ?? {},
     uuid: firmware?.uuid ?? legacyFirmwareUuid(vm.metadata.name),
     ...(firmware?.serial ? { serialNumber: firmware.serial } : {}),
-    ...withMediaHealth(powerOf(input), media),
+    ...withMediaHealth(
+      power.healthMessage === undefined
+        ? power
+        : { ...power, healthMessage: redactUrlsIn(power.healthMessage) },
+      media,
+    ),
     platformStatus: vm.status?.printableStatus ?? 'Stopped',
     boot: bootSettingsOf(vm),
     bootTargets: bootTargetsOf(vm, input.emptyCdrom),

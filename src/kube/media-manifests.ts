@@ -4,6 +4,7 @@ import type { DataVolume, Disk, VirtualMachine, Volume } from './types.ts';
 import { VirtualMediaDisk } from './types.ts';
 import { MediaAnnotations, MediaLabels, mediaSecretName } from './media-naming.ts';
 import { managedByValue } from './ownership.ts';
+import { redactUrl } from '../observability/logger.ts';
 
 /** Where images are imported (config `datavolume.*`). */
 export interface MediaStorageConfig {
@@ -85,7 +86,9 @@ export const buildMediaDataVolume = (input: DataVolumeInput): DataVolumeManifest
       namespace: input.vm.namespace,
       labels: mediaLabels(input.vm),
       annotations: {
-        [MediaAnnotations.image]: input.url,
+        // For people reading the object; the query may be a pre-signed credential, so only
+        // spec.source.http.url (which CDI must read) carries it whole.
+        [MediaAnnotations.image]: redactUrl(input.url),
         [MediaAnnotations.insertedAt]: input.insertedAt,
         [MediaAnnotations.insertedBy]: input.insertedBy,
         [MediaAnnotations.writeProtected]: String(input.writeProtected),

@@ -18,7 +18,8 @@ export const MediaLabels = {
 } as const;
 
 export const MediaAnnotations = {
-  /** The image URL as inserted, without userinfo (credentials live only in the Secret). */
+  /** The image URL as inserted, without userinfo (credentials live only in the Secret) and
+   *  with query values redacted (a pre-signed URL's signature lives only in the spec). */
   image: 'kubevirt-redfish.io/media-image',
   /** ISO 8601 time of the InsertMedia request. */
   insertedAt: 'kubevirt-redfish.io/media-inserted-at',

@@ -55,8 +55,10 @@ export const importFailure = (dv: DataVolume): string | undefined => {
   return undefined;
 };
 
+/** The URL CDI imports (the annotation has its query redacted); the Redfish layer decides who
+ *  may see the query. */
 const imageOf = (dv: DataVolume): string | undefined =>
-  dv.metadata.annotations?.[MediaAnnotations.image] ?? dv.spec?.source?.http?.url;
+  dv.spec?.source?.http?.url ?? dv.metadata.annotations?.[MediaAnnotations.image];
 
 /** The last path segment of an image URL, decoded ("installer.iso"). */
 export const imageNameOf = (image: string): string | undefined => {

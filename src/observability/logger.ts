@@ -50,3 +50,8 @@ export const redactUrl = (raw: string): string => {
   for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, 'REDACTED');
   return url.toString();
 };
+
+/** Applies redactUrl to every http(s) URL quoted in a free-text message (CDI's importer errors
+ *  read `Get "<url>": ...`), so a pre-signed query never reaches a log or a Redfish message. */
+export const redactUrlsIn = (text: string): string =>
+  text.replace(/https?:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));

@@ -36,7 +36,7 @@ void test('every media state renders a schema-valid slot; Inserted only when rea
     },
     { ...slot, state: 'Failed', inserted: false, image: 'http://h/a.iso', message: 'got 404' },
   ];
-  const bodies = states.map((m) => toVirtualMedia(system(m), 'manager'));
+  const bodies = states.map((m) => toVirtualMedia(system(m), 'manager', true));
   for (const body of bodies) validateRedfish(body);
   assert.deepEqual(
     bodies.map((b) => b.Inserted),

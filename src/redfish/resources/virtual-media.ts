@@ -86,7 +86,13 @@ const status = (vm: VmSnapshot): RedfishBody => {
   };
 };
 
-export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishBody => {
+/** `fullImage`: the caller may see the image URL's query string (a pre-signed URL's signature
+ *  is a credential: Administrators only, issue 11 item 11). */
+export const toVirtualMedia = (
+  system: VisibleSystem,
+  host: MediaHost,
+  fullImage: boolean,
+): RedfishBody => {
   const { media } = system.snapshot;
   const empty = media.state === 'Empty';
   return {
@@ -97,7 +103,7 @@ export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishB
     Description: `Virtual CD-ROM of VirtualMachine ${system.ref.namespace}/${system.ref.name}`,
     MediaTypes: [...mediaTypes],
     // A BMC reports an empty drive with null image properties (sushy reads null as absent).
-    Image: media.image ?? null,
+    Image: media.image === undefined ? null : fullImage ? media.image : redactUrl(media.image),
     ImageName: media.imageName ?? null,
     Inserted: media.inserted,
     WriteProtected: media.writeProtected,
@@ -221,7 +227,14 @@ export const handleVirtualMediaCollectionGet =
 
 export const handleVirtualMediaGet =
   (host: MediaHost): AuthenticatedHandler =>
-  (ctx) => ({ status: 200, body: toVirtualMedia(mediaTarget(ctx, host, true), host) });
+  (ctx) => ({
+    status: 200,
+    body: toVirtualMedia(
+      mediaTarget(ctx, host, true),
+      host,
+      ctx.principal.role === 'Administrator',
+    ),
+  });
 
 export const handleInsertMedia =
   (host: MediaHost): AuthenticatedHandler =>
