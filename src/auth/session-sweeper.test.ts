@@ -55,4 +55,24 @@ describe('session sweeper', () => {
     assert.equal(store.list().length, 1);
     assert.equal(clock.pending, 0);
   });
+
+  it('sweeps only while this replica holds the leader Lease', async () => {
+    const { clock, store, sessions, logger } = setup();
+    let leader = false;
+    const stop = startSessionSweeper({
+      sessions,
+      clock,
+      logger,
+      intervalMs: 30_000,
+      random: () => 0,
+      isLeader: () => leader,
+    });
+    await sessions.create('admin');
+    await clock.advance(5 * 60_000);
+    assert.equal(store.list().length, 1, 'a follower leaves the expired session alone');
+    leader = true;
+    await clock.advance(30_000);
+    assert.deepEqual(store.list(), [], 'the leader removes it');
+    stop();
+  });
 });

@@ -1,7 +1,7 @@
 // Periodic removal of sessions that timed out without being used again. A client that never
 // logs out (sushy only does when its object is collected) would otherwise leave its session
-// Secret in the cluster for ever. Every replica sweeps; deletes are idempotent, so overlapping
-// sweeps cost a few redundant API calls and nothing else.
+// Secret in the cluster for ever. Only the replica holding the leader Lease sweeps (deletes are
+// idempotent, so a sweep overlapping a leadership change costs a few redundant calls at most).
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
 import type { SessionManager } from './sessions.ts';
@@ -16,6 +16,8 @@ export const startSessionSweeper = (options: {
   readonly logger: Logger;
   readonly intervalMs?: number;
   readonly random?: () => number;
+  /** Whether this replica holds the leader Lease; absent = always (a single instance). */
+  readonly isLeader?: () => boolean;
 }): (() => void) => {
   const interval = options.intervalMs ?? defaultSweepIntervalMs;
   const random = options.random ?? Math.random;
@@ -26,6 +28,10 @@ export const startSessionSweeper = (options: {
     cancel = options.clock.setTimeout(sweep, interval * (1 + random() / 10));
   };
   const sweep = () => {
+    if (options.isLeader?.() === false) {
+      schedule();
+      return;
+    }
     options.sessions.sweepExpired().then(
       (removed) => {
         if (removed > 0) options.logger.info({ removed }, 'expired sessions removed');

@@ -1,6 +1,8 @@
 // The composition root of a running service: config, Kubernetes connection (a real cluster or
 // the embedded simulator), backend caches, sessions, authentication, scope, the Fastify app and
 // its listener, plus config hot reload. main.ts turns the command line into ServeOptions.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { createAuthenticator } from '../auth/authenticator.ts';
@@ -11,7 +13,9 @@ import { createDemoConfig, type DemoCredential } from '../config/demo.ts';
 import { loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
-import { loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
+import { createKubeClients, loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
+import { startLeaderElection, type LeaderElection } from '../kube/leader-lease.ts';
+import { startLeftoverSweeper } from '../kube/leftover-sweeper.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
@@ -40,12 +44,22 @@ export interface ServeOptions {
   readonly clock?: Clock;
   /** Simulator settings beyond the seeded VM count (tests pass instant delays, cluster gates). */
   readonly simulatorOptions?: Omit<SimulatorOptions, 'vms'>;
+  /** Leader election and leftover sweeping timings (defaults suit production; tests shorten). */
+  readonly background?: {
+    readonly identity?: string;
+    readonly leaseDurationMs?: number;
+    readonly retryPeriodMs?: number;
+    readonly leftoverGraceMs?: number;
+    readonly leftoverIntervalMs?: number;
+  };
 }
 
 export interface RunningService {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly backend: KubeBackend;
+  /** Whether this instance holds the leader Lease (runs the sweeps). */
+  readonly leader: LeaderElection;
   readonly simulator?: Simulator;
   /** Set when the demo config is in force: the users to print. */
   readonly demoCredentials?: readonly DemoCredential[];
@@ -59,6 +73,8 @@ const firmwareVersion = '0.1.0';
 /** Namespace for the service UUID: every replica of one configuration derives the same UUID. */
 const serviceUuidNamespace = '0f3c5d2e-9a41-4b7e-8c55-6d1f2a9b7e10';
 const defaultSessionNamespace = 'kubevirt-redfish';
+/** The coordination.k8s.io Lease whose holder runs the sweeps (in the session namespace). */
+const leaderLeaseName = 'kubevirt-redfish-leader';
 
 const namespacesOf = (config: Config): string[] => [
   ...new Set(config.chassis.map((c) => c.namespace)),
@@ -181,7 +197,38 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       logger,
       timeoutSeconds: sessionTimeout.current,
     });
-    cleanups.push(startSessionSweeper({ sessions, clock, logger }));
+    // Sweeps run on one replica: the holder of a Lease beside the sessions. The leftover sweep
+    // runs each time this replica becomes leader and periodically while it leads.
+    const background = options.background ?? {};
+    const backgroundClients = createKubeClients({ kubeConfig, metrics });
+    const isLeader = () => leader.isLeader();
+    const leftovers = startLeftoverSweeper({
+      clients: backgroundClients,
+      namespaces: () => namespacesOf(current),
+      isLeader,
+      clock,
+      logger,
+      ...(background.leftoverGraceMs !== undefined && { graceMs: background.leftoverGraceMs }),
+      ...(background.leftoverIntervalMs !== undefined && {
+        intervalMs: background.leftoverIntervalMs,
+      }),
+    });
+    cleanups.push(() => leftovers.stop());
+    const leader = startLeaderElection({
+      clients: backgroundClients,
+      namespace: sessionNamespace,
+      name: leaderLeaseName,
+      identity: background.identity ?? `${hostname()}-${randomUUID().slice(0, 8)}`,
+      clock,
+      logger,
+      ...(background.leaseDurationMs !== undefined && {
+        leaseDurationMs: background.leaseDurationMs,
+      }),
+      ...(background.retryPeriodMs !== undefined && { retryPeriodMs: background.retryPeriodMs }),
+      onStartedLeading: () => leftovers.sweepNow(),
+    });
+    cleanups.push(() => leader.stop());
+    cleanups.push(startSessionSweeper({ sessions, clock, logger, isLeader }));
     const authenticator = createAuthenticator({ getConfig, sessions, clock, metrics, logger });
     const scope = createScope({ getConfig, backend });
 
@@ -245,6 +292,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       url,
       app,
       backend,
+      leader,
       metrics,
       ...(simulator ? { simulator } : {}),
       ...(demoCredentials ? { demoCredentials } : {}),

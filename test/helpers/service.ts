@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type RunningService } from '../../src/cli/serve.ts';
+import { serve, type RunningService, type ServeOptions } from '../../src/cli/serve.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { SimulatorOptions } from '../../src/sim/simulator.ts';
 import type { Clock } from '../../src/util/clock.ts';
@@ -94,6 +94,7 @@ export const startService = async (
     vms?: number;
     simulator?: Omit<SimulatorOptions, 'vms'>;
     clock?: Clock;
+    background?: ServeOptions['background'];
   } = {},
 ): Promise<TestService> => {
   const dir = await mkdtemp(join(tmpdir(), 'kvrf-test-'));
@@ -108,6 +109,7 @@ export const startService = async (
     logger: createLogger({ level: 'silent' }),
     simulatorOptions: { delays: 'instant', ...options.simulator },
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.background ? { background: options.background } : {}),
   });
   await service.backend.waitForSync(AbortSignal.timeout(20_000));
   const url = service.url;
