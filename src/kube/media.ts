@@ -122,7 +122,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
         buildMediaSecret({ dataVolumeName: name, vm: owner, ...request.credentials }),
       );
     }
-    const result = await api.createDataVolume(
+    const creating = api.createDataVolume(
       buildMediaDataVolume({
         name,
         vm: owner,
@@ -134,6 +134,12 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
         writeProtected: request.writeProtected,
       }),
     );
+    const result = await creating.catch(async (error: unknown) => {
+      // A Secret without its DataVolume would otherwise wait for the leftover sweep.
+      if (request.credentials)
+        await api.deleteSecret(owner.namespace, mediaSecretName(name)).catch(() => undefined);
+      throw error;
+    });
     if (result !== 'exists') return { dv: result, created: true };
     return { dv: await api.getDataVolume(owner.namespace, name), created: false };
   };
