@@ -36,9 +36,17 @@ export const allVms = (service: TestService, namespaces: readonly string[]): Vir
   );
 
 /** Requests the service made to the API server that were not reads (GET). */
-export const writes = (service: TestService): number => {
+export const writes = (service: TestService): number =>
+  requestsFor(service) - requestsFor(service, 'GET');
+
+/** Requests (of one method, or all) the service made to the API server for Redfish work: the
+ *  leader Lease is renewed in the background every few seconds, whatever the test does. */
+export const requestsFor = (service: TestService, method?: string): number => {
   const api = simulatorOf(service).apiServer;
-  return api.requestCount() - api.requestCount({ method: 'GET' });
+  const lease = { pathPrefix: '/apis/coordination.k8s.io/' };
+  return method === undefined
+    ? api.requestCount() - api.requestCount(lease)
+    : api.requestCount({ method }) - api.requestCount({ method, ...lease });
 };
 
 export const systemUrl = (id: string): string => `/redfish/v1/Systems/${id}`;
