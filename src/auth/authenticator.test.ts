@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcrypt';
 import { MemorySessionStore } from '../../test/security/memory-session-store.ts';
+import { BackendError } from '../backend/errors.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -242,6 +243,43 @@ void describe('X-Auth-Token', () => {
     });
     assert.equal(store.records.has(viewer.id), false);
     assert.equal(await failures('expired'), 1);
+  });
+
+  void it('throttles lookups of unknown tokens per client, never known ones', async () => {
+    const { authenticator, sessions, store, clock, failures } = setup();
+    const { token } = await sessions!.create('ops');
+    const fetches = () => store.calls.filter((c) => c === 'fetch').length;
+    const attempt = (authToken: string, remoteAddress = '192.0.2.66') =>
+      authenticator.authenticate({ authToken, remoteAddress });
+    // Ten distinct unknown tokens each cost a lookup; then the client has to wait.
+    for (let i = 0; i < 10; i++) {
+      assert.deepEqual(await attempt(`${i}`.padStart(43, 'x')), { ok: false, reason: 'invalid' });
+    }
+    assert.equal(fetches(), 10);
+    const refused = await attempt('y'.repeat(43));
+    assert.equal(!refused.ok && refused.reason, 'rateLimited');
+    assert.ok(!refused.ok && (refused.retryAfterSeconds ?? 0) > 0);
+    assert.equal(fetches(), 10, 'a throttled client costs no lookup');
+    assert.equal(await failures('rateLimited'), 1);
+    // A valid session keeps working from the same client, as do other clients and password logins.
+    assert.equal((await attempt(token)).ok, true);
+    assert.equal((await attempt('z'.repeat(43), '192.0.2.67')).ok, false);
+    assert.equal(fetches(), 11);
+    assert.equal((await authenticator.verifyPassword('ops', 'hashed-pw', '192.0.2.66')).ok, true);
+    await clock.advance(30_000);
+    await attempt('w'.repeat(43));
+    assert.equal(fetches(), 12, 'the budget refills');
+  });
+
+  void it('reports an unreachable cluster as unavailable, with Retry-After', async () => {
+    const { authenticator, store, failures } = setup();
+    store.fetchByTokenDigest = () =>
+      Promise.reject(new BackendError('unavailable', 'API down', { retryAfterSeconds: 7 }));
+    assert.deepEqual(
+      await authenticator.authenticate({ authToken: 'u'.repeat(43), remoteAddress: '::1' }),
+      { ok: false, reason: 'unavailable', retryAfterSeconds: 7 },
+    );
+    assert.equal(await failures('unavailable'), 1);
   });
 
   void it('is refused when sessions are not available', async () => {

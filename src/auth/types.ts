@@ -27,7 +27,8 @@ export interface Principal {
   readonly sessionId?: string;
 }
 
-export type AuthFailureReason = 'missing' | 'invalid' | 'rateLimited' | 'expired';
+/** `unavailable`: the credentials could not be checked because the cluster is unreachable. */
+export type AuthFailureReason = 'missing' | 'invalid' | 'rateLimited' | 'expired' | 'unavailable';
 
 export type AuthResult =
   | { readonly ok: true; readonly principal: Principal }

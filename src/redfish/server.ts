@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator, Principal, Privilege } from '../auth/types.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { defaultRetryAfterSeconds } from './backend-failure.ts';
 import {
   allowedMethods,
   matchRoute,
@@ -29,6 +30,7 @@ import {
   odataVersionUnsupported,
   operationNotAllowed,
   payloadTooLarge,
+  serviceTemporarilyUnavailable,
   unrecognizedRequestBody,
   unsupportedMediaType,
 } from './messages.ts';
@@ -191,6 +193,10 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
       ...(authToken === undefined ? {} : { authToken }),
       remoteAddress: request.socket.remoteAddress ?? '',
     });
+    if (!result.ok && result.reason === 'unavailable')
+      throw new RedfishError(
+        serviceTemporarilyUnavailable(result.retryAfterSeconds ?? defaultRetryAfterSeconds),
+      );
     if (!result.ok) {
       const level = result.reason === 'missing' ? 'debug' : 'warn';
       request.log[level]({ reason: result.reason }, 'authentication failed');
