@@ -79,4 +79,11 @@ export interface Scope {
   /** Resolves a system Id (canonical, or an unambiguous alias). Not found and outside the
    *  caller's scope are the same answer. */
   lookup(principal: Principal, id: string): SystemLookup;
+  /** Whether the principal's scope covers every chassis: the condition for settings that
+   *  apply to the whole service (SessionTimeout). */
+  coversAll(principal: Principal): boolean;
+  /** Whether another user lies within the principal's scope (every chassis of theirs is one of
+   *  the principal's): only then may the principal see that user's account and sessions. A
+   *  user no longer configured is covered only by a principal who covers everything. */
+  coversUser(principal: Principal, user: string): boolean;
 }

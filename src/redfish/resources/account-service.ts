@@ -2,7 +2,7 @@
 // Redfish roles (Roles). Users are managed in the configuration file, so no write is routed here
 // and every write answers 405 with Allow.
 import { RolePrivileges } from '../../auth/privileges.ts';
-import { RoleIds, type Principal, type RoleId } from '../../auth/types.ts';
+import { RoleIds, type RoleId } from '../../auth/types.ts';
 import { RedfishError, resourceNotFound } from '../messages.ts';
 import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
@@ -70,16 +70,21 @@ export const toRoleCollection = (): RedfishBody =>
   );
 
 /** Privilege registry (ManagerAccount GET): one's own account needs ConfigureSelf; anyone
- *  else's ConfigureUsers or ConfigureManager. */
-const mayRead = (principal: Principal, account: AccountView): boolean =>
-  account.userName === principal.user ||
-  principal.privileges.has('ConfigureUsers') ||
-  principal.privileges.has('ConfigureManager');
+ *  else's ConfigureUsers or ConfigureManager, and only for users within the caller's chassis
+ *  scope (anyone else's account is indistinguishable from a missing one). */
+const mayRead = (ctx: AuthenticatedContext, account: AccountView): boolean => {
+  const { principal } = ctx;
+  if (account.userName === principal.user) return true;
+  return (
+    (principal.privileges.has('ConfigureUsers') || principal.privileges.has('ConfigureManager')) &&
+    ctx.deps.scope.coversUser(principal, account.userName)
+  );
+};
 
 const readableAccounts = (ctx: AuthenticatedContext): readonly AccountView[] => {
   const accounts = ctx.deps.accounts;
   if (accounts === undefined) throw new Error('account route served without accounts');
-  return accounts().filter((a) => mayRead(ctx.principal, a));
+  return accounts().filter((a) => mayRead(ctx, a));
 };
 
 export const handleAccountServiceGet = (): HandlerReply => ({
