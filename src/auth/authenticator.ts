@@ -1,5 +1,6 @@
 // Authenticates every request: HTTP Basic against the current config's users, or X-Auth-Token
-// against the cluster-held sessions; failed logins are throttled per socket address and user.
+// against the cluster-held sessions; failed logins are throttled per user and client, the client
+// being the socket peer or, behind a trusted proxy, the address it forwards.
 import { isBackendError } from '../backend/errors.ts';
 import type { Config, UserConfig } from '../config/schema.ts';
 import { PasswordSecret } from '../config/secret.ts';
@@ -7,6 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { parseAuthorization } from './authorization-header.ts';
+import { clientAddress, proxyMatcher, type ClientOrigin } from './client-address.ts';
 import { createPasswordVerifier, type PasswordVerifier } from './passwords.ts';
 import { privilegesOf } from './privileges.ts';
 import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
@@ -31,6 +33,7 @@ interface UserIndex {
   readonly byName: ReadonlyMap<string, UserConfig>;
   /** Checked for unknown users: the costliest configured secret, so their timing matches. */
   readonly decoy: PasswordSecret;
+  readonly isTrustedProxy: (address: string) => boolean;
 }
 
 const bcryptCost = (secret: PasswordSecret) =>
@@ -42,6 +45,7 @@ const indexUsers = (config: Config): UserIndex => {
   return {
     byName: new Map(users.map((u) => [u.username, u])),
     decoy: costliest?.password ?? PasswordSecret.plain(''),
+    isTrustedProxy: proxyMatcher(config.server.trustedProxies),
   };
 };
 
@@ -78,12 +82,15 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       : { ok: false, reason, retryAfterSeconds };
   };
 
+  const clientOf = (origin: ClientOrigin) => clientAddress(origin, usersNow().isTrustedProxy);
+
   const passwordLogin = async (
     username: string,
     password: string,
-    remoteAddress: string,
+    origin: ClientOrigin,
   ): Promise<AuthResult> => {
     const { byName, decoy } = usersNow();
+    const remoteAddress = clientOf(origin);
     const user = byName.get(username);
     // Unknown names are only logged as such: people type passwords into the user field.
     const who = user ? { user: username } : { unknownUser: true };
@@ -149,19 +156,20 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     async authenticate(credentials) {
       // DSP0266: X-Auth-Token and Basic are both accepted; a session token wins when both come.
       if (credentials.authToken !== undefined)
-        return tokenLogin(credentials.authToken, credentials.remoteAddress);
+        return tokenLogin(credentials.authToken, clientOf(credentials));
       if (credentials.authorization === undefined) return fail('missing');
       const parsed = parseAuthorization(credentials.authorization);
       switch (parsed.scheme) {
         case 'basic':
-          return passwordLogin(parsed.username, parsed.password, credentials.remoteAddress);
+          return passwordLogin(parsed.username, parsed.password, credentials);
         case 'malformed':
-          limiter.recordFailure(credentials.remoteAddress, undefined);
+          limiter.recordFailure(clientOf(credentials), undefined);
           return fail('invalid');
         case 'unsupported':
           return fail('invalid');
       }
     },
     verifyPassword: passwordLogin,
+    lockout: limiter.policy,
   };
 };

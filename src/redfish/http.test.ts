@@ -213,6 +213,7 @@ const testAuthenticator = (sessions: SessionManager): Authenticator => ({
       return { ok: false, reason: 'invalid' };
     return { ok: true, principal };
   },
+  lockout: { threshold: 10, durationSeconds: 60, counterResetAfterSeconds: 60 },
   verifyPassword(user, password): Promise<AuthResult> {
     const principal = principalOf(user);
     return Promise.resolve(

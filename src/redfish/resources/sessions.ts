@@ -170,7 +170,7 @@ const validateLogin = compileBodySchema<Login>({
 export const handleSessionCreate = async (ctx: PublicContext): Promise<HandlerReply> => {
   const { manager, verifyPassword } = sessionDeps(ctx);
   const login = parseCreateBody(validateLogin, ctx.body, ['Password']);
-  const check = await verifyPassword(login.UserName, login.Password, ctx.remoteAddress);
+  const check = await verifyPassword(login.UserName, login.Password, ctx.origin);
   if (!check.ok) throw new RedfishError(accessUnauthorized(authRealm, check.retryAfterSeconds));
   const user = check.principal.user;
   let created: CreatedSession;
