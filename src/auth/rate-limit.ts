@@ -4,6 +4,7 @@
 // which never applies to a client that has logged in as that user: someone else's failures do
 // not lock out a client that proved it knows the password (issue 11 item 8). The client is the
 // address client-address.ts resolves (the socket peer unless it is a trusted proxy).
+import type { LoginTrustStore } from '../backend/login-trust.ts';
 import type { Clock } from '../util/clock.ts';
 
 export interface LockoutPolicy {
@@ -16,13 +17,8 @@ export interface LockoutPolicy {
   readonly counterResetAfterSeconds: number;
 }
 
-/** Remembers which user logged in from which client, beyond this process's lifetime. */
-export interface TrustRecord {
-  /** When the trust of a key (see trustKey) expires, epoch milliseconds; from cache. */
-  expiresAt(key: string): number | undefined;
-  /** Persists one trust in the background; failures are the implementation's to report. */
-  save(key: string, expiresAt: number): void;
-}
+/** Remembers which user logged in from which client (keys: trustKey), beyond this process. */
+export type TrustRecord = LoginTrustStore;
 
 export interface LoginLimiterOptions {
   readonly clock: Clock;

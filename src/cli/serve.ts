@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { createAuthenticator } from '../auth/authenticator.ts';
+import { createLoginLimiter } from '../auth/rate-limit.ts';
 import { createScope } from '../auth/scope.ts';
 import { startSessionSweeper } from '../auth/session-sweeper.ts';
 import { createSessionManager, type SessionManager } from '../auth/sessions.ts';
@@ -13,6 +14,7 @@ import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
+import { createKubeLoginTrustStore } from '../kube/login-trust-store.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -181,7 +183,25 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       timeoutSeconds: sessionTimeout.current,
     });
     cleanups.push(startSessionSweeper({ sessions, clock, logger }));
-    const authenticator = createAuthenticator({ getConfig, sessions, clock, metrics, logger });
+    // Which user logged in from which client, kept in the cluster so the lockout's exemption
+    // for such clients survives a restart (issue 11 item 8).
+    const loginTrust = createKubeLoginTrustStore({
+      kubeConfig,
+      namespace: sessionNamespace,
+      logger,
+      metrics,
+      clock,
+    });
+    loginTrust.start();
+    cleanups.push(() => loginTrust.stop());
+    const authenticator = createAuthenticator({
+      getConfig,
+      sessions,
+      clock,
+      metrics,
+      logger,
+      limiter: createLoginLimiter({ clock, trustRecord: loginTrust }),
+    });
     const scope = createScope({ getConfig, backend });
 
     const app = await buildApp({

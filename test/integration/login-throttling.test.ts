@@ -3,7 +3,10 @@
 // Forwarded; a client that logged in is not locked out by other clients' failures; AccountService
 // reports the lockout in force.
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { trustKey } from '../../src/auth/rate-limit.ts';
+import { loginTrustConfigMapName } from '../../src/kube/login-trust-store.ts';
 import { errorIds } from '../conformance/redfish-errors.ts';
 import { defaultConfigYaml, startService, users, type TestService } from '../helpers/service.ts';
 
@@ -64,5 +67,17 @@ void describe('login throttling behind a trusted proxy', () => {
     assert.ok(Number(fresh.headers.get('retry-after')) > 0);
     // ...but not on the client that proved it knows the password.
     assert.equal((await login('198.51.100.1', users['viewer-b'], 'viewer-b')).status, 201);
+    // That trust is kept in the cluster (as a digest), so a restart or another replica keeps it.
+    const digest = createHash('sha256').update(trustKey('viewer-b', '198.51.100.1')).digest('hex');
+    const trust = () =>
+      (
+        service.service.simulator!.store.get(
+          'configmaps',
+          'kubevirt-redfish',
+          loginTrustConfigMapName,
+        ) as { data?: Record<string, string> } | undefined
+      )?.data ?? {};
+    await service.waitFor(() => trust()[digest] !== undefined);
+    assert.ok(!JSON.stringify(trust()).includes('198.51.100.1'));
   });
 });
