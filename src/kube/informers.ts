@@ -246,8 +246,17 @@ export class Informer<T extends { metadata: Meta }> {
     this.#setState(this.#synced, false);
     const ceiling = Math.min(backoffCapMs, backoffBaseMs * 2 ** (this.#failures - 1));
     const delay = Math.round(ceiling / 2 + (ceiling / 2) * this.#o.random());
-    this.#o.logger.warn(
-      { resource: this.#o.resource, path: this.#o.path, delayMs: delay, err: String(error) },
+    // Retries come every second or so during an outage: warn on the first and then on every
+    // power of two, so a long outage (or a missing RBAC grant) does not flood the log.
+    const level = (this.#failures & (this.#failures - 1)) === 0 ? 'warn' : 'debug';
+    this.#o.logger[level](
+      {
+        resource: this.#o.resource,
+        path: this.#o.path,
+        failures: this.#failures,
+        delayMs: delay,
+        err: String(error),
+      },
       'informer watch failed; restarting',
     );
     this.#retry = this.#o.clock.setTimeout(() => {
