@@ -184,6 +184,27 @@ void describe('session manager', () => {
     assert.equal((await sessions.authenticate(b.token)).ok, false);
   });
 
+  void it('deletes a session whose creation failed, at once or at the next sweep', async () => {
+    const { store, sessions } = setup(60, { maxSessionsPerUser: 1 });
+    // The write lands but its answer is lost, and the API is still down for the first delete.
+    const create = store.create.bind(store);
+    store.create = async (record) => {
+      await create(record);
+      throw new Error('connection reset');
+    };
+    const remove = store.delete.bind(store);
+    store.delete = () => Promise.reject(new Error('API down'));
+    await assert.rejects(sessions.create('admin'), /connection reset/);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(store.records.size, 1, 'left behind while the API is down');
+    store.create = create;
+    store.delete = remove;
+    assert.equal(await sessions.sweepExpired(), 0);
+    assert.equal(store.records.size, 0, 'removed by the sweep');
+    // So it no longer counts towards the limit.
+    await sessions.create('admin');
+  });
+
   void it('limits live sessions per user', async () => {
     const { clock, sessions } = setup(60, { maxSessionsPerUser: 2 });
     await sessions.create('admin');

@@ -109,6 +109,24 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
     if (digest !== undefined) rememberUnknown(digest);
   };
 
+  // Ids whose creation failed, until a delete of them succeeds (bounded: one per failed login).
+  const abandoned = new Set<string>();
+  const deleteAbandoned = async () => {
+    for (const id of [...abandoned]) {
+      try {
+        await store.delete(id);
+        abandoned.delete(id);
+      } catch (error) {
+        options.logger?.warn(
+          { err: error, sessionId: id },
+          'could not delete an abandoned session',
+        );
+        if (abandoned.size > 1000) abandoned.delete(id);
+        return;
+      }
+    }
+  };
+
   const deleteExpired = async (records: readonly SessionRecord[]) => {
     const now = clock.now();
     const expired = records.filter((r) => isExpired(r, now));
@@ -143,7 +161,16 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
         createdAt: at,
         lastUsedAt: at,
       };
-      await store.create(record);
+      try {
+        await store.create(record);
+      } catch (error) {
+        // The write may have landed although its answer was lost (a timeout, a connection cut
+        // during an outage): nobody holds that token, yet it would count towards the user's
+        // limit for a whole timeout and outlive a restart. Delete it, now or at the next sweep.
+        abandoned.add(record.id);
+        void deleteAbandoned();
+        throw error;
+      }
       return { id: record.id, token, record };
     },
 
@@ -182,6 +209,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
       return mine.length;
     },
 
-    sweepExpired: () => deleteExpired(store.list()),
+    async sweepExpired() {
+      await deleteAbandoned();
+      return deleteExpired(store.list());
+    },
   };
 };
