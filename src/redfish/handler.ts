@@ -85,9 +85,7 @@ interface BaseContext {
   readonly body: unknown;
   /** Entity tags from If-Match (`*` kept as is); undefined when the header is absent. */
   readonly ifMatch: readonly string[] | undefined;
-  /** The socket peer (never a forwarding header). */
-  readonly remoteAddress: string;
-  /** The peer and its forwarding headers: the login lockout keys on the client they name
+  /** The socket peer and its forwarding headers: the login lockout keys on the client they name
    *  when the peer is a trusted proxy (auth/client-address.ts). */
   readonly origin: ClientOrigin;
   /** The request's logger (carries the request id). */

@@ -260,7 +260,6 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
     params: request.params as Record<string, string | undefined>,
     body: request.body,
     ifMatch: parseIfMatch(singleHeader(request.headers['if-match'])),
-    remoteAddress: request.socket.remoteAddress ?? '',
     log: request.log,
     routes,
   });
