@@ -58,11 +58,11 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
       ...(deps.sessions && {
         sessions: {
           ...deps.sessions,
-          verifyPassword: (user, password, address) =>
-            deps.authenticator.verifyPassword(user, password, address),
+          verifyPassword: (user, password, origin) =>
+            deps.authenticator.verifyPassword(user, password, origin),
         },
       }),
-      ...(deps.accounts && { accounts: deps.accounts }),
+      ...(deps.accounts && { accounts: deps.accounts, lockout: deps.authenticator.lockout }),
     },
     authenticator: deps.authenticator,
     metrics: deps.metrics,

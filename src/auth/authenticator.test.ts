@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcrypt';
 import { MemorySessionStore } from '../../test/security/memory-session-store.ts';
+import { BackendError } from '../backend/errors.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -54,8 +55,8 @@ const setup = (options: { sessions?: boolean } = {}) => {
     logger,
     limiter: createLoginLimiter({
       clock,
-      perAddress: { burst: 3, refillMs: 10_000 },
-      perUser: { burst: 5, refillMs: 10_000 },
+      perClient: { threshold: 3, durationSeconds: 10, counterResetAfterSeconds: 10 },
+      perUser: { threshold: 5, durationSeconds: 10, counterResetAfterSeconds: 10 },
     }),
   });
   const failures = async (reason: string) =>
@@ -180,14 +181,66 @@ void describe('failed-login throttling', () => {
     await login('ghost', 'x', '192.0.2.9');
     await authenticator.authenticate({ authorization: 'Basic %%%', remoteAddress: '192.0.2.9' });
     await login('ghost', 'y', '192.0.2.9');
-    assert.equal((await login('admin', 'admin-pw', '192.0.2.9')).ok, false);
+    const ghost = await login('ghost', 'z', '192.0.2.9');
+    assert.equal(!ghost.ok && ghost.reason, 'rateLimited');
+    // Per user and client: guessing names does not lock a configured user out of that client.
+    assert.equal((await login('admin', 'admin-pw', '192.0.2.9')).ok, true);
+  });
+
+  void it('does not lock out a client that logged in by other clients’ failures', async () => {
+    const { login } = setup();
+    assert.equal((await login('viewer', 'view-pw', '198.51.100.1')).ok, true);
+    for (let i = 0; i < 5; i++) await login('viewer', 'guess', `203.0.113.${i}`);
+    assert.equal((await login('viewer', 'view-pw', '203.0.113.99')).ok, false);
+    assert.equal((await login('viewer', 'view-pw', '198.51.100.1')).ok, true);
+  });
+
+  void it('reads the client from forwarding headers only when the peer is a trusted proxy', async () => {
+    const { authenticator, reload } = setup();
+    reload(`server: {trusted_proxies: ["10.128.0.0/14", "fd00::/8"]}\n${configText()}`);
+    const via = (peer: string, headers: { forwardedFor?: string; forwarded?: string }) =>
+      authenticator.authenticate({
+        authorization: basic('admin', 'wrong'),
+        remoteAddress: peer,
+        ...headers,
+      });
+    const router = '10.128.2.7';
+    // Three failures from one client behind the router lock that client only.
+    for (let i = 0; i < 3; i++) await via(router, { forwardedFor: '203.0.113.5' });
+    const locked = await via(router, { forwardedFor: '203.0.113.5' });
+    assert.equal(!locked.ok && locked.reason, 'rateLimited');
+    const okVia = (peer: string, headers: { forwardedFor?: string; forwarded?: string }) =>
+      authenticator.authenticate({
+        authorization: basic('admin', 'admin-pw'),
+        remoteAddress: peer,
+        ...headers,
+      });
+    assert.equal((await okVia(router, { forwardedFor: '198.51.100.9' })).ok, true);
+    assert.equal((await okVia(`::ffff:${router}`, { forwarded: 'for=198.51.100.9' })).ok, true);
+    assert.equal(
+      (await okVia('fd00::1', { forwarded: 'for="[2001:db8::1]:4711";proto=https' })).ok,
+      true,
+    );
+    // RFC 7239 names the same client; a spoofed hop further out is not believed.
+    const spoofed = await okVia(router, {
+      forwarded: 'for=198.51.100.9, for=203.0.113.5;proto=https',
+    });
+    assert.equal(!spoofed.ok && spoofed.reason, 'rateLimited');
+    // From an untrusted peer the headers are ignored: its own address is the client.
+    for (let i = 0; i < 3; i++) await via('192.0.2.50', { forwardedFor: `203.0.113.${60 + i}` });
+    const untrusted = await okVia('192.0.2.50', { forwardedFor: '203.0.113.70' });
+    assert.equal(!untrusted.ok && untrusted.reason, 'rateLimited');
   });
 
   void it('shares the limit between Basic and session login', async () => {
     const { authenticator, login } = setup();
-    for (let i = 0; i < 3; i++) await authenticator.verifyPassword('admin', 'wrong', '192.0.2.4');
+    for (let i = 0; i < 3; i++)
+      await authenticator.verifyPassword('admin', 'wrong', { remoteAddress: '192.0.2.4' });
     assert.equal((await login('admin', 'admin-pw', '192.0.2.4')).ok, false);
-    assert.equal((await authenticator.verifyPassword('admin', 'admin-pw', '192.0.2.5')).ok, true);
+    assert.equal(
+      (await authenticator.verifyPassword('admin', 'admin-pw', { remoteAddress: '192.0.2.5' })).ok,
+      true,
+    );
   });
 
   void it('slows guessing of one user spread over many addresses', async () => {
@@ -242,6 +295,46 @@ void describe('X-Auth-Token', () => {
     });
     assert.equal(store.records.has(viewer.id), false);
     assert.equal(await failures('expired'), 1);
+  });
+
+  void it('throttles lookups of unknown tokens per client, never known ones', async () => {
+    const { authenticator, sessions, store, clock, failures } = setup();
+    const { token } = await sessions!.create('ops');
+    const fetches = () => store.calls.filter((c) => c === 'fetch').length;
+    const attempt = (authToken: string, remoteAddress = '192.0.2.66') =>
+      authenticator.authenticate({ authToken, remoteAddress });
+    // Ten distinct unknown tokens each cost a lookup; then the client has to wait.
+    for (let i = 0; i < 10; i++) {
+      assert.deepEqual(await attempt(`${i}`.padStart(43, 'x')), { ok: false, reason: 'invalid' });
+    }
+    assert.equal(fetches(), 10);
+    const refused = await attempt('y'.repeat(43));
+    assert.equal(!refused.ok && refused.reason, 'rateLimited');
+    assert.ok(!refused.ok && (refused.retryAfterSeconds ?? 0) > 0);
+    assert.equal(fetches(), 10, 'a throttled client costs no lookup');
+    assert.equal(await failures('rateLimited'), 1);
+    // A valid session keeps working from the same client, as do other clients and password logins.
+    assert.equal((await attempt(token)).ok, true);
+    assert.equal((await attempt('z'.repeat(43), '192.0.2.67')).ok, false);
+    assert.equal(fetches(), 11);
+    assert.equal(
+      (await authenticator.verifyPassword('ops', 'hashed-pw', { remoteAddress: '192.0.2.66' })).ok,
+      true,
+    );
+    await clock.advance(60_000);
+    await attempt('w'.repeat(43));
+    assert.equal(fetches(), 12, 'the budget refills');
+  });
+
+  void it('reports an unreachable cluster as unavailable, with Retry-After', async () => {
+    const { authenticator, store, failures } = setup();
+    store.fetchByTokenDigest = () =>
+      Promise.reject(new BackendError('unavailable', 'API down', { retryAfterSeconds: 7 }));
+    assert.deepEqual(
+      await authenticator.authenticate({ authToken: 'u'.repeat(43), remoteAddress: '::1' }),
+      { ok: false, reason: 'unavailable', retryAfterSeconds: 7 },
+    );
+    assert.equal(await failures('unavailable'), 1);
   });
 
   void it('is refused when sessions are not available', async () => {

@@ -1,11 +1,14 @@
 // Authenticates every request: HTTP Basic against the current config's users, or X-Auth-Token
-// against the cluster-held sessions; failed logins are throttled per socket address and user.
+// against the cluster-held sessions; failed logins are throttled per user and client, the client
+// being the socket peer or, behind a trusted proxy, the address it forwards.
+import { isBackendError } from '../backend/errors.ts';
 import type { Config, UserConfig } from '../config/schema.ts';
 import { PasswordSecret } from '../config/secret.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { parseAuthorization } from './authorization-header.ts';
+import { clientAddress, proxyMatcher, type ClientOrigin } from './client-address.ts';
 import { createPasswordVerifier, type PasswordVerifier } from './passwords.ts';
 import { privilegesOf } from './privileges.ts';
 import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
@@ -21,6 +24,8 @@ export interface AuthenticatorOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly limiter?: LoginLimiter;
+  /** Throttles cluster lookups of unknown session tokens per client (default: like logins). */
+  readonly tokenLimiter?: LoginLimiter;
   readonly verifier?: PasswordVerifier;
 }
 
@@ -28,6 +33,7 @@ interface UserIndex {
   readonly byName: ReadonlyMap<string, UserConfig>;
   /** Checked for unknown users: the costliest configured secret, so their timing matches. */
   readonly decoy: PasswordSecret;
+  readonly isTrustedProxy: (address: string) => boolean;
 }
 
 const bcryptCost = (secret: PasswordSecret) =>
@@ -39,12 +45,15 @@ const indexUsers = (config: Config): UserIndex => {
   return {
     byName: new Map(users.map((u) => [u.username, u])),
     decoy: costliest?.password ?? PasswordSecret.plain(''),
+    isTrustedProxy: proxyMatcher(config.server.trustedProxies),
   };
 };
 
 export const createAuthenticator = (options: AuthenticatorOptions): Authenticator => {
   const { getConfig, sessions, clock, metrics, logger } = options;
   const limiter = options.limiter ?? createLoginLimiter({ clock });
+  // A separate budget, so a client replaying a stale token is not also kept from logging in.
+  const tokenLimiter = options.tokenLimiter ?? createLoginLimiter({ clock });
   const verifier = options.verifier ?? createPasswordVerifier({ clock });
   const indexes = new WeakMap<Config, UserIndex>();
 
@@ -73,12 +82,15 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       : { ok: false, reason, retryAfterSeconds };
   };
 
+  const clientOf = (origin: ClientOrigin) => clientAddress(origin, usersNow().isTrustedProxy);
+
   const passwordLogin = async (
     username: string,
     password: string,
-    remoteAddress: string,
+    origin: ClientOrigin,
   ): Promise<AuthResult> => {
     const { byName, decoy } = usersNow();
+    const remoteAddress = clientOf(origin);
     const user = byName.get(username);
     // Unknown names are only logged as such: people type passwords into the user field.
     const who = user ? { user: username } : { unknownUser: true };
@@ -96,10 +108,39 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     return { ok: true, principal: principalOf(user) };
   };
 
-  const tokenLogin = async (token: string): Promise<AuthResult> => {
+  const tokenLogin = async (token: string, remoteAddress: string): Promise<AuthResult> => {
     if (!sessions) return fail('invalid');
-    const check = await sessions.authenticate(token);
-    if (!check.ok) return fail(check.reason);
+    let refusal: number | undefined;
+    let fetched = false;
+    const mayFetch = () => {
+      const decision = tokenLimiter.check(remoteAddress, undefined);
+      if (decision.allowed) fetched = true;
+      else refusal = decision.retryAfterSeconds;
+      return decision.allowed;
+    };
+    let check;
+    try {
+      check = await sessions.authenticate(token, { mayFetch });
+    } catch (error) {
+      // The cluster could not be asked: the token may well be valid, so this is an outage (503
+      // with Retry-After), not a refusal.
+      if (isBackendError(error) && error.kind === 'unavailable') {
+        logger.warn({ err: error }, 'session lookup failed: Kubernetes API unavailable');
+        return fail('unavailable', error.retryAfterSeconds);
+      }
+      throw error;
+    }
+    if (!check.ok) {
+      if (check.reason === 'throttled') {
+        logger.warn({ remoteAddress }, 'token refused: too many unknown tokens');
+        return fail('rateLimited', refusal);
+      }
+      // Unknown tokens are throttled like failed passwords, counting those that cost a lookup
+      // (one already denied is answered from memory).
+      if (check.reason === 'invalid' && fetched)
+        tokenLimiter.recordFailure(remoteAddress, undefined);
+      return fail(check.reason);
+    }
     const user = usersNow().byName.get(check.record.user);
     if (!user) {
       // The user was removed from the config: the session dies with it.
@@ -114,19 +155,21 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   return {
     async authenticate(credentials) {
       // DSP0266: X-Auth-Token and Basic are both accepted; a session token wins when both come.
-      if (credentials.authToken !== undefined) return tokenLogin(credentials.authToken);
+      if (credentials.authToken !== undefined)
+        return tokenLogin(credentials.authToken, clientOf(credentials));
       if (credentials.authorization === undefined) return fail('missing');
       const parsed = parseAuthorization(credentials.authorization);
       switch (parsed.scheme) {
         case 'basic':
-          return passwordLogin(parsed.username, parsed.password, credentials.remoteAddress);
+          return passwordLogin(parsed.username, parsed.password, credentials);
         case 'malformed':
-          limiter.recordFailure(credentials.remoteAddress, undefined);
+          limiter.recordFailure(clientOf(credentials), undefined);
           return fail('invalid');
         case 'unsupported':
           return fail('invalid');
       }
     },
     verifyPassword: passwordLogin,
+    lockout: limiter.policy,
   };
 };

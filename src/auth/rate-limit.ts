@@ -1,23 +1,36 @@
-// Throttles failed logins with token buckets per socket address and per user name (only ever
-// the socket peer: forwarding headers are client-controlled, and trusting them let attackers of
-// the reference implementation dodge its lockout or lock out Ironic's address).
+// Locks out failed logins per user and client (Redfish AccountService lockout semantics:
+// AccountLockoutThreshold failures within AccountLockoutCounterResetAfter lock for
+// AccountLockoutDuration), plus a wider lock per user against guessing spread over many clients,
+// which never applies to a client that has logged in as that user: someone else's failures do
+// not lock out a client that proved it knows the password (issue 11 item 8). The client is the
+// address client-address.ts resolves (the socket peer unless it is a trusted proxy).
+import type { LoginTrustStore } from '../backend/login-trust.ts';
 import type { Clock } from '../util/clock.ts';
 
-export interface BucketPolicy {
-  /** Failures allowed in a burst. */
-  readonly burst: number;
-  /** One more failure is allowed every this many milliseconds. */
-  readonly refillMs: number;
+export interface LockoutPolicy {
+  /** Failures that lock (AccountLockoutThreshold). */
+  readonly threshold: number;
+  /** How long a lock lasts (AccountLockoutDuration). */
+  readonly durationSeconds: number;
+  /** Failures older than this after the last one no longer count
+   *  (AccountLockoutCounterResetAfter; at most durationSeconds, as Redfish requires). */
+  readonly counterResetAfterSeconds: number;
 }
+
+/** Remembers which user logged in from which client (keys: trustKey), beyond this process. */
+export type TrustRecord = LoginTrustStore;
 
 export interface LoginLimiterOptions {
   readonly clock: Clock;
-  readonly perAddress?: BucketPolicy;
-  readonly perUser?: BucketPolicy;
-  /** An address that logged in as a user within this time is not slowed by that user's
-   *  bucket, so a guesser elsewhere cannot lock the real client out. */
+  /** Per user and client (unknown user names share one counter per client). */
+  readonly perClient?: LockoutPolicy;
+  /** Per user over every client that has not logged in as that user. */
+  readonly perUser?: LockoutPolicy;
+  /** How long a successful login exempts that client from the user's wider lock. */
   readonly trustMs?: number;
-  /** Bound on remembered addresses; full buckets are forgotten first. */
+  /** Where trusts survive a restart (and reach the other replicas); memory only without. */
+  readonly trustRecord?: TrustRecord;
+  /** Bound on remembered counters and trusts; idle ones are forgotten first. */
   readonly maxTracked?: number;
 }
 
@@ -25,86 +38,106 @@ export type LimitDecision =
   { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
 
 export interface LoginLimiter {
+  /** The per-client policy, as AccountService reports it. */
+  readonly policy: LockoutPolicy;
   /** Whether a login attempt may be checked at all. `user` only for configured users. */
-  check(address: string, user: string | undefined): LimitDecision;
-  recordFailure(address: string, user: string | undefined): void;
-  recordSuccess(address: string, user: string): void;
+  check(client: string, user: string | undefined): LimitDecision;
+  recordFailure(client: string, user: string | undefined): void;
+  recordSuccess(client: string, user: string): void;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
+interface Counter {
+  failures: number;
+  lastFailureAt: number;
+  lockedUntil: number;
 }
 
-export const defaultAddressPolicy: BucketPolicy = { burst: 10, refillMs: 30_000 };
-export const defaultUserPolicy: BucketPolicy = { burst: 20, refillMs: 15_000 };
+export const defaultClientPolicy: LockoutPolicy = {
+  threshold: 10,
+  durationSeconds: 60,
+  counterResetAfterSeconds: 60,
+};
+export const defaultUserPolicy: LockoutPolicy = {
+  threshold: 50,
+  durationSeconds: 300,
+  counterResetAfterSeconds: 300,
+};
+
+/** The key of a user and client, in counters and trust records. */
+export const trustKey = (user: string, client: string): string => `${user}\0${client}`;
 
 export const createLoginLimiter = (options: LoginLimiterOptions): LoginLimiter => {
   const { clock } = options;
-  const addressPolicy = options.perAddress ?? defaultAddressPolicy;
+  const clientPolicy = options.perClient ?? defaultClientPolicy;
   const userPolicy = options.perUser ?? defaultUserPolicy;
   const trustMs = options.trustMs ?? 24 * 3_600_000;
   const maxTracked = options.maxTracked ?? 10_000;
-  const addresses = new Map<string, Bucket>();
-  const users = new Map<string, Bucket>();
+  const pairs = new Map<string, Counter>();
+  const users = new Map<string, Counter>();
   const trusted = new Map<string, number>();
 
-  const level = (bucket: Bucket | undefined, policy: BucketPolicy, now: number): number =>
-    bucket
-      ? Math.min(policy.burst, bucket.tokens + (now - bucket.at) / policy.refillMs)
-      : policy.burst;
+  const isTrusted = (client: string, user: string, now: number): boolean => {
+    const key = trustKey(user, client);
+    const local = trusted.get(key);
+    if (local !== undefined && local > now) return true;
+    return (options.trustRecord?.expiresAt(key) ?? -Infinity) > now;
+  };
 
-  const waitSeconds = (tokens: number, policy: BucketPolicy): number =>
-    Math.max(1, Math.ceil(((1 - tokens) * policy.refillMs) / 1000));
+  const lockedFor = (counter: Counter | undefined, now: number): number =>
+    counter && counter.lockedUntil > now ? Math.ceil((counter.lockedUntil - now) / 1000) : 0;
 
-  const isTrusted = (address: string, user: string, now: number): boolean =>
-    (trusted.get(`${user}\0${address}`) ?? -Infinity) > now;
-
-  const prune = (map: Map<string, Bucket>, policy: BucketPolicy, now: number) => {
+  const forget = <V>(map: Map<string, V>, idle: (value: V) => boolean) => {
     if (map.size < maxTracked) return;
-    for (const [key, bucket] of map)
-      if (level(bucket, policy, now) >= policy.burst) map.delete(key);
-    // Still full of live buckets (a flood of addresses): drop the oldest.
+    for (const [key, value] of map) if (idle(value)) map.delete(key);
+    // Still full of live entries (a flood of clients): drop the oldest.
     for (const key of map.keys()) {
       if (map.size < maxTracked) break;
       map.delete(key);
     }
   };
 
-  const consume = (map: Map<string, Bucket>, key: string, policy: BucketPolicy, now: number) => {
-    const tokens = level(map.get(key), policy, now) - 1;
+  const fail = (map: Map<string, Counter>, key: string, policy: LockoutPolicy, now: number) => {
+    const counter = map.get(key) ?? { failures: 0, lastFailureAt: now, lockedUntil: 0 };
+    if (now - counter.lastFailureAt > policy.counterResetAfterSeconds * 1000) counter.failures = 0;
+    counter.failures++;
+    counter.lastFailureAt = now;
+    if (counter.failures >= policy.threshold) {
+      counter.lockedUntil = now + policy.durationSeconds * 1000;
+      counter.failures = 0;
+    }
     map.delete(key); // re-insert so Map order is least recently failed first
-    prune(map, policy, now);
-    map.set(key, { tokens, at: now });
+    const resetMs = policy.counterResetAfterSeconds * 1000;
+    forget(map, (c) => c.lockedUntil <= now && now - c.lastFailureAt > resetMs);
+    map.set(key, counter);
   };
 
   return {
-    check(address, user) {
+    policy: clientPolicy,
+    check(client, user) {
       const now = clock.now();
-      const byAddress = level(addresses.get(address), addressPolicy, now);
-      if (byAddress < 1)
-        return { allowed: false, retryAfterSeconds: waitSeconds(byAddress, addressPolicy) };
-      if (user !== undefined && !isTrusted(address, user, now)) {
-        const byUser = level(users.get(user), userPolicy, now);
-        if (byUser < 1)
-          return { allowed: false, retryAfterSeconds: waitSeconds(byUser, userPolicy) };
+      const byClient = lockedFor(pairs.get(trustKey(user ?? '', client)), now);
+      if (byClient > 0) return { allowed: false, retryAfterSeconds: byClient };
+      if (user !== undefined && !isTrusted(client, user, now)) {
+        const byUser = lockedFor(users.get(user), now);
+        if (byUser > 0) return { allowed: false, retryAfterSeconds: byUser };
       }
       return { allowed: true };
     },
-    recordFailure(address, user) {
+    recordFailure(client, user) {
       const now = clock.now();
-      consume(addresses, address, addressPolicy, now);
-      if (user !== undefined && !isTrusted(address, user, now))
-        consume(users, user, userPolicy, now);
+      fail(pairs, trustKey(user ?? '', client), clientPolicy, now);
+      if (user !== undefined && !isTrusted(client, user, now)) fail(users, user, userPolicy, now);
     },
-    recordSuccess(address, user) {
-      const key = `${user}\0${address}`;
+    recordSuccess(client, user) {
+      const now = clock.now();
+      const key = trustKey(user, client);
+      pairs.delete(key);
+      const known = Math.max(trusted.get(key) ?? 0, options.trustRecord?.expiresAt(key) ?? 0);
       trusted.delete(key);
-      if (trusted.size >= maxTracked) {
-        const oldest = trusted.keys().next();
-        if (!oldest.done) trusted.delete(oldest.value);
-      }
-      trusted.set(key, clock.now() + trustMs);
+      forget(trusted, (until) => until <= now);
+      trusted.set(key, now + trustMs);
+      // Persisted when new or half spent, so a client logging in all day costs few writes.
+      if (known - now < trustMs / 2) options.trustRecord?.save(key, now + trustMs);
     },
   };
 };

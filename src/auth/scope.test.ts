@@ -110,6 +110,28 @@ void describe('scope: chassis', () => {
   });
 });
 
+void describe('scope: users', () => {
+  void it('covers a user whose every chassis is the caller’s, and everything only with every chassis', () => {
+    const { scope, who, reload } = setup('enhanced');
+    assert.equal(scope.coversAll(who('root')), true);
+    assert.equal(scope.coversAll(who('ab')), false);
+    const covered = (caller: string) =>
+      ['root', 'a', 'b', 'g', 'p', 'ab'].filter((u) => scope.coversUser(who(caller), u));
+    assert.deepEqual(covered('root'), ['root', 'a', 'b', 'g', 'p', 'ab']);
+    assert.deepEqual(covered('ab'), ['a', 'b', 'ab']);
+    assert.deepEqual(covered('a'), ['a']);
+    // A user no longer configured: only for a caller who covers everything.
+    assert.equal(scope.coversUser(who('root'), 'gone'), true);
+    assert.equal(scope.coversUser(who('ab'), 'gone'), false);
+    // Follows a reload: a new chassis nobody has yet takes "everything" away from root.
+    const root = who('root');
+    reload(
+      configText('enhanced').replace('chassis:\n', 'chassis:\n  - {name: new, namespace: ns-d}\n'),
+    );
+    assert.equal(scope.coversAll(root), false);
+  });
+});
+
 void describe('scope: the visibility matrix', () => {
   // user → the systems (enhanced Ids) they see, and nothing else.
   const visible: Record<string, string[]> = {

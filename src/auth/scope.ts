@@ -104,7 +104,22 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   };
 
+  const coversAll = (principal: Principal): boolean => {
+    const mine = new Set(principal.chassis);
+    return getConfig().chassis.every((c) => mine.has(c.name));
+  };
+
   return {
+    coversAll,
+
+    coversUser(principal, user) {
+      if (user === principal.user) return true;
+      const other = getConfig().authentication.users.find((u) => u.username === user);
+      if (other === undefined) return coversAll(principal);
+      const mine = new Set(principal.chassis);
+      return other.chassis.every((c) => mine.has(c));
+    },
+
     chassis: (principal) =>
       chassisOf(principal).map((c): ChassisView => ({
         name: c.name,

@@ -65,11 +65,53 @@ void describe('session manager', () => {
     assert.deepEqual(await sessions.authenticate(token), { ok: true, record });
     const wrong = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
     assert.deepEqual(await sessions.authenticate(wrong), { ok: false, reason: 'invalid' });
-    const finds = store.calls.filter((c) => c === 'find').length;
+    const finds = store.calls.filter((c) => c === 'fetch').length;
     for (const garbage of ['', 'short', `${token}x`, 'a'.repeat(42) + '!']) {
       assert.deepEqual(await sessions.authenticate(garbage), { ok: false, reason: 'invalid' });
     }
-    assert.equal(store.calls.filter((c) => c === 'find').length, finds);
+    assert.equal(store.calls.filter((c) => c === 'fetch').length, finds);
+  });
+
+  void it('answers known tokens from the cache and asks the cluster once per unknown token', async () => {
+    const { store, sessions } = setup();
+    const { token } = await sessions.create('admin');
+    const fetches = () => store.calls.filter((c) => c === 'fetch').length;
+    for (let i = 0; i < 5; i++) assert.equal((await sessions.authenticate(token)).ok, true);
+    assert.equal(fetches(), 0, 'a cached session costs no lookup');
+    const stranger = 'Q'.repeat(43);
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(await sessions.authenticate(stranger), { ok: false, reason: 'invalid' });
+    assert.equal(fetches(), 1, 'an unknown token is looked up once, then remembered');
+    // Created on another replica, not yet in this cache: found by the lookup.
+    const other = await createSessionManager({
+      store: new MemorySessionStore(),
+      clock: new ManualClock(),
+      timeoutSeconds: () => 1800,
+    }).create('ops');
+    store.elsewhere.set(other.id, other.record);
+    assert.deepEqual(await sessions.authenticate(other.token), { ok: true, record: other.record });
+  });
+
+  void it('does not look a token up when the caller is throttled, and forgets the oldest unknown tokens', async () => {
+    const store = new MemorySessionStore();
+    const sessions = createSessionManager({
+      store,
+      clock: new ManualClock(),
+      timeoutSeconds: () => 1800,
+      maxUnknownTokens: 2,
+    });
+    const fetches = () => store.calls.filter((c) => c === 'fetch').length;
+    assert.deepEqual(await sessions.authenticate('A'.repeat(43), { mayFetch: () => false }), {
+      ok: false,
+      reason: 'throttled',
+    });
+    assert.equal(fetches(), 0);
+    for (const c of ['A', 'B', 'C']) await sessions.authenticate(c.repeat(43));
+    assert.equal(fetches(), 3);
+    await sessions.authenticate('C'.repeat(43));
+    assert.equal(fetches(), 3, 'still remembered');
+    await sessions.authenticate('A'.repeat(43));
+    assert.equal(fetches(), 4, 'forgotten: the bound holds');
   });
 
   void it('expires after SessionTimeout of inactivity and deletes the session', async () => {
@@ -140,6 +182,27 @@ void describe('session manager', () => {
     assert.deepEqual([...store.records.keys()], [c.id]);
     assert.equal((await sessions.authenticate(a.token)).ok, false);
     assert.equal((await sessions.authenticate(b.token)).ok, false);
+  });
+
+  void it('deletes a session whose creation failed, at once or at the next sweep', async () => {
+    const { store, sessions } = setup(60, { maxSessionsPerUser: 1 });
+    // The write lands but its answer is lost, and the API is still down for the first delete.
+    const create = store.create.bind(store);
+    store.create = async (record) => {
+      await create(record);
+      throw new Error('connection reset');
+    };
+    const remove = store.delete.bind(store);
+    store.delete = () => Promise.reject(new Error('API down'));
+    await assert.rejects(sessions.create('admin'), /connection reset/);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(store.records.size, 1, 'left behind while the API is down');
+    store.create = create;
+    store.delete = remove;
+    assert.equal(await sessions.sweepExpired(), 0);
+    assert.equal(store.records.size, 0, 'removed by the sweep');
+    // So it no longer counts towards the limit.
+    await sessions.create('admin');
   });
 
   void it('limits live sessions per user', async () => {

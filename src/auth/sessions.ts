@@ -15,7 +15,13 @@ export interface CreatedSession {
 
 export type SessionCheck =
   | { readonly ok: true; readonly record: SessionRecord }
-  | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
+  /** `throttled`: unknown here, and the caller may not make the cluster look it up now. */
+  | { readonly ok: false; readonly reason: 'invalid' | 'expired' | 'throttled' };
+
+export interface AuthenticateOptions {
+  /** Asked before a token unknown to the cache costs a cluster lookup; false refuses it. */
+  readonly mayFetch?: () => boolean;
+}
 
 /** Thrown by create() when the user already has the maximum number of live sessions. */
 export class SessionLimitError extends Error {
@@ -28,8 +34,10 @@ export class SessionLimitError extends Error {
 export interface SessionManager {
   create(user: string): Promise<CreatedSession>;
   /** Resolves a token; expired sessions are deleted and reported as such. Refreshes the
-   *  session's activity time (throttled). Does not check the user still exists. */
-  authenticate(token: string): Promise<SessionCheck>;
+   *  session's activity time (throttled). Does not check the user still exists. Answers from
+   *  the cache; only a well-formed token the cluster has not already denied is looked up there.
+   *  Fails with a BackendError when that lookup cannot reach the cluster. */
+  authenticate(token: string, options?: AuthenticateOptions): Promise<SessionCheck>;
   /** A live session by id. */
   get(id: string): SessionRecord | undefined;
   /** Live sessions, oldest first. */
@@ -49,6 +57,8 @@ export interface SessionManagerOptions {
   /** Current SessionTimeout in seconds (30–86400), read on every check. */
   readonly timeoutSeconds: () => number;
   readonly maxSessionsPerUser?: number;
+  /** Bound on remembered unknown tokens (default 10,000). */
+  readonly maxUnknownTokens?: number;
   /** Where failed background writes (activity, clean-up of an expired session) are reported;
    *  they do not fail the request that caused them. */
   readonly logger?: Logger;
@@ -67,6 +77,14 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
   // Touches sent from this process, so a burst of requests costs one store write, and so
   // expiry counts activity the store's cache has not caught up with yet.
   const touched = new Map<string, number>();
+  // Digests the cluster has said are no session. Tokens are 256 random bits, so a digest denied
+  // once is never created later: no expiry is needed, only a bound (oldest forgotten first).
+  const unknown = new Set<string>();
+  const maxUnknown = options.maxUnknownTokens ?? 10_000;
+  const rememberUnknown = (digest: string) => {
+    unknown.add(digest);
+    if (unknown.size > maxUnknown) unknown.delete(unknown.values().next().value as string);
+  };
 
   const timeoutMs = () => options.timeoutSeconds() * 1000;
   // Writing lastUsedAt on every request would cost an API call each; a tenth of the timeout
@@ -84,8 +102,29 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
   };
 
   const remove = async (id: string) => {
+    const digest = store.list().find((r) => r.id === id)?.tokenSha256;
     touched.delete(id);
     await store.delete(id);
+    // Its token is now as unknown as any other: a client replaying it costs no lookup.
+    if (digest !== undefined) rememberUnknown(digest);
+  };
+
+  // Ids whose creation failed, until a delete of them succeeds (bounded: one per failed login).
+  const abandoned = new Set<string>();
+  const deleteAbandoned = async () => {
+    for (const id of [...abandoned]) {
+      try {
+        await store.delete(id);
+        abandoned.delete(id);
+      } catch (error) {
+        options.logger?.warn(
+          { err: error, sessionId: id },
+          'could not delete an abandoned session',
+        );
+        if (abandoned.size > 1000) abandoned.delete(id);
+        return;
+      }
+    }
   };
 
   const deleteExpired = async (records: readonly SessionRecord[]) => {
@@ -122,15 +161,33 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
         createdAt: at,
         lastUsedAt: at,
       };
-      await store.create(record);
+      try {
+        await store.create(record);
+      } catch (error) {
+        // The write may have landed although its answer was lost (a timeout, a connection cut
+        // during an outage): nobody holds that token, yet it would count towards the user's
+        // limit for a whole timeout and outlive a restart. Delete it, now or at the next sweep.
+        abandoned.add(record.id);
+        void deleteAbandoned();
+        throw error;
+      }
       return { id: record.id, token, record };
     },
 
-    async authenticate(token) {
+    async authenticate(token, authOptions = {}) {
       // Malformed tokens cannot exist in the store; don't spend a cluster read on them.
       if (!tokenPattern.test(token)) return { ok: false, reason: 'invalid' };
-      const record = await store.findByTokenDigest(tokenDigest(token));
-      if (!record) return { ok: false, reason: 'invalid' };
+      const digest = tokenDigest(token);
+      let record = store.findCached(digest);
+      if (!record) {
+        if (unknown.has(digest)) return { ok: false, reason: 'invalid' };
+        if (authOptions.mayFetch?.() === false) return { ok: false, reason: 'throttled' };
+        record = await store.fetchByTokenDigest(digest);
+        if (!record) {
+          rememberUnknown(digest);
+          return { ok: false, reason: 'invalid' };
+        }
+      }
       const now = clock.now();
       if (isExpired(record, now)) {
         await remove(record.id).catch((err: unknown) => {
@@ -152,6 +209,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
       return mine.length;
     },
 
-    sweepExpired: () => deleteExpired(store.list()),
+    async sweepExpired() {
+      await deleteAbandoned();
+      return deleteExpired(store.list());
+    },
   };
 };

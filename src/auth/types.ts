@@ -1,6 +1,11 @@
 // The contract between authentication/scope (src/auth/) and the Redfish layer: who is calling,
 // what they may do, and which systems exist for them.
 import type { VmRef, VmSnapshot } from '../backend/port.ts';
+import type { ClientOrigin } from './client-address.ts';
+import type { LockoutPolicy } from './rate-limit.ts';
+
+export type { ClientOrigin } from './client-address.ts';
+export type { LockoutPolicy } from './rate-limit.ts';
 
 /** Redfish roles (DMTF Role.v1 predefined roles). */
 export const RoleIds = ['Administrator', 'Operator', 'ReadOnly'] as const;
@@ -27,24 +32,26 @@ export interface Principal {
   readonly sessionId?: string;
 }
 
-export type AuthFailureReason = 'missing' | 'invalid' | 'rateLimited' | 'expired';
+/** `unavailable`: the credentials could not be checked because the cluster is unreachable. */
+export type AuthFailureReason = 'missing' | 'invalid' | 'rateLimited' | 'expired' | 'unavailable';
 
 export type AuthResult =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly reason: AuthFailureReason; readonly retryAfterSeconds?: number };
 
-/** What the authenticator needs from a request; `remoteAddress` is the socket peer, never a
- *  client-supplied forwarding header. */
-export interface Credentials {
+/** What the authenticator needs from a request: the credentials, and where it came from (the
+ *  forwarding headers count only from a trusted proxy, see client-address.ts). */
+export interface Credentials extends ClientOrigin {
   readonly authorization?: string;
   readonly authToken?: string;
-  readonly remoteAddress: string;
 }
 
 export interface Authenticator {
   authenticate(credentials: Credentials): Promise<AuthResult>;
   /** Verifies a user name and password for session login (same rate limit as Basic). */
-  verifyPassword(username: string, password: string, remoteAddress: string): Promise<AuthResult>;
+  verifyPassword(username: string, password: string, origin: ClientOrigin): Promise<AuthResult>;
+  /** The failed-login lockout in force, per user and client (AccountService reports it). */
+  readonly lockout: LockoutPolicy;
 }
 
 /** A configured chassis, as the caller may see it. */
@@ -78,4 +85,11 @@ export interface Scope {
   /** Resolves a system Id (canonical, or an unambiguous alias). Not found and outside the
    *  caller's scope are the same answer. */
   lookup(principal: Principal, id: string): SystemLookup;
+  /** Whether the principal's scope covers every chassis: the condition for settings that
+   *  apply to the whole service (SessionTimeout). */
+  coversAll(principal: Principal): boolean;
+  /** Whether another user lies within the principal's scope (every chassis of theirs is one of
+   *  the principal's): only then may the principal see that user's account and sessions. A
+   *  user no longer configured is covered only by a principal who covers everything. */
+  coversUser(principal: Principal, user: string): boolean;
 }

@@ -172,7 +172,8 @@ export interface Actor {
 export interface VmBackend {
   /** Optional capabilities of the connected platform. */
   readonly capabilities: BackendCapabilities;
-  /** True once every cache has synced at least once; false while the platform is unreachable. */
+  /** True once every cache has synced at least once; false once the platform has been
+   *  unreachable for longer than a short grace (a brief watch drop keeps serving the cache). */
   isReady(): boolean;
   /** Every VM of a namespace, from cache, in name order. */
   listVms(namespace: string): readonly VmSnapshot[];

@@ -17,10 +17,12 @@ export interface SessionStore {
   isReady(): boolean;
   /** Persists a new session. */
   create(record: SessionRecord): Promise<void>;
-  /** Finds a session by token digest: from cache, then (on a miss) from the cluster, so a
-   *  session created on another replica a moment ago is found. */
-  findByTokenDigest(tokenSha256: string): Promise<SessionRecord | undefined>;
-  /** Every session, from cache. */
+  /** A session by token digest from cache (which holds this replica's own writes at once). */
+  findCached(tokenSha256: string): SessionRecord | undefined;
+  /** A session by token digest from the cluster, for one created on another replica a moment
+   *  ago that the cache has not caught up with. Costs an API call; fails with a BackendError. */
+  fetchByTokenDigest(tokenSha256: string): Promise<SessionRecord | undefined>;
+  /** Every session, from cache (this replica's own creations and deletions show at once). */
   list(): readonly SessionRecord[];
   /** Records activity. */
   touch(id: string, at: string): Promise<void>;

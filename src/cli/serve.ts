@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { createAuthenticator } from '../auth/authenticator.ts';
+import { createLoginLimiter } from '../auth/rate-limit.ts';
 import { createScope } from '../auth/scope.ts';
 import { startSessionSweeper } from '../auth/session-sweeper.ts';
 import { createSessionManager, type SessionManager } from '../auth/sessions.ts';
@@ -17,6 +18,7 @@ import { createKubeClients, loadKubeConfig, type KubeConfigSource } from '../kub
 import { startLeaderElection, type LeaderElection } from '../kube/leader-lease.ts';
 import { startLeftoverSweeper } from '../kube/leftover-sweeper.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
+import { createKubeLoginTrustStore } from '../kube/login-trust-store.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -229,7 +231,25 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     });
     cleanups.push(() => leader.stop());
     cleanups.push(startSessionSweeper({ sessions, clock, logger, isLeader }));
-    const authenticator = createAuthenticator({ getConfig, sessions, clock, metrics, logger });
+    // Which user logged in from which client, kept in the cluster so the lockout's exemption
+    // for such clients survives a restart (issue 11 item 8).
+    const loginTrust = createKubeLoginTrustStore({
+      kubeConfig,
+      namespace: sessionNamespace,
+      logger,
+      metrics,
+      clock,
+    });
+    loginTrust.start();
+    cleanups.push(() => loginTrust.stop());
+    const authenticator = createAuthenticator({
+      getConfig,
+      sessions,
+      clock,
+      metrics,
+      logger,
+      limiter: createLoginLimiter({ clock, trustRecord: loginTrust }),
+    });
     const scope = createScope({ getConfig, backend });
 
     const app = await buildApp({

@@ -44,7 +44,12 @@ void describe('parseConfig: the documented format', () => {
   void it('accepts the documented example with its placeholders filled in', () => {
     const { config, warnings } = parseConfig(filled, 'config.yaml');
     assert.deepEqual(warnings, []);
-    assert.deepEqual(config.server, { host: '0.0.0.0', port: 8443, tls: { enabled: false } });
+    assert.deepEqual(config.server, {
+      host: '0.0.0.0',
+      port: 8443,
+      tls: { enabled: false },
+      trustedProxies: [],
+    });
     assert.equal(config.systemIdConvention, 'enhanced');
     assert.deepEqual(config.chassis, [
       {
@@ -74,7 +79,12 @@ void describe('parseConfig: the documented format', () => {
 
   void it('fills in defaults', () => {
     const { config } = parseConfig(base, 'x');
-    assert.deepEqual(config.server, { host: '0.0.0.0', port: 8443, tls: { enabled: false } });
+    assert.deepEqual(config.server, {
+      host: '0.0.0.0',
+      port: 8443,
+      tls: { enabled: false },
+      trustedProxies: [],
+    });
     assert.equal(config.systemIdConvention, 'enhanced');
     assert.deepEqual(config.datavolume, {
       storageSize: '3Gi',
@@ -101,6 +111,7 @@ void describe('parseConfig: accepted extensions', () => {
   host: 127.0.0.1
   port: 9443
   tls: {enabled: true, cert_file: /tls/tls.crt, key_file: /tls/tls.key}
+  trusted_proxies: ["10.128.0.0/14", 192.0.2.1, "fd00::/8"]
 system_id_convention: legacy
 chassis:
   - name: lab
@@ -131,6 +142,7 @@ sessions:
       host: '127.0.0.1',
       port: 9443,
       tls: { enabled: true, certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
+      trustedProxies: ['10.128.0.0/14', '192.0.2.1', 'fd00::/8'],
     });
     assert.equal(config.systemIdConvention, 'legacy');
     assert.deepEqual(config.chassis[0], {
@@ -214,6 +226,11 @@ void describe('parseConfig: errors name the path and the expected form', () => {
       'tls.enabled not boolean',
       `server: {tls: {enabled: "yes"}}\n${base}`,
       'server.tls.enabled: expected true or false, got "yes"',
+    ],
+    [
+      'a trusted proxy that is no CIDR',
+      `server: {trusted_proxies: ["10.0.0.0/8", "10.0.0.0/33"]}\n${base}`,
+      'server.trusted_proxies[1]: "10.0.0.0/33" is not an IP address or CIDR such as "10.128.0.0/14"',
     ],
     [
       'TLS without a certificate',

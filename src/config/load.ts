@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { parseCidr } from '../auth/client-address.ts';
 import { parseDuration } from './duration.ts';
 import { describeSchemaErrors, formatPath } from './problems.ts';
 import { configDefaults, configSchema } from './schema.ts';
@@ -127,6 +128,15 @@ const imageUrlPolicyOf = (
   return policy;
 };
 
+const normaliseProxies = (cidrs: readonly string[], errors: string[]): string[] =>
+  cidrs.filter((cidr, i) => {
+    if (parseCidr(cidr)) return true;
+    errors.push(
+      `server.trusted_proxies[${i}]: "${cidr}" is not an IP address or CIDR such as "10.128.0.0/14"`,
+    );
+    return false;
+  });
+
 const normalise = (raw: RawConfig, errors: string[]): Config => {
   const tls = raw.server?.tls ?? {};
   const enabled = tls.enabled ?? configDefaults.tlsEnabled;
@@ -148,6 +158,7 @@ const normalise = (raw: RawConfig, errors: string[]): Config => {
         ...(tls.cert_file !== undefined && { certFile: tls.cert_file }),
         ...(tls.key_file !== undefined && { keyFile: tls.key_file }),
       },
+      trustedProxies: normaliseProxies(raw.server?.trusted_proxies ?? [], errors),
     },
     systemIdConvention: raw.system_id_convention ?? configDefaults.systemIdConvention,
     chassis,

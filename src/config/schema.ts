@@ -21,6 +21,8 @@ export interface ServerConfig {
   readonly host: string;
   readonly port: number;
   readonly tls: TlsConfig;
+  /** CIDRs of proxies whose X-Forwarded-For / Forwarded name the client (login throttling). */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface VmSelector {
@@ -117,6 +119,7 @@ export interface RawConfig {
     host?: string;
     port?: number;
     tls?: { enabled?: boolean; cert_file?: string; key_file?: string };
+    trusted_proxies?: string[];
   };
   system_id_convention?: SystemIdConvention;
   chassis: RawChassis[];
@@ -196,6 +199,11 @@ export const configSchema = {
             cert_file: { ...nonEmpty, expected: 'a PEM certificate file path' },
             key_file: { ...nonEmpty, expected: 'a PEM private key file path' },
           },
+        },
+        trusted_proxies: {
+          type: 'array',
+          expected: 'a list of IP addresses or CIDRs',
+          items: { type: 'string', expected: 'an IP address or CIDR such as "10.128.0.0/14"' },
         },
       },
     },

@@ -24,11 +24,18 @@ export interface InformerOptions<T extends { metadata: Meta }> {
   readonly onEvent?: (type: InformerEventType, object: T) => void;
   /** Called whenever the informer's synced/connected state changes. */
   readonly onStateChange?: () => void;
+  /** Grace for a disconnected watch before isCurrent() turns false (default 10 s). */
+  readonly staleAfterMs?: number;
 }
 
-/** Backoff bounds: the first retry after ~0.5 s, never more than 30 s apart. */
-const backoffBaseMs = 500;
-const backoffCapMs = 30_000;
+/** Backoff bounds: the first retry after ~0.25 s, never more than 1.5 s apart. A failing list
+ *  or watch is one cheap request, and the cap is what bounds how long serving stays down after
+ *  the API server returns (issue 11: resuming must take under 2 s, not 13.5 s). */
+const backoffBaseMs = 250;
+const backoffCapMs = 1_500;
+/** How long a dropped watch may stay down before the cache counts as stale: a short drop (an API
+ *  server restart, a load-balancer cutting idle streams) keeps answering from the cache. */
+export const defaultStaleAfterMs = 10_000;
 /** A watch that closes sooner than this without delivering anything counts as a failure, so a
  *  server that keeps hanging up does not make us spin. */
 const minHealthyWatchMs = 1_000;
@@ -46,6 +53,8 @@ export class Informer<T extends { metadata: Meta }> {
   #connected = false;
   #stopped = true;
   #failures = 0;
+  /** When the watch was last seen open (clock time); the grace of isCurrent() counts from it. */
+  #lastConnectedAt = 0;
   #generation = 0;
   #abort: AbortController | undefined;
   #retry: CancelTimer | undefined;
@@ -80,6 +89,16 @@ export class Informer<T extends { metadata: Meta }> {
   /** True while the watch stream is open (false while the API server is unreachable). */
   isConnected(): boolean {
     return this.#connected;
+  }
+
+  /** True while the cache may be served as current: synced, and its watch open or dropped for
+   *  less than the grace period (the watch restarts meanwhile; nothing is lost, it resumes from
+   *  its resourceVersion or relists). */
+  isCurrent(): boolean {
+    if (!this.#synced || this.#stopped) return false;
+    if (this.#connected) return true;
+    const grace = this.#o.staleAfterMs ?? defaultStaleAfterMs;
+    return this.#lastConnectedAt > 0 && this.#o.clock.now() - this.#lastConnectedAt < grace;
   }
 
   /** Resolves once the cache has listed and its watch is open (the informer is live). */
@@ -227,8 +246,17 @@ export class Informer<T extends { metadata: Meta }> {
     this.#setState(this.#synced, false);
     const ceiling = Math.min(backoffCapMs, backoffBaseMs * 2 ** (this.#failures - 1));
     const delay = Math.round(ceiling / 2 + (ceiling / 2) * this.#o.random());
-    this.#o.logger.warn(
-      { resource: this.#o.resource, path: this.#o.path, delayMs: delay, err: String(error) },
+    // Retries come every second or so during an outage: warn on the first and then on every
+    // power of two, so a long outage (or a missing RBAC grant) does not flood the log.
+    const level = (this.#failures & (this.#failures - 1)) === 0 ? 'warn' : 'debug';
+    this.#o.logger[level](
+      {
+        resource: this.#o.resource,
+        path: this.#o.path,
+        failures: this.#failures,
+        delayMs: delay,
+        err: String(error),
+      },
       'informer watch failed; restarting',
     );
     this.#retry = this.#o.clock.setTimeout(() => {
@@ -238,6 +266,7 @@ export class Informer<T extends { metadata: Meta }> {
   }
 
   #setState(synced: boolean, connected: boolean): void {
+    if (this.#connected || connected) this.#lastConnectedAt = this.#o.clock.now();
     const changed = synced !== this.#synced || connected !== this.#connected;
     this.#synced = synced;
     this.#connected = connected;

@@ -149,7 +149,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
   const informers = () => [...caches.values()].flatMap((c) => c.informers());
 
-  const isReady = (): boolean => informers().every((i) => i.isSynced() && i.isConnected());
+  const isReady = (): boolean => informers().every((i) => i.isCurrent());
 
   const snapshotFor = (ref: VmRef): VmSnapshot => {
     const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);

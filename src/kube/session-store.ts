@@ -1,5 +1,6 @@
 // Redfish sessions kept in the cluster, one labelled Secret per session (only the token's SHA-256,
-// never the token), watched by an informer so every replica sees every session.
+// never the token), watched by an informer so every replica sees every session; this replica's
+// own creations and deletions show in its cache at once.
 import { createHash } from 'node:crypto';
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
@@ -70,6 +71,12 @@ export const createKubeSessionStore = (options: {
   const { namespace, logger } = options;
   const clock = options.clock ?? systemClock;
   const clients = createKubeClients({ kubeConfig: options.kubeConfig, metrics: options.metrics });
+  // This replica's own writes until its watch shows them: a session answers 201 only once it is
+  // readable and deletable here, even while the watch is down after an outage (issue 11 item 5),
+  // and a deleted one stops counting towards its user's limit at once. The watch's word on a
+  // session, whichever replica wrote it, ends the overlay.
+  const created = new Map<string, SessionRecord>();
+  const deleted = new Set<string>();
   const informer = new Informer<SessionSecret>({
     clients,
     resource: 'secrets',
@@ -79,14 +86,22 @@ export const createKubeSessionStore = (options: {
     random: options.random ?? Math.random,
     logger,
     metrics: options.metrics,
+    onEvent: (type, secret) => {
+      const id = toRecord(secret)?.id;
+      if (id === undefined) return;
+      created.delete(id);
+      if (type === 'delete') deleted.delete(id);
+    },
   });
   const what = (id: string) => `session ${id}`;
 
-  const cached = (): SessionRecord[] =>
-    informer
+  const cached = (): SessionRecord[] => {
+    const seen = informer
       .list()
       .map(toRecord)
-      .filter((r): r is SessionRecord => r !== undefined);
+      .filter((r): r is SessionRecord => r !== undefined && !deleted.has(r.id));
+    return [...seen, ...created.values()];
+  };
 
   const byId = (id: string) => cached().find((r) => r.id === id);
 
@@ -94,7 +109,7 @@ export const createKubeSessionStore = (options: {
     start: () => informer.start(),
     stop: () => informer.stop(),
     waitForSync: (signal) => informer.waitForSync(signal),
-    isReady: () => informer.isSynced() && informer.isConnected(),
+    isReady: () => informer.isCurrent(),
     list: cached,
 
     async create(record) {
@@ -115,11 +130,13 @@ export const createKubeSessionStore = (options: {
       } catch (error) {
         throw toBackendError(error, what(record.id));
       }
+      // Unless the watch was quicker than the answer.
+      if (!informer.get(sessionSecretName(record.id))) created.set(record.id, record);
     },
 
-    async findByTokenDigest(tokenSha256) {
-      const hit = cached().find((r) => r.tokenSha256 === tokenSha256);
-      if (hit) return hit;
+    findCached: (tokenSha256) => cached().find((r) => r.tokenSha256 === tokenSha256),
+
+    async fetchByTokenDigest(tokenSha256) {
       // Made on another replica a moment ago, before our watch delivered it: ask the cluster.
       const query = new URLSearchParams({
         labelSelector: `${selector},${digestLabel}=${digestLabelValue(tokenSha256)}`,
@@ -154,9 +171,10 @@ export const createKubeSessionStore = (options: {
       try {
         await clients.core.deleteNamespacedSecret({ namespace, name: sessionSecretName(id) });
       } catch (error) {
-        if (statusCode(error) === 404) return;
-        throw toBackendError(error, what(id));
+        if (statusCode(error) !== 404) throw toBackendError(error, what(id));
       }
+      created.delete(id);
+      if (informer.get(sessionSecretName(id))) deleted.add(id);
     },
   };
 };

@@ -79,7 +79,7 @@ export const createKubeSettingsStore = (options: {
     start: () => informer.start(),
     stop: () => informer.stop(),
     waitForSync: (signal) => informer.waitForSync(signal),
-    isReady: () => informer.isSynced() && informer.isConnected(),
+    isReady: () => informer.isCurrent(),
 
     get() {
       const seconds = integer(informer.get(settingsConfigMapName)?.data?.sessionTimeoutSeconds);

@@ -2,7 +2,15 @@
 // entry holds. Handlers never touch Fastify; the server module adapts them.
 import type { FastifyBaseLogger } from 'fastify';
 import type { SessionManager } from '../auth/sessions.ts';
-import type { Authenticator, Privilege, Principal, RoleId, Scope } from '../auth/types.ts';
+import type {
+  Authenticator,
+  ClientOrigin,
+  LockoutPolicy,
+  Privilege,
+  Principal,
+  RoleId,
+  Scope,
+} from '../auth/types.ts';
 import type { VmBackend } from '../backend/port.ts';
 import type { Clock } from '../util/clock.ts';
 
@@ -44,6 +52,8 @@ export interface RedfishDependencies {
   readonly sessions?: SessionDependencies;
   /** The configured users, read per request so a config reload shows at once. */
   readonly accounts?: () => readonly AccountView[];
+  /** The failed-login lockout AccountService reports (with `accounts`). */
+  readonly lockout?: LockoutPolicy;
 }
 
 /** Route families that exist only when their dependency is given. */
@@ -75,8 +85,9 @@ interface BaseContext {
   readonly body: unknown;
   /** Entity tags from If-Match (`*` kept as is); undefined when the header is absent. */
   readonly ifMatch: readonly string[] | undefined;
-  /** The socket peer (never a forwarding header): the login rate limit keys on it. */
-  readonly remoteAddress: string;
+  /** The socket peer and its forwarding headers: the login lockout keys on the client they name
+   *  when the peer is a trusted proxy (auth/client-address.ts). */
+  readonly origin: ClientOrigin;
   /** The request's logger (carries the request id). */
   readonly log: FastifyBaseLogger;
   /** The table being served, so resources advertise only links that resolve. */

@@ -142,10 +142,18 @@ const testScope = (backend: VmBackend): Scope => {
     chassis(p)
       .flatMap((c) => systemsOfChassis(p, c.name))
       .sort((a, b) => a.id.localeCompare(b.id));
+  const coversAll = (p: Principal) => chassisConfig.every((c) => p.chassis.includes(c.name));
   return {
     chassis,
     systems,
     systemsOfChassis,
+    coversAll,
+    coversUser: (p, user) => {
+      const other = users[user];
+      return other === undefined
+        ? coversAll(p)
+        : user === p.user || other.chassis.every((c) => p.chassis.includes(c));
+    },
     lookup(p, id) {
       const all = systems(p);
       const exact = all.find((s) => s.id === id);
@@ -205,6 +213,7 @@ const testAuthenticator = (sessions: SessionManager): Authenticator => ({
       return { ok: false, reason: 'invalid' };
     return { ok: true, principal };
   },
+  lockout: { threshold: 10, durationSeconds: 60, counterResetAfterSeconds: 60 },
   verifyPassword(user, password): Promise<AuthResult> {
     const principal = principalOf(user);
     return Promise.resolve(

@@ -3,8 +3,9 @@
 // the preamble on every response (ETag, If-None-Match), the one error handler, and request
 // metrics.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator, Principal, Privilege } from '../auth/types.ts';
+import type { Authenticator, ClientOrigin, Principal, Privilege } from '../auth/types.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { defaultRetryAfterSeconds } from './backend-failure.ts';
 import {
   allowedMethods,
   matchRoute,
@@ -29,6 +30,7 @@ import {
   odataVersionUnsupported,
   operationNotAllowed,
   payloadTooLarge,
+  serviceTemporarilyUnavailable,
   unrecognizedRequestBody,
   unsupportedMediaType,
 } from './messages.ts';
@@ -58,6 +60,20 @@ const singleHeader = (value: string | string[] | undefined): string | undefined 
   typeof value === 'string' ? value : undefined;
 
 const pathOf = (url: string): string => url.split('?')[0] ?? url;
+
+/** The socket peer and the forwarding headers; whether they count is auth's decision. */
+const originOf = (request: FastifyRequest): ClientOrigin => {
+  const forwardedFor = request.headers['x-forwarded-for'];
+  const forwarded = request.headers.forwarded;
+  return {
+    remoteAddress: request.socket.remoteAddress ?? '',
+    // Repeated headers are one list (RFC 9110 §5.3).
+    ...(forwardedFor !== undefined && {
+      forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
+    }),
+    ...(forwarded !== undefined && { forwarded }),
+  };
+};
 const rawQueryOf = (url: string): string => url.split('?').slice(1).join('?');
 
 const sendError = (reply: FastifyReply, error: RedfishError): FastifyReply =>
@@ -189,8 +205,12 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
     const result = await authenticator.authenticate({
       ...(authorization === undefined ? {} : { authorization }),
       ...(authToken === undefined ? {} : { authToken }),
-      remoteAddress: request.socket.remoteAddress ?? '',
+      ...originOf(request),
     });
+    if (!result.ok && result.reason === 'unavailable')
+      throw new RedfishError(
+        serviceTemporarilyUnavailable(result.retryAfterSeconds ?? defaultRetryAfterSeconds),
+      );
     if (!result.ok) {
       const level = result.reason === 'missing' ? 'debug' : 'warn';
       request.log[level]({ reason: result.reason }, 'authentication failed');
@@ -235,11 +255,11 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
     };
 
   const contextOf = (request: FastifyRequest) => ({
+    origin: originOf(request),
     deps,
     params: request.params as Record<string, string | undefined>,
     body: request.body,
     ifMatch: parseIfMatch(singleHeader(request.headers['if-match'])),
-    remoteAddress: request.socket.remoteAddress ?? '',
     log: request.log,
     routes,
   });

@@ -332,9 +332,11 @@ void describe('Redfish errors over HTTP', () => {
         retryAfter(reply);
       }
       sim.faults.dropAllWatches();
-      // Without its watches the cache may be stale: reads too answer 503 rather than guess.
+      // Without its watches the cache may be stale: once the 10 s grace for a short drop is over,
+      // reads too answer 503 rather than guess.
       await service.waitFor(
         async () => (await service.request(systemUrl(id), { user: 'admin' })).status === 503,
+        30_000,
       );
       for (const url of [systemUrl(id), '/redfish/v1/Systems']) {
         const read = await service.request(url, { user: 'admin' });

@@ -24,6 +24,19 @@ const restarts = async (rig: Rig): Promise<number> => {
   return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 };
 
+/** The rig's informers: VMs, VMIs, DataVolumes and PVCs of demo-a and demo-b. */
+const informerCount = 8;
+
+/** Waits until every informer has seen its watch fail (each failure counts one restart, and the
+ *  next attempt waits on the manual clock), so the grace period starts at the same instant. */
+const allNoticed = async (rig: Rig, before: number): Promise<void> => {
+  const deadline = Date.now() + 20_000;
+  while ((await restarts(rig)) < before + informerCount) {
+    if (Date.now() > deadline) throw new Error('the informers did not notice the fault');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
 const relabel = (rig: Rig, value: string) =>
   rig.sim.store.mutate('virtualmachines.kubevirt.io', 'demo-a', 'scratch', (d) => {
     d.metadata.labels = { ...d.metadata.labels, probe: value };
@@ -59,10 +72,13 @@ void describe('informers under faults', () => {
     await until(() => rig.backend.isReady(), 'ready again');
   });
 
-  void it('an API outage: not ready, cached reads, unavailable writes, then recovery', async () => {
+  void it('an API outage: not ready once the grace is over, cached reads, unavailable writes, then recovery', async () => {
     const cached = rig.backend.getVm(ref);
+    const before = await restarts(rig);
     rig.sim.faults.unavailableFor(3_600_000);
     rig.sim.faults.dropAllWatches();
+    await allNoticed(rig, before);
+    await backoffClock.advance(10_000);
     await until(() => !rig.backend.isReady(), 'not ready');
     assert.deepEqual(rig.backend.getVm(ref), cached, 'reads keep serving the cache');
     await assert.rejects(
@@ -70,18 +86,29 @@ void describe('informers under faults', () => {
       (e: unknown) =>
         isBackendError(e) && e.kind === 'unavailable' && (e.retryAfterSeconds ?? 0) > 0,
     );
-    const gauge = (await rig.metrics.registry.getMetricsAsJSON()).find(
-      (m) => m.name === 'kube_informer_synced',
-    );
-    assert.ok(gauge?.values.some((v) => v.value === 0));
+    // A long outage: many failed attempts, which must not push the next one far out.
+    for (let i = 0; i < 15; i++) await backoffClock.advance(1_500);
     rig.sim.faults.clear();
     relabel(rig, 'after-outage');
-    // Retries wait on the injected clock: advance past the capped backoff.
-    for (let i = 0; i < 10 && !rig.backend.isReady(); i++) {
-      await backoffClock.advance(30_000);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await until(() => rig.backend.isReady(), 'ready after the outage');
+    // Issue 11: serving again within 2 s of the API server's return. The clock moves 2 s and no
+    // further, so readiness can only come from retries scheduled within that time.
+    await backoffClock.advance(2_000);
+    await until(() => rig.backend.isReady(), 'ready within 2 s of the API returning');
     await waitForVm(rig, ref, (v) => v.labels.probe === 'after-outage');
+  });
+
+  void it('a watch drop shorter than 10 s keeps serving from the cache', async () => {
+    const before = await restarts(rig);
+    rig.sim.faults.refuseConnectionsFor(3_600_000);
+    rig.sim.faults.dropAllWatches();
+    await allNoticed(rig, before);
+    await backoffClock.advance(9_000);
+    assert.equal(rig.backend.isReady(), true, 'still serving 9 s into the drop');
+    assert.ok(rig.backend.getVm(ref));
+    await backoffClock.advance(1_500);
+    assert.equal(rig.backend.isReady(), false, 'stale after 10 s');
+    rig.sim.faults.clear();
+    await backoffClock.advance(2_000);
+    await until(() => rig.backend.isReady(), 'ready again');
   });
 });

@@ -53,8 +53,9 @@ void describe('kube session store', () => {
     const session = record('0123456789abcdef0123456789abcdef', 'token-one');
     await a.create(session);
     // b may not have seen the watch event yet: the lookup falls back to the cluster.
-    assert.deepEqual(await b.findByTokenDigest(digest('token-one')), session);
-    assert.equal(await b.findByTokenDigest(digest('some-other-token')), undefined);
+    assert.deepEqual(a.findCached(digest('token-one')), session, 'its creator has it at once');
+    assert.deepEqual(await b.fetchByTokenDigest(digest('token-one')), session);
+    assert.equal(await b.fetchByTokenDigest(digest('some-other-token')), undefined);
   });
 
   void it('stores a labelled Secret holding the digest, never the token', () => {
@@ -87,7 +88,7 @@ void describe('kube session store', () => {
     // The other replica's cache drops it when the watch delivers the deletion.
     while (b.list().some((r) => r.id === session.id))
       await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(await b.findByTokenDigest(digest('token-two')), undefined);
+    assert.equal(await b.fetchByTokenDigest(digest('token-two')), undefined);
     await b.delete(session.id);
   });
 });

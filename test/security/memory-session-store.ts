@@ -11,9 +11,15 @@ export class MemorySessionStore implements SessionStore {
     this.records.set(record.id, record);
     return Promise.resolve();
   }
-  findByTokenDigest(digest: string): Promise<SessionRecord | undefined> {
-    this.calls.push('find');
-    return Promise.resolve([...this.records.values()].find((r) => r.tokenSha256 === digest));
+  /** Records created behind this store's back (another replica): only a fetch finds them. */
+  readonly elsewhere = new Map<string, SessionRecord>();
+  findCached = (digest: string): SessionRecord | undefined =>
+    [...this.records.values()].find((r) => r.tokenSha256 === digest);
+  fetchByTokenDigest(digest: string): Promise<SessionRecord | undefined> {
+    this.calls.push('fetch');
+    return Promise.resolve(
+      this.findCached(digest) ?? [...this.elsewhere.values()].find((r) => r.tokenSha256 === digest),
+    );
   }
   list = (): readonly SessionRecord[] => [...this.records.values()];
   touch(id: string, at: string): Promise<void> {

@@ -2,7 +2,7 @@
 // Redfish roles (Roles). Users are managed in the configuration file, so no write is routed here
 // and every write answers 405 with Allow.
 import { RolePrivileges } from '../../auth/privileges.ts';
-import { RoleIds, type Principal, type RoleId } from '../../auth/types.ts';
+import { RoleIds, type LockoutPolicy, type RoleId } from '../../auth/types.ts';
 import { RedfishError, resourceNotFound } from '../messages.ts';
 import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
@@ -13,7 +13,9 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 
-export const toAccountService = (): RedfishBody => ({
+/** The lockout in force; it counts failures per user and client (the address a trusted proxy
+ *  forwards), so a locked-out client does not lock the account for everyone else. */
+export const toAccountService = (lockout: LockoutPolicy | undefined): RedfishBody => ({
   '@odata.id': uris.accountService,
   '@odata.type': odataTypes.AccountService,
   Id: 'AccountService',
@@ -21,6 +23,12 @@ export const toAccountService = (): RedfishBody => ({
   Description: 'Users of this service, as configured (read-only: edit the configuration file)',
   ServiceEnabled: true,
   LocalAccountAuth: 'Enabled',
+  ...(lockout && {
+    AccountLockoutThreshold: lockout.threshold,
+    AccountLockoutDuration: lockout.durationSeconds,
+    AccountLockoutCounterResetAfter: lockout.counterResetAfterSeconds,
+    AccountLockoutCounterResetEnabled: true,
+  }),
   Status: { State: 'Enabled', Health: 'OK' },
   Accounts: link(uris.accounts),
   Roles: link(uris.roles),
@@ -70,21 +78,26 @@ export const toRoleCollection = (): RedfishBody =>
   );
 
 /** Privilege registry (ManagerAccount GET): one's own account needs ConfigureSelf; anyone
- *  else's ConfigureUsers or ConfigureManager. */
-const mayRead = (principal: Principal, account: AccountView): boolean =>
-  account.userName === principal.user ||
-  principal.privileges.has('ConfigureUsers') ||
-  principal.privileges.has('ConfigureManager');
+ *  else's ConfigureUsers or ConfigureManager, and only for users within the caller's chassis
+ *  scope (anyone else's account is indistinguishable from a missing one). */
+const mayRead = (ctx: AuthenticatedContext, account: AccountView): boolean => {
+  const { principal } = ctx;
+  if (account.userName === principal.user) return true;
+  return (
+    (principal.privileges.has('ConfigureUsers') || principal.privileges.has('ConfigureManager')) &&
+    ctx.deps.scope.coversUser(principal, account.userName)
+  );
+};
 
 const readableAccounts = (ctx: AuthenticatedContext): readonly AccountView[] => {
   const accounts = ctx.deps.accounts;
   if (accounts === undefined) throw new Error('account route served without accounts');
-  return accounts().filter((a) => mayRead(ctx.principal, a));
+  return accounts().filter((a) => mayRead(ctx, a));
 };
 
-export const handleAccountServiceGet = (): HandlerReply => ({
+export const handleAccountServiceGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,
-  body: toAccountService(),
+  body: toAccountService(ctx.deps.lockout),
 });
 
 export const handleAccountCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({

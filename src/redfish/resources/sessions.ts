@@ -1,14 +1,15 @@
 // SessionService and its Sessions (DSP0266 "Session management"): login by an unauthenticated
-// POST, the caller's sessions (all of them for ConfigureManager), logout by DELETE, and the
-// SessionTimeout setting, held in the cluster so every replica applies it.
+// POST, the caller's sessions (for ConfigureManager also those of the users within the caller's
+// chassis scope), logout by DELETE, and the SessionTimeout setting, held in the cluster so every
+// replica applies it.
 import { SessionLimitError, type CreatedSession } from '../../auth/sessions.ts';
-import type { Principal } from '../../auth/types.ts';
 import type { SessionRecord } from '../../backend/sessions.ts';
 import { callBackend } from '../backend-failure.ts';
 import {
   RedfishError,
   accessUnauthorized,
   generalError,
+  insufficientPrivilege,
   propertyValueError,
   propertyValueTypeError,
   resourceNotFound,
@@ -68,17 +69,23 @@ const sessionDeps = (ctx: { deps: { sessions?: SessionDependencies } }): Session
 };
 
 /** Privilege registry (Session): one's own sessions need ConfigureSelf; anyone else's need
- *  ConfigureManager (managing the service) or ConfigureUsers (logging a user out). */
-const mayManage = (principal: Principal, record: SessionRecord): boolean =>
-  record.user === principal.user ||
-  principal.privileges.has('ConfigureManager') ||
-  principal.privileges.has('ConfigureUsers');
+ *  ConfigureManager (managing the service) or ConfigureUsers (logging a user out), and that
+ *  user must lie within the caller's chassis scope: an Administrator of one chassis manages
+ *  the users of that chassis, not everyone (issue 11 item 9). */
+const mayManage = (ctx: AuthenticatedContext, record: SessionRecord): boolean => {
+  const { principal } = ctx;
+  if (record.user === principal.user) return true;
+  return (
+    (principal.privileges.has('ConfigureManager') || principal.privileges.has('ConfigureUsers')) &&
+    ctx.deps.scope.coversUser(principal, record.user)
+  );
+};
 
 /** A session the caller may read; anyone else's is indistinguishable from a missing one. */
 const visibleSession = (ctx: AuthenticatedContext): SessionRecord => {
   const id = pathParam(ctx, 'sessionId');
   const record = sessionDeps(ctx).manager.get(id);
-  if (record === undefined || !mayManage(ctx.principal, record))
+  if (record === undefined || !mayManage(ctx, record))
     throw new RedfishError(resourceNotFound('Session', id));
   return record;
 };
@@ -113,6 +120,11 @@ export const handleSessionServicePatch = async (
   ctx: AuthenticatedContext,
 ): Promise<HandlerReply> => {
   const { timeout } = sessionDeps(ctx);
+  // SessionTimeout applies to every chassis' users: only a caller scoped to all of them sets it.
+  if (!ctx.deps.scope.coversAll(ctx.principal)) {
+    ctx.log.warn({ user: ctx.principal.user }, 'SessionTimeout change refused: scope too narrow');
+    throw new RedfishError(insufficientPrivilege());
+  }
   const current = toSessionService(timeout.current());
   requireIfMatch(ctx.ifMatch, etagOf(current));
   // A non-empty body that validates names SessionTimeout (EmptyJSON and additionalProperties
@@ -134,7 +146,7 @@ export const handleSessionCollectionGet = (ctx: AuthenticatedContext): HandlerRe
   body: toSessionCollection(
     sessionDeps(ctx)
       .manager.list()
-      .filter((r) => mayManage(ctx.principal, r)),
+      .filter((r) => mayManage(ctx, r)),
   ),
 });
 
@@ -158,7 +170,7 @@ const validateLogin = compileBodySchema<Login>({
 export const handleSessionCreate = async (ctx: PublicContext): Promise<HandlerReply> => {
   const { manager, verifyPassword } = sessionDeps(ctx);
   const login = parseCreateBody(validateLogin, ctx.body, ['Password']);
-  const check = await verifyPassword(login.UserName, login.Password, ctx.remoteAddress);
+  const check = await verifyPassword(login.UserName, login.Password, ctx.origin);
   if (!check.ok) throw new RedfishError(accessUnauthorized(authRealm, check.retryAfterSeconds));
   const user = check.principal.user;
   let created: CreatedSession;

@@ -1,0 +1,83 @@
+// Issue 11 item 8 over HTTP: behind a trusted proxy (here the loopback peer, standing in for the
+// OpenShift router) failed logins lock out one user at one client, named by X-Forwarded-For /
+// Forwarded; a client that logged in is not locked out by other clients' failures; AccountService
+// reports the lockout in force.
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { trustKey } from '../../src/auth/rate-limit.ts';
+import { loginTrustConfigMapName } from '../../src/kube/login-trust-store.ts';
+import { errorIds } from '../conformance/redfish-errors.ts';
+import { defaultConfigYaml, startService, users, type TestService } from '../helpers/service.ts';
+
+const sessionsUrl = '/redfish/v1/SessionService/Sessions';
+
+void describe('login throttling behind a trusted proxy', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startService({
+      configYaml: defaultConfigYaml().replace(
+        '  tls:\n',
+        '  trusted_proxies: ["127.0.0.0/8", "::1/128"]\n  tls:\n',
+      ),
+    });
+  });
+  after(() => service.close());
+
+  const login = (client: string, password: string, user = 'operator-a') =>
+    service.request(sessionsUrl, {
+      method: 'POST',
+      body: { UserName: user, Password: password },
+      headers: { 'x-forwarded-for': `${client}, 127.0.0.1` },
+    });
+
+  void it('AccountService reports the lockout in force', async () => {
+    const body = await service.getValid('/redfish/v1/AccountService');
+    assert.equal(body.AccountLockoutThreshold, 10);
+    assert.equal(body.AccountLockoutDuration, 60);
+    assert.equal(body.AccountLockoutCounterResetAfter, 60);
+    assert.ok(body.AccountLockoutCounterResetAfter <= body.AccountLockoutDuration);
+  });
+
+  void it('locks one client after the threshold, not the others behind the same proxy', async () => {
+    for (let i = 0; i < 10; i++) {
+      const reply = await login('203.0.113.1', 'wrong');
+      assert.deepEqual(errorIds(reply, 401), ['AccessUnauthorized']);
+    }
+    const locked = await login('203.0.113.1', users['operator-a']);
+    assert.deepEqual(errorIds(locked, 401), ['AccessUnauthorized']);
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    // Basic from the same client is locked too; another client is not.
+    const basic = await service.request('/redfish/v1/Systems', {
+      user: 'operator-a',
+      headers: { forwarded: 'for=203.0.113.1;proto=https' },
+    });
+    assert.deepEqual(errorIds(basic, 401), ['AccessUnauthorized']);
+    assert.equal((await login('203.0.113.2', users['operator-a'])).status, 201);
+  });
+
+  void it('does not lock out a client that logged in because of other clients’ failures', async () => {
+    assert.equal((await login('198.51.100.1', users['viewer-b'], 'viewer-b')).status, 201);
+    // Five clients, ten failures each: the user's wider lock (50) closes on new clients...
+    for (let c = 0; c < 5; c++)
+      for (let i = 0; i < 10; i++) await login(`203.0.113.${10 + c}`, 'guess', 'viewer-b');
+    const fresh = await login('198.51.100.99', users['viewer-b'], 'viewer-b');
+    assert.deepEqual(errorIds(fresh, 401), ['AccessUnauthorized']);
+    assert.ok(Number(fresh.headers.get('retry-after')) > 0);
+    // ...but not on the client that proved it knows the password.
+    assert.equal((await login('198.51.100.1', users['viewer-b'], 'viewer-b')).status, 201);
+    // That trust is kept in the cluster (as a digest), so a restart or another replica keeps it.
+    const digest = createHash('sha256').update(trustKey('viewer-b', '198.51.100.1')).digest('hex');
+    const trust = () =>
+      (
+        service.service.simulator!.store.get(
+          'configmaps',
+          'kubevirt-redfish',
+          loginTrustConfigMapName,
+        ) as { data?: Record<string, string> } | undefined
+      )?.data ?? {};
+    await service.waitFor(() => trust()[digest] !== undefined);
+    assert.ok(!JSON.stringify(trust()).includes('198.51.100.1'));
+  });
+});
