@@ -140,12 +140,27 @@ interface WrkResult {
 const toMs = (value: string, unit: string): number =>
   Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
 
+/** HEAD through bench/lib/head-load.ts on wrk's CPU (wrk itself hangs on HEAD responses). */
+const headLoad = (url: string, headers: Record<string, string>): WrkResult => {
+  const script = join(root, 'bench/lib/head-load.ts');
+  const args = ['-c', CLIENT_CPU, process.execPath, '--import', 'tsx', script];
+  args.push(url, String(SECONDS), String(CONNECTIONS), ...Object.entries(headers).flat());
+  const result = spawnSync('taskset', args, {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: (SECONDS + 30) * 1000,
+  });
+  if (result.status !== 0) throw new Error(`HEAD load failed: ${result.stderr}`);
+  return { ...(JSON.parse(result.stdout) as Omit<WrkResult, 'errors'>), errors: undefined };
+};
+
 const runWrk = async (
   url: string,
   method: string,
   headers: Record<string, string>,
   dir: string,
 ): Promise<WrkResult> => {
+  if (method === 'HEAD') return headLoad(url, headers);
   const script = join(dir, `${method}.lua`);
   await writeFile(script, `wrk.method = "${method}"\n`);
   const args = ['-c', CLIENT_CPU, 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`];

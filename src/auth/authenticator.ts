@@ -11,6 +11,7 @@ import { privilegesOf } from './privileges.ts';
 import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
 import type { SessionManager } from './sessions.ts';
 import type { AuthFailureReason, AuthResult, Authenticator, Principal } from './types.ts';
+import { createVerifiedLogins, type VerifiedLogins } from './verified-logins.ts';
 
 export interface AuthenticatorOptions {
   /** Read on every request, so a reload takes effect at once. */
@@ -22,6 +23,7 @@ export interface AuthenticatorOptions {
   readonly logger: Logger;
   readonly limiter?: LoginLimiter;
   readonly verifier?: PasswordVerifier;
+  readonly verifiedLogins?: VerifiedLogins;
 }
 
 interface UserIndex {
@@ -46,6 +48,7 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   const { getConfig, sessions, clock, metrics, logger } = options;
   const limiter = options.limiter ?? createLoginLimiter({ clock });
   const verifier = options.verifier ?? createPasswordVerifier({ clock });
+  const verifiedLogins = options.verifiedLogins ?? createVerifiedLogins({ clock });
   const indexes = new WeakMap<Config, UserIndex>();
 
   const usersNow = (): UserIndex => {
@@ -116,10 +119,21 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       // DSP0266: X-Auth-Token and Basic are both accepted; a session token wins when both come.
       if (credentials.authToken !== undefined) return tokenLogin(credentials.authToken);
       if (credentials.authorization === undefined) return fail('missing');
-      const parsed = parseAuthorization(credentials.authorization);
+      const { authorization, remoteAddress } = credentials;
+      const config = getConfig();
+      const known = verifiedLogins.get(config, authorization);
+      const user = known === undefined ? undefined : usersNow().byName.get(known);
+      // Verified before under this very config: only the lockout is checked again, so a locked
+      // out address stays locked out whatever it sends.
+      if (user !== undefined && limiter.check(remoteAddress, user.username).allowed)
+        return { ok: true, principal: principalOf(user) };
+      const parsed = parseAuthorization(authorization);
       switch (parsed.scheme) {
-        case 'basic':
-          return passwordLogin(parsed.username, parsed.password, credentials.remoteAddress);
+        case 'basic': {
+          const result = await passwordLogin(parsed.username, parsed.password, remoteAddress);
+          if (result.ok) verifiedLogins.remember(config, authorization, result.principal.user);
+          return result;
+        }
         case 'malformed':
           limiter.recordFailure(credentials.remoteAddress, undefined);
           return fail('invalid');
