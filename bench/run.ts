@@ -3,13 +3,19 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benchmarks = ['sim-scale', 'redfish'] as const;
+const benchmarks = ['sim-scale', 'redfish', 'http'] as const;
+/** Run when none is named; `http` needs wrk and a quiet second CPU, so it runs only on request. */
+const defaults = ['sim-scale', 'redfish'];
 /** A benchmark still running after this is killed and counted as failed. */
 const TIMEOUT_MS = 5 * 60_000;
 
-const wanted = process.argv.slice(2);
-const selected = wanted.length ? benchmarks.filter((b) => wanted.includes(b)) : benchmarks;
-if (selected.length === 0) {
+const args = process.argv.slice(2);
+const wanted = args.filter((a) => (benchmarks as readonly string[]).includes(a));
+// Anything else (`--dist`, `--seconds 5`) is passed to each benchmark.
+const passed = args.filter((a) => !wanted.includes(a));
+const selected = benchmarks.filter((b) => (wanted.length ? wanted : defaults).includes(b));
+const stray = passed.some((a, i) => !a.startsWith('-') && !passed[i - 1]?.startsWith('-'));
+if (selected.length === 0 || stray) {
   console.error(`unknown benchmark; choose from: ${benchmarks.join(', ')}`);
   process.exit(2);
 }
@@ -19,7 +25,7 @@ for (const name of selected) {
   const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   console.log(`\n# bench/${name}.ts`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
+  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...passed], {
     stdio: 'inherit',
     timeout: TIMEOUT_MS,
     killSignal: 'SIGKILL',

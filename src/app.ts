@@ -2,6 +2,7 @@
 // from explicitly passed dependencies (no globals, so tests build as many apps as they like).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { deferredChildLogger } from './observability/logger.ts';
 import type { SessionManager } from './auth/sessions.ts';
 import type { Authenticator, Scope } from './auth/types.ts';
 import type { VmBackend } from './backend/port.ts';
@@ -45,6 +46,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
     // Per-request lines are debug detail (logged by the Redfish layer); info is for lifecycle
     // and actions (STYLE rule 15).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings) => deferredChildLogger(logger as Logger, bindings),
     bodyLimit: deps.bodyLimitBytes ?? defaultBodyLimitBytes,
     // `/redfish/v1` and `/redfish/v1/` are the same resource, and so on everywhere (DSP0266).
     routerOptions: { ignoreTrailingSlash: true },

@@ -14,6 +14,7 @@ import { privilegesOf } from './privileges.ts';
 import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
 import type { SessionManager } from './sessions.ts';
 import type { AuthFailureReason, AuthResult, Authenticator, Principal } from './types.ts';
+import { createVerifiedLogins, type VerifiedLogins } from './verified-logins.ts';
 
 export interface AuthenticatorOptions {
   /** Read on every request, so a reload takes effect at once. */
@@ -27,6 +28,7 @@ export interface AuthenticatorOptions {
   /** Throttles cluster lookups of unknown session tokens per client (default: like logins). */
   readonly tokenLimiter?: LoginLimiter;
   readonly verifier?: PasswordVerifier;
+  readonly verifiedLogins?: VerifiedLogins;
 }
 
 interface UserIndex {
@@ -55,6 +57,7 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   // A separate budget, so a client replaying a stale token is not also kept from logging in.
   const tokenLimiter = options.tokenLimiter ?? createLoginLimiter({ clock });
   const verifier = options.verifier ?? createPasswordVerifier({ clock });
+  const verifiedLogins = options.verifiedLogins ?? createVerifiedLogins({ clock });
   const indexes = new WeakMap<Config, UserIndex>();
 
   const usersNow = (): UserIndex => {
@@ -158,10 +161,21 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       if (credentials.authToken !== undefined)
         return tokenLogin(credentials.authToken, clientOf(credentials));
       if (credentials.authorization === undefined) return fail('missing');
-      const parsed = parseAuthorization(credentials.authorization);
+      const { authorization } = credentials;
+      const config = getConfig();
+      const known = verifiedLogins.get(config, authorization);
+      const user = known === undefined ? undefined : usersNow().byName.get(known);
+      // Verified before under this very config: only the lockout is checked again, so a locked
+      // out address stays locked out whatever it sends.
+      if (user !== undefined && limiter.check(clientOf(credentials), user.username).allowed)
+        return { ok: true, principal: principalOf(user) };
+      const parsed = parseAuthorization(authorization);
       switch (parsed.scheme) {
-        case 'basic':
-          return passwordLogin(parsed.username, parsed.password, credentials);
+        case 'basic': {
+          const result = await passwordLogin(parsed.username, parsed.password, credentials);
+          if (result.ok) verifiedLogins.remember(config, authorization, result.principal.user);
+          return result;
+        }
         case 'malformed':
           limiter.recordFailure(clientOf(credentials), undefined);
           return fail('invalid');

@@ -82,6 +82,26 @@ const namespacesOf = (config: Config): string[] => [
   ...new Set(config.chassis.map((c) => c.namespace)),
 ];
 
+/** Per namespace, the labels every one of its chassis requires: a VM without them is in no
+ *  chassis, so the VM cache need not hold it. A chassis without labels selects nothing. */
+export const vmLabelSelectorsOf = (config: Config): Record<string, string | undefined> => {
+  const selectors: Record<string, string | undefined> = {};
+  for (const namespace of namespacesOf(config)) {
+    const required = config.chassis
+      .filter((c) => c.namespace === namespace)
+      .map((c) => Object.entries(c.vmSelector.labels))
+      .reduce((common, labels) =>
+        common.filter(([key, value]) => labels.some(([k, v]) => k === key && v === value)),
+      );
+    if (required.length > 0)
+      selectors[namespace] = required
+        .map(([key, value]) => `${key}=${value}`)
+        .sort()
+        .join(',');
+  }
+  return selectors;
+};
+
 const serviceUuid = (config: Config): string =>
   uuidV5(
     serviceUuidNamespace,
@@ -136,6 +156,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     const backend = createKubeBackend({
       kubeConfig,
       namespaces: namespacesOf(config),
+      vmLabelSelectors: vmLabelSelectorsOf(config),
       logger,
       metrics,
       clock,
@@ -291,7 +312,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
         clock,
         onChange: (update) => {
           current = update.config;
-          backend.setNamespaces(namespacesOf(update.config));
+          backend.setNamespaces(namespacesOf(update.config), vmLabelSelectorsOf(update.config));
           for (const path of update.changes.restartRequired)
             logger.warn({ path }, 'config change takes effect after a restart');
           for (const user of update.changes.revokedUsers)

@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
+import { trimObject } from './trim.ts';
 import type {
   DataVolume,
   Meta,
@@ -25,6 +26,8 @@ export interface NamespaceCachesOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly emptyCdrom: boolean;
+  /** Label selector of the VMs any chassis of this namespace can show; absent = every VM. */
+  readonly vmLabelSelector?: string;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
   readonly onChange: (
     kind: CachedKind,
@@ -49,16 +52,23 @@ export class NamespaceCaches {
   readonly dvs: Informer<DataVolume>;
   readonly pvcs: Informer<PersistentVolumeClaim>;
   readonly #o: NamespaceCachesOptions;
+  readonly vmLabelSelector: string | undefined;
   readonly #snapshots = new Map<string, VmSnapshot>();
   #sorted: readonly VmSnapshot[] | undefined;
 
   constructor(options: NamespaceCachesOptions) {
     this.#o = options;
+    this.vmLabelSelector = options.vmLabelSelector;
     const make = <T extends { metadata: Meta }>(kind: CachedKind) =>
       new Informer<T>({
         clients: options.clients,
         resource: resources[kind].resource,
         path: `${resources[kind].prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural(resources[kind].resource)}`,
+        // VMIs carry the template's labels, not the VM's, so only the VM list is narrowed.
+        ...(kind === 'vm' && options.vmLabelSelector !== undefined
+          ? { labelSelector: options.vmLabelSelector }
+          : {}),
+        transform: trimObject,
         clock: options.clock,
         random: options.random,
         logger: options.logger,
@@ -115,12 +125,14 @@ export class NamespaceCaches {
       this.#snapshots.delete(name);
       return;
     }
-    // A DataVolume or claim changes the snapshots of the VMs whose volumes use it.
-    for (const vm of this.vms.list()) {
-      const uses = (vm.spec.template?.spec?.volumes ?? []).some(
+    // A DataVolume or claim changes the snapshots of the VMs whose volumes use it. Only built
+    // snapshots can be stale: walking every VM instead made the initial list of N DataVolumes
+    // cost N × VMs (13 s of CPU at 10,000 VMs, issue 12).
+    for (const vmName of this.#snapshots.keys()) {
+      const uses = (this.vms.get(vmName)?.spec.template?.spec?.volumes ?? []).some(
         (v) => v.dataVolume?.name === name || v.persistentVolumeClaim?.claimName === name,
       );
-      if (uses) this.#snapshots.delete(vm.metadata.name);
+      if (uses) this.#snapshots.delete(vmName);
     }
   }
 }

@@ -16,6 +16,9 @@ export interface InformerOptions<T extends { metadata: Meta }> {
   /** Collection path, e.g. `/apis/kubevirt.io/v1/namespaces/demo-a/virtualmachines`. */
   readonly path: string;
   readonly labelSelector?: string;
+  /** Applied to every object before it is cached: what the service never reads need not be
+   *  held (at 10,000 VMs the cache is most of the process's memory). */
+  readonly transform?: (object: T) => T;
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger;
@@ -143,7 +146,8 @@ export class Informer<T extends { metadata: Meta }> {
     const list = JSON.parse(
       await this.#o.clients.request('GET', this.#o.path + query),
     ) as ObjectList<T>;
-    const fresh = new Map(list.items.map((item) => [item.metadata.name, item]));
+    const transform = this.#o.transform ?? ((item: T) => item);
+    const fresh = new Map(list.items.map((item) => [item.metadata.name, transform(item)]));
     const previous = this.#objects;
     this.#objects = fresh;
     this.#resourceVersion = list.metadata?.resourceVersion ?? '';
@@ -216,7 +220,9 @@ export class Informer<T extends { metadata: Meta }> {
     if (!meta) return;
     if (meta.resourceVersion) this.#resourceVersion = meta.resourceVersion;
     if (event.type === 'BOOKMARK') return;
-    const typed = object as unknown as T;
+    const typed = this.#o.transform
+      ? this.#o.transform(object as unknown as T)
+      : (object as unknown as T);
     if (event.type === 'DELETED') {
       this.#objects.delete(meta.name);
       this.#o.onEvent?.('delete', typed);

@@ -35,13 +35,19 @@ export interface KubeBackend extends VmBackend {
   stop(): Promise<void>;
   /** Resolves once every cache has listed and is watching. */
   waitForSync(signal?: AbortSignal): Promise<void>;
-  /** Adds caches for new namespaces and drops those no longer configured (config reload). */
-  setNamespaces(namespaces: readonly string[]): void;
+  /** Adds caches for new namespaces and drops those no longer configured (config reload); a
+   *  namespace whose VM label selector changed gets new caches. */
+  setNamespaces(namespaces: readonly string[], vmLabelSelectors?: VmLabelSelectors): void;
 }
+
+/** Per namespace, the label selector every VM any chassis there shows must match (the VM
+ *  informer lists and watches only those); a namespace without one caches every VM. */
+export type VmLabelSelectors = Readonly<Record<string, string | undefined>>;
 
 export interface KubeBackendOptions {
   readonly kubeConfig: KubeConfig;
   readonly namespaces: readonly string[];
+  readonly vmLabelSelectors?: VmLabelSelectors;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock?: Clock;
@@ -126,10 +132,11 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       .finally(() => restoring.delete(key));
   };
 
-  const addNamespace = (namespace: string): void => {
+  const addNamespace = (namespace: string, vmLabelSelector: string | undefined): void => {
     if (caches.has(namespace)) return;
     const cache = new NamespaceCaches({
       namespace,
+      ...(vmLabelSelector === undefined ? {} : { vmLabelSelector }),
       clients,
       clock,
       random,
@@ -172,7 +179,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     }
   };
 
-  for (const namespace of options.namespaces) addNamespace(namespace);
+  for (const namespace of options.namespaces)
+    addNamespace(namespace, options.vmLabelSelectors?.[namespace]);
 
   return {
     capabilities,
@@ -268,13 +276,14 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       await Promise.all(informers().map((i) => i.waitForSync(signal)));
     },
 
-    setNamespaces(namespaces: readonly string[]) {
-      for (const namespace of namespaces) addNamespace(namespace);
+    setNamespaces(namespaces: readonly string[], vmLabelSelectors: VmLabelSelectors = {}) {
       for (const [namespace, cache] of caches) {
-        if (namespaces.includes(namespace)) continue;
+        const kept = namespaces.includes(namespace);
+        if (kept && cache.vmLabelSelector === vmLabelSelectors[namespace]) continue;
         for (const informer of cache.informers()) informer.stop();
         caches.delete(namespace);
       }
+      for (const namespace of namespaces) addNamespace(namespace, vmLabelSelectors[namespace]);
       updateSyncedGauge();
       logger.info({ namespaces }, 'kube backend namespaces updated');
     },

@@ -5,7 +5,9 @@ import { RedfishError } from './messages.ts';
 import { describedBy } from './odata.ts';
 import {
   bodyHeaders,
+  createEtagCache,
   etagOf,
+  etagOfJson,
   parseIfMatch,
   matchesIfNoneMatch,
   requireIfMatch,
@@ -73,5 +75,15 @@ void describe('preamble', () => {
     assert.equal(matchesIfNoneMatch(`"other", W/${current}`, current), true);
     assert.equal(matchesIfNoneMatch(current, current), true);
     assert.equal(matchesIfNoneMatch('*', current), true);
+  });
+});
+
+void describe('ETag cache', () => {
+  void it('gives the tag of the bytes, whether remembered or not', () => {
+    const cached = createEtagCache(64);
+    const bodies = ['{"a":1}', '{"a":2}', '{"b":"long enough to evict the others"}', '{"a":1}'];
+    for (const json of [...bodies, ...bodies]) assert.equal(cached(json), etagOfJson(json));
+    const big = `{"x":"${'y'.repeat(100)}"}`;
+    assert.equal(cached(big), etagOfJson(big));
   });
 });

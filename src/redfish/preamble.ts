@@ -24,12 +24,37 @@ export const etagOfJson = (json: string): string =>
 
 export const etagOf = (body: RedfishBody): string => etagOfJson(JSON.stringify(body));
 
+/** Most GETs answer bytes answered before (a resource changes far less often than it is read),
+ *  and looking the bytes up costs a fraction of a digest; bounded by the characters it holds. */
+export const createEtagCache = (maxChars = 4 * 1024 * 1024): ((json: string) => string) => {
+  const tags = new Map<string, string>();
+  let chars = 0;
+  return (json) => {
+    const known = tags.get(json);
+    if (known !== undefined) return known;
+    const tag = etagOfJson(json);
+    if (json.length > maxChars / 8) return tag;
+    for (const oldest of tags.keys()) {
+      if (chars + json.length <= maxChars) break;
+      tags.delete(oldest);
+      chars -= oldest.length;
+    }
+    tags.set(json, tag);
+    chars += json.length;
+    return tag;
+  };
+};
+
 /** Headers describing a body: content type, schema link, and (for resources) an ETag. */
-export const bodyHeaders = (body: RedfishBody, json: string): Record<string, string> => {
+export const bodyHeaders = (
+  body: RedfishBody,
+  json: string,
+  etagOfBody: (json: string) => string = etagOfJson,
+): Record<string, string> => {
   const headers: Record<string, string> = { 'Content-Type': jsonContentType };
   const schema = describedBy(body['@odata.type']);
   if (schema !== undefined) headers.Link = `<${schema}>; rel=describedby`;
-  if (typeof body['@odata.id'] === 'string') headers.ETag = etagOfJson(json);
+  if (typeof body['@odata.id'] === 'string') headers.ETag = etagOfBody(json);
   return headers;
 };
 

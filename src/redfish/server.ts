@@ -38,7 +38,7 @@ import {
   authRealm,
   bodyHeaders,
   commonHeaders,
-  etagOfJson,
+  createEtagCache,
   jsonContentType,
   matchesIfNoneMatch,
   parseIfMatch,
@@ -88,29 +88,33 @@ const send = (
   request: FastifyRequest,
   reply: FastifyReply,
   result: HandlerReply,
-  allow: readonly string[],
+  allow: string,
+  etagOf: (json: string) => string,
 ): FastifyReply => {
-  reply.code(result.status).headers(result.headers ?? {});
   const isRead = request.method === 'GET' || request.method === 'HEAD';
-  // DSP0266: GET and HEAD responses carry Allow.
-  if (isRead) reply.header('Allow', allow.join(', '));
-  let content: string;
+  let content: string | undefined;
+  let headers: Record<string, string>;
   if (result.raw !== undefined) {
     content = result.raw.content;
-    reply.headers({ 'Content-Type': result.raw.contentType, ETag: etagOfJson(content) });
+    headers = { 'Content-Type': result.raw.contentType, ETag: etagOf(content) };
   } else if (result.body !== undefined) {
     content = JSON.stringify(result.body);
-    reply.headers(bodyHeaders(result.body, content));
-  } else {
-    return reply.send();
-  }
+    headers = bodyHeaders(result.body, content, etagOf);
+  } else headers = {};
+  // DSP0266: GET and HEAD responses carry Allow.
+  if (isRead) headers.Allow = allow;
+  // One headers call: each one walks its argument and normalises every name again.
+  const all = result.headers ? { ...result.headers, ...headers } : headers;
+  reply.code(result.status).headers(all);
+  if (content === undefined) return reply.send();
   // RFC 9110 §13.1.2: a representation the client already holds is not sent again.
-  const etag = reply.getHeader('ETag');
+  const ifNoneMatch = singleHeader(request.headers['if-none-match']);
   if (
+    ifNoneMatch !== undefined &&
     isRead &&
     result.status === 200 &&
-    typeof etag === 'string' &&
-    matchesIfNoneMatch(singleHeader(request.headers['if-none-match']), etag)
+    all.ETag !== undefined &&
+    matchesIfNoneMatch(ifNoneMatch, all.ETag)
   ) {
     reply.removeHeader('Content-Type');
     return reply.code(304).send();
@@ -143,6 +147,10 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
   const { deps, authenticator, metrics } = options;
   const routes = routesFor(options.routes, deps);
   const principals = new WeakMap<FastifyRequest, Principal>();
+  /** The route template of each request a Redfish route served, for the metrics labels:
+   *  `request.routeOptions` builds a fresh object of every route option on each read. */
+  const templates = new WeakMap<FastifyRequest, string>();
+  const etagOf = createEtagCache();
 
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(commonHeaders);
@@ -151,7 +159,7 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
 
   app.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL, keeps label cardinality bounded.
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = templates.get(request) ?? request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpRequestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     request.log.debug(
@@ -286,13 +294,16 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
   for (const url of new Set(routes.map((r) => r.url))) {
     const served = routes.filter((r) => r.url === url);
     const allow = allowedMethods(routes, url);
+    const allowHeader = allow.join(', ');
     for (const route of served) {
       app.route({
         method: route.method,
         url,
         ...(route.privilege === 'NoAuth' ? {} : { onRequest: guard(route.privilege) }),
-        handler: async (request, reply) =>
-          send(request, reply, await handle(route, request), allow),
+        handler: async (request, reply) => {
+          templates.set(request, url);
+          return send(request, reply, await handle(route, request), allowHeader, etagOf);
+        },
       });
     }
     // A method the URL does not serve: 405 with Allow, behind the same authentication so an

@@ -1,0 +1,68 @@
+// Remembers Basic credentials that verified, so a client that sends them on every request (as
+// Basic auth does) pays one keyed hash per request instead of parsing the header and checking
+// the password again (issue 12). Only successes are kept; a changed config starts afresh.
+import crypto from 'node:crypto';
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../util/clock.ts';
+
+export interface VerifiedLogins {
+  /** The user these exact credentials verified as under `config`, if they did recently. */
+  get(config: Config, authorization: string): string | undefined;
+  /** Records that `authorization` verified as `user` under `config`. */
+  remember(config: Config, authorization: string, user: string): void;
+}
+
+export interface VerifiedLoginsOptions {
+  readonly clock: Clock;
+  /** How long a verification is trusted; a password removed from the config goes at once
+   *  (the config changes), so this bounds only how long the entry occupies memory. */
+  readonly ttlMs?: number;
+  readonly maxEntries?: number;
+}
+
+interface Entry {
+  readonly user: string;
+  readonly expires: number;
+}
+
+export const createVerifiedLogins = (options: VerifiedLoginsOptions): VerifiedLogins => {
+  const { clock } = options;
+  const ttl = options.ttlMs ?? 5 * 60_000;
+  const maxEntries = options.maxEntries ?? 1024;
+  // Keys are HMACs under a key that never leaves this process: the map never holds a password
+  // or anything from which one could be checked offline.
+  const secret = crypto.randomBytes(32);
+  // Per config object: a reload (changed password, removed user) builds a new Config, whose
+  // table starts empty, and the old one is collected with it.
+  const tables = new WeakMap<Config, Map<string, Entry>>();
+  const keyOf = (authorization: string): string =>
+    crypto.createHmac('sha256', secret).update(authorization, 'utf8').digest('base64');
+
+  return {
+    get(config, authorization) {
+      const table = tables.get(config);
+      if (table === undefined) return undefined;
+      const key = keyOf(authorization);
+      const entry = table.get(key);
+      if (entry === undefined) return undefined;
+      if (entry.expires > clock.now()) return entry.user;
+      table.delete(key);
+      return undefined;
+    },
+    remember(config, authorization, user) {
+      let table = tables.get(config);
+      if (table === undefined) {
+        table = new Map();
+        tables.set(config, table);
+      }
+      const key = keyOf(authorization);
+      table.delete(key);
+      // Oldest first out: Map keeps insertion order.
+      for (const oldest of table.keys()) {
+        if (table.size < maxEntries) break;
+        table.delete(oldest);
+      }
+      table.set(key, { user, expires: clock.now() + ttl });
+    },
+  };
+};
