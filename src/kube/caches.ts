@@ -24,7 +24,10 @@ export interface NamespaceCachesOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly emptyCdrom: boolean;
+  /** Whether an empty CD-ROM drive is possible (declarative hotplug); may change at run time. */
+  readonly emptyCdrom: () => boolean;
+  /** CDI is installed: DataVolumes are cached (without it their API does not exist). */
+  readonly dataVolumes: boolean;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
   readonly onChange: (
     kind: CachedKind,
@@ -46,7 +49,7 @@ const plural = (resource: string) => resource.split('.')[0] ?? resource;
 export class NamespaceCaches {
   readonly vms: Informer<VirtualMachine>;
   readonly vmis: Informer<VirtualMachineInstance>;
-  readonly dvs: Informer<DataVolume>;
+  readonly dvs: Informer<DataVolume> | undefined;
   readonly pvcs: Informer<PersistentVolumeClaim>;
   readonly #o: NamespaceCachesOptions;
   readonly #snapshots = new Map<string, VmSnapshot>();
@@ -71,12 +74,26 @@ export class NamespaceCaches {
       });
     this.vms = make<VirtualMachine>('vm');
     this.vmis = make<VirtualMachineInstance>('vmi');
-    this.dvs = make<DataVolume>('dv');
+    this.dvs = options.dataVolumes ? make<DataVolume>('dv') : undefined;
     this.pvcs = make<PersistentVolumeClaim>('pvc');
   }
 
+  /** The informer of one kind; undefined for DataVolumes without CDI. */
+  informer(kind: CachedKind): Informer<{ metadata: Meta }> | undefined {
+    const all = { vm: this.vms, vmi: this.vmis, dv: this.dvs, pvc: this.pvcs };
+    return all[kind] as unknown as Informer<{ metadata: Meta }> | undefined;
+  }
+
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return [this.vms, this.vmis, this.dvs, this.pvcs] as unknown as Informer<{ metadata: Meta }>[];
+    return (['vm', 'vmi', 'dv', 'pvc'] as const)
+      .map((kind) => this.informer(kind))
+      .filter((i) => i !== undefined);
+  }
+
+  /** Drops every memoised snapshot (the cluster's capabilities changed what they show). */
+  invalidateAll(): void {
+    this.#snapshots.clear();
+    this.#sorted = undefined;
   }
 
   snapshot(name: string): VmSnapshot | undefined {
@@ -88,9 +105,9 @@ export class NamespaceCaches {
       vm,
       // A VMI belongs to the VM of the same name (virt-controller names it so).
       vmi: this.vmis.get(name),
-      dataVolume: (n) => this.dvs.get(n),
+      dataVolume: (n) => this.dvs?.get(n),
       pvc: (n) => this.pvcs.get(n),
-      emptyCdrom: this.#o.emptyCdrom,
+      emptyCdrom: this.#o.emptyCdrom(),
     });
     this.#snapshots.set(name, snapshot);
     return snapshot;

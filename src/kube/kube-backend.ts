@@ -16,6 +16,11 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildOnceRestorePatch, restoreAfterOnce, setBoot } from './boot.ts';
+import {
+  createClusterCapabilities,
+  type ClusterFacts,
+  type ClusterOverride,
+} from './capabilities.ts';
 import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
@@ -32,6 +37,8 @@ export interface KubeBackend extends VmBackend {
   waitForSync(signal?: AbortSignal): Promise<void>;
   /** Adds caches for new namespaces and drops those no longer configured (config reload). */
   setNamespaces(namespaces: readonly string[]): void;
+  /** What was discovered about the cluster (KubeVirt and CDI releases, gates); after start(). */
+  clusterFacts(): ClusterFacts;
 }
 
 export interface KubeBackendOptions {
@@ -43,22 +50,24 @@ export interface KubeBackendOptions {
   readonly random?: () => number;
   /** Where inserted images are imported; without it virtual media is unsupported. */
   readonly datavolume?: MediaStorageConfig;
-  /** What the cluster can do; defaults suit KubeVirt v1.9 (declarative CD-ROM hotplug, rebootPolicy). */
-  readonly capabilities?: Partial<BackendCapabilities>;
+  /** Describes the cluster instead of reading the KubeVirt and CDI CRs (config `cluster`). */
+  readonly cluster?: ClusterOverride;
 }
-
-const defaultCapabilities: BackendCapabilities = {
-  nmi: false,
-  cdromHotplug: true,
-  rebootPolicyTerminate: true,
-};
 
 export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   const { kubeConfig, logger, metrics } = options;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const capabilities: BackendCapabilities = { ...defaultCapabilities, ...options.capabilities };
   const clients = createKubeClients({ kubeConfig, metrics });
+  const cluster = createClusterCapabilities({
+    clients,
+    clock,
+    random,
+    logger,
+    metrics,
+    ...(options.cluster ? { override: options.cluster } : {}),
+  });
+  const capabilities = (): BackendCapabilities => cluster.capabilities();
   const media = options.datavolume
     ? createMediaService({
         clients,
@@ -68,6 +77,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         logger,
       })
     : undefined;
+  /** Whether DataVolumes are cached: fixed at start (CDI's API appearing later needs a restart). */
+  let dataVolumes = false;
   const caches = new Map<string, NamespaceCaches>();
   const waiters = new CacheWaiters(clock);
   /** The cached VM is at least the version a write stored (exact match: versions are opaque). */
@@ -78,10 +89,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
   const updateSyncedGauge = (): void => {
     for (const kind of Object.keys(resources) as CachedKind[]) {
-      const all = [...caches.values()].map(
-        (c) => c.informers()[['vm', 'vmi', 'dv', 'pvc'].indexOf(kind)],
-      );
-      const ok = all.every((i) => i?.isSynced() && i.isConnected());
+      const all = [...caches.values()].map((c) => c.informer(kind));
+      const ok = all.every((i) => i === undefined || (i.isSynced() && i.isConnected()));
       metrics.informerSynced.set({ resource: resources[kind].resource }, ok ? 1 : 0);
     }
   };
@@ -102,7 +111,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       ref: { namespace, name },
       vm,
       vmi: () => caches.get(namespace)?.vmis.get(name),
-      capabilities,
+      capabilities: capabilities(),
     })
       .then(() =>
         logger.info({ vm: key, vmi: vmi.metadata.uid }, 'one-time boot done; boot order restored'),
@@ -122,7 +131,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       random,
       logger,
       metrics,
-      emptyCdrom: capabilities.cdromHotplug,
+      emptyCdrom: () => capabilities().cdromHotplug,
+      dataVolumes,
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
           maybeRestore(namespace, object.metadata.name);
@@ -136,7 +146,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
   const informers = () => [...caches.values()].flatMap((c) => c.informers());
 
-  const isReady = (): boolean => informers().every((i) => i.isSynced() && i.isConnected());
+  const isReady = (): boolean =>
+    running && informers().every((i) => i.isSynced() && i.isConnected());
 
   const snapshotFor = (ref: VmRef): VmSnapshot => {
     const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);
@@ -159,10 +170,23 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     }
   };
 
-  for (const namespace of options.namespaces) addNamespace(namespace);
+  let namespaces = options.namespaces;
+
+  cluster.onChange((facts) => {
+    for (const cache of caches.values()) cache.invalidateAll();
+    waiters.changed();
+    if (facts.cdi !== dataVolumes)
+      logger.warn(
+        { cdi: facts.cdi },
+        'CDI was installed or removed; restart the service to follow virtual media',
+      );
+  });
 
   return {
-    capabilities,
+    get capabilities() {
+      return capabilities();
+    },
+    clusterFacts: () => cluster.facts(),
     isReady,
     listVms: (namespace) => caches.get(namespace)?.list() ?? [],
     getVm: (ref) => caches.get(ref.namespace)?.snapshot(ref.name),
@@ -185,7 +209,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           vm,
           vmi: cache.vmis.get(ref.name),
           powerState: snapshot.powerState,
-          rebootPolicyTerminate: capabilities.rebootPolicyTerminate,
+          rebootPolicyTerminate: capabilities().rebootPolicyTerminate,
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         action,
@@ -205,7 +229,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           ref,
           vm: caches.get(ref.namespace)?.vms.get(ref.name),
           vmi: () => caches.get(ref.namespace)?.vmis.get(ref.name),
-          capabilities,
+          capabilities: capabilities(),
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         change,
@@ -217,6 +241,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       checkVersion(snapshotFor(ref), write);
       if (!media)
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
+      if (!dataVolumes)
+        throw new BackendError('unsupported', 'CDI is not installed: images cannot be imported');
       const outcome = await media.insert(ref, request, actor, write);
       metrics.mediaImports.inc({ result: outcome.kind });
       // The 202 names a task monitor the client may poll at once: it must resolve.
@@ -228,7 +254,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     async ejectMedia(ref, actor, write) {
       const snapshot = snapshotFor(ref);
       checkVersion(snapshot, write);
-      if (!media) {
+      if (!media || !dataVolumes) {
         if (snapshot.media.state === 'Empty') return;
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       }
@@ -236,15 +262,18 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       await waiters.until(() => snapshotFor(ref).media.state === 'Empty');
     },
 
-    start() {
+    async start() {
+      await cluster.start();
+      dataVolumes = cluster.facts().cdi;
       running = true;
+      for (const namespace of namespaces) addNamespace(namespace);
       for (const informer of informers()) informer.start();
       logger.info({ namespaces: [...caches.keys()] }, 'kube backend started');
-      return Promise.resolve();
     },
 
     stop() {
       running = false;
+      cluster.stop();
       waiters.releaseAll();
       for (const informer of informers()) informer.stop();
       if (kubeConfig instanceof SharedAgentKubeConfig) kubeConfig.destroyAgents();
@@ -255,15 +284,16 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       await Promise.all(informers().map((i) => i.waitForSync(signal)));
     },
 
-    setNamespaces(namespaces: readonly string[]) {
-      for (const namespace of namespaces) addNamespace(namespace);
+    setNamespaces(next: readonly string[]) {
+      namespaces = next;
+      if (running) for (const namespace of next) addNamespace(namespace);
       for (const [namespace, cache] of caches) {
-        if (namespaces.includes(namespace)) continue;
+        if (next.includes(namespace)) continue;
         for (const informer of cache.informers()) informer.stop();
         caches.delete(namespace);
       }
       updateSyncedGauge();
-      logger.info({ namespaces }, 'kube backend namespaces updated');
+      logger.info({ namespaces: next }, 'kube backend namespaces updated');
     },
   };
 };

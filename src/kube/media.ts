@@ -89,7 +89,8 @@ const differentImage = () =>
 
 export interface MediaServiceOptions {
   readonly clients: KubeClients;
-  readonly capabilities: Pick<BackendCapabilities, 'cdromHotplug'>;
+  /** Read per request: a feature gate may change while the service runs. */
+  readonly capabilities: () => Pick<BackendCapabilities, 'cdromHotplug'>;
   readonly storage: MediaStorageConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -174,7 +175,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     // power-on can never start the VM without its media.
     const live = isLive(vmi);
     const hotplug =
-      live && capabilities.cdromHotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks);
+      live && capabilities().cdromHotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks);
     try {
       await patchVm(
         clients,
@@ -216,7 +217,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       undefined,
       (fresh) => {
         detached = mediaVolumeOf(fresh)?.dataVolume?.name;
-        return detachMediaPatch(fresh, capabilities.cdromHotplug);
+        return detachMediaPatch(fresh, capabilities().cdromHotplug);
       },
       signal,
     );

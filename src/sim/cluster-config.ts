@@ -95,10 +95,22 @@ export const gateEnabled = (
  *  gates on), CDI v1.66.0 installed. Explicit switches override what the gates imply. */
 export const resolveClusterConfig = (overrides: ClusterOverrides = {}): ClusterConfig => {
   const kubevirtVersion = kubevirtRelease(overrides.kubevirtVersion ?? 'v1.9.0');
-  const featureGates = overrides.featureGates ?? [];
-  const disabledFeatureGates = overrides.disabledFeatureGates ?? [];
+  const featureGates = [...(overrides.featureGates ?? [])];
+  const disabledFeatureGates = [...(overrides.disabledFeatureGates ?? [])];
   const gate = (name: string) =>
     gateEnabled(kubevirtVersion, name, featureGates, disabledFeatureGates);
+  // An explicit switch is written into the CR's lists, so a client reading the KubeVirt CR
+  // learns the same gate state the simulated controllers act on.
+  const explicit: [string, boolean | undefined][] = [
+    ['DeclarativeHotplugVolumes', overrides.declarativeHotplug],
+    ['HotplugVolumes', overrides.hotplugVolumes],
+    ['RebootPolicy', overrides.rebootPolicy],
+  ];
+  for (const [name, wanted] of explicit) {
+    if (wanted === undefined || wanted === gate(name)) continue;
+    if (wanted) featureGates.push(name);
+    else disabledFeatureGates.push(name);
+  }
   const rebootPolicyField = overrides.rebootPolicyField ?? atLeast(kubevirtVersion, 8);
   return {
     kubevirtVersion,

@@ -140,7 +140,6 @@ export const startService = async (sim: Simulator): Promise<Service> => {
     logger,
     metrics,
     datavolume: { size: config.datavolume.storageSize, storageClass: 'fast' },
-    capabilities: { cdromHotplug: sim.cluster.declarativeHotplug },
   });
   await backend.start();
   await backend.waitForSync(AbortSignal.timeout(20_000));
