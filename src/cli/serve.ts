@@ -129,6 +129,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
           ? { certConfigMap: config.datavolume.certConfigMap }
           : {}),
         insecureSkipVerify: config.datavolume.allowInsecureTls,
+        importTimeoutMs: config.datavolume.isoDownloadTimeoutMs,
       },
       ...(config.cluster ? { cluster: config.cluster } : {}),
     });

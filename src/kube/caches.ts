@@ -3,10 +3,11 @@
 import type { VmSnapshot } from '../backend/port.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Clock } from '../util/clock.ts';
+import type { CancelTimer, Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
+import { importDueAt } from './media-snapshot.ts';
 import type {
   DataVolume,
   Meta,
@@ -28,6 +29,8 @@ export interface NamespaceCachesOptions {
   readonly emptyCdrom: () => boolean;
   /** CDI is installed: DataVolumes are cached (without it their API does not exist). */
   readonly dataVolumes: boolean;
+  /** datavolume.iso_download_timeout; absent: imports may take for ever. */
+  readonly importTimeoutMs?: number;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
   readonly onChange: (
     kind: CachedKind,
@@ -53,6 +56,7 @@ export class NamespaceCaches {
   readonly pvcs: Informer<PersistentVolumeClaim>;
   readonly #o: NamespaceCachesOptions;
   readonly #snapshots = new Map<string, VmSnapshot>();
+  readonly #deadlines = new Map<string, CancelTimer>();
   #sorted: readonly VmSnapshot[] | undefined;
 
   constructor(options: NamespaceCachesOptions) {
@@ -68,6 +72,7 @@ export class NamespaceCaches {
         metrics: options.metrics,
         onEvent: (type, object) => {
           this.#invalidate(kind, object);
+          if (kind === 'dv') this.#watchDeadline(object);
           options.onChange(kind, type, object);
         },
         onStateChange: options.onStateChange,
@@ -108,6 +113,9 @@ export class NamespaceCaches {
       dataVolume: (n) => this.dvs?.get(n),
       pvc: (n) => this.pvcs.get(n),
       emptyCdrom: this.#o.emptyCdrom(),
+      ...(this.#o.importTimeoutMs !== undefined
+        ? { importDeadline: { now: this.#o.clock.now(), timeoutMs: this.#o.importTimeoutMs } }
+        : {}),
     });
     this.#snapshots.set(name, snapshot);
     return snapshot;
@@ -123,6 +131,33 @@ export class NamespaceCaches {
         .filter((s): s is VmSnapshot => s !== undefined);
     }
     return this.#sorted;
+  }
+
+  /** Snapshots are memoised, but an import's deadline passes without any watch event: a timer
+   *  invalidates the VMs using the DataVolume then, so the failure shows in bounded time. */
+  #watchDeadline(dv: DataVolume): void {
+    const timeoutMs = this.#o.importTimeoutMs;
+    const name = dv.metadata.name;
+    this.#deadlines.get(name)?.();
+    this.#deadlines.delete(name);
+    if (timeoutMs === undefined || dv.status?.phase === 'Succeeded') return;
+    const due = importDueAt(dv, timeoutMs);
+    if (due === undefined) return;
+    const cancel = this.#o.clock.setTimeout(
+      () => {
+        this.#deadlines.delete(name);
+        this.#invalidate('dv', dv);
+        this.#o.onChange('dv', 'update', dv);
+      },
+      Math.max(0, due - this.#o.clock.now()) + 1,
+    );
+    this.#deadlines.set(name, cancel);
+  }
+
+  /** Cancels the deadline timers (the caches are being dropped). */
+  stopTimers(): void {
+    for (const cancel of this.#deadlines.values()) cancel();
+    this.#deadlines.clear();
   }
 
   #invalidate(kind: CachedKind, object: { metadata: Meta }): void {

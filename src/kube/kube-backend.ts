@@ -133,6 +133,9 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       metrics,
       emptyCdrom: () => capabilities().cdromHotplug,
       dataVolumes,
+      ...(options.datavolume?.importTimeoutMs !== undefined
+        ? { importTimeoutMs: options.datavolume.importTimeoutMs }
+        : {}),
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
           maybeRestore(namespace, object.metadata.name);
@@ -276,6 +279,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       cluster.stop();
       waiters.releaseAll();
       for (const informer of informers()) informer.stop();
+      for (const cache of caches.values()) cache.stopTimers();
       if (kubeConfig instanceof SharedAgentKubeConfig) kubeConfig.destroyAgents();
       return Promise.resolve();
     },
@@ -290,6 +294,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       for (const [namespace, cache] of caches) {
         if (next.includes(namespace)) continue;
         for (const informer of cache.informers()) informer.stop();
+        cache.stopTimers();
         caches.delete(namespace);
       }
       updateSyncedGauge();

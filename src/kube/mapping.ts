@@ -13,7 +13,7 @@ import type {
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
-import { toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
+import { toMediaSnapshot, withMediaHealth, type ImportDeadline } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import type {
@@ -31,6 +31,8 @@ export interface MappingInput {
   readonly pvc: (name: string) => PersistentVolumeClaim | undefined;
   /** The cluster can add an empty CD-ROM to a VM (declarative hotplug), so Cd is always bootable. */
   readonly emptyCdrom: boolean;
+  /** Imports still running at insertion + datavolume.iso_download_timeout count as failed. */
+  readonly importDeadline?: ImportDeadline;
 }
 
 /** KubeVirt's namespace for legacy name-derived firmware UUIDs (kubevirt-facts.json "firmware"). */
@@ -242,7 +244,7 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const efi = firmware?.bootloader?.efi;
   const cpu = cpuOf(vm, vmi);
   const memoryBytes = memoryOf(vm, vmi);
-  const media = toMediaSnapshot(vm, vmi, input.dataVolume);
+  const media = toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline);
   return {
     ref: { namespace: vm.metadata.namespace ?? '', name: vm.metadata.name },
     labels: vm.metadata.labels ?? {},

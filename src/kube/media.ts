@@ -152,7 +152,11 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
 
     let dv = await api.getDataVolume(ref.namespace, wanted);
     if (dv && !dv.metadata.deletionTimestamp) {
-      if (importFailure(dv) === undefined) {
+      const deadline =
+        storage.importTimeoutMs === undefined
+          ? undefined
+          : { now: clock.now(), timeoutMs: storage.importTimeoutMs };
+      if (importFailure(dv, deadline) === undefined) {
         if (current) return { kind: 'unchanged' };
       } else {
         // Inserting an image whose import failed retries it (perhaps with new credentials);
