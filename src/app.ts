@@ -33,6 +33,8 @@ export interface AppDependencies {
   readonly accounts?: () => readonly AccountView[];
   /** Readiness for /readyz; default: the backend's caches are synced. */
   readonly isReady?: () => boolean;
+  /** What /readyz?verbose adds: facts about the platform (releases, feature gates). */
+  readonly readyDetail?: () => Record<string, unknown>;
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
 }
@@ -72,6 +74,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
   });
   registerOperationalRoutes(app, {
     isReady: deps.isReady ?? (() => deps.backend.isReady()),
+    ...(deps.readyDetail && { detail: deps.readyDetail }),
     metrics: deps.metrics,
   });
   await app.ready();

@@ -6,10 +6,12 @@ import { hashPassword } from './auth/passwords.ts';
 import { serve } from './cli/serve.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { createLogger, LogLevels, type LogLevel } from './observability/logger.ts';
+import type { ClusterOverrides } from './sim/cluster-config.ts';
 import { startSimulator } from './sim/simulator.ts';
 
-const usage = `usage: kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate] [--vms N] [--port N] [--host ADDR]
-       kubevirt-redfish simulate [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]
+const usage = `usage: kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate [PROFILE]] [--vms N] [--port N] [--host ADDR]
+       kubevirt-redfish simulate [PROFILE] [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]
+       PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]
        kubevirt-redfish validate-config FILE
        kubevirt-redfish hash-password        (reads the password from standard input)
 environment: CONFIG_PATH (config file), KUBECONFIG, LOG_LEVEL (debug, info, warn, error), POD_NAMESPACE`;
@@ -24,6 +26,46 @@ const logLevel = (): LogLevel => {
   return (LogLevels as readonly string[]).includes(level)
     ? (level as LogLevel)
     : fail(`LOG_LEVEL must be one of ${LogLevels.join(', ')}, not "${level}"`);
+};
+
+/** The simulated cluster's release profile (KubeVirt version, the KubeVirt CR's gate list, CDI). */
+const profileOptions = {
+  'kubevirt-version': { type: 'string' },
+  'feature-gates': { type: 'string' },
+  'no-cdi': { type: 'boolean', default: false },
+  'cdi-version': { type: 'string' },
+} as const;
+
+const profileOf = (values: {
+  'kubevirt-version'?: string | undefined;
+  'feature-gates'?: string | undefined;
+  'no-cdi'?: boolean | undefined;
+  'cdi-version'?: string | undefined;
+}): ClusterOverrides => {
+  const version = values['kubevirt-version'];
+  if (version !== undefined && !/^v?1\.\d+(\.\d+)?$/.test(version))
+    fail(`--kubevirt-version needs a release such as 1.8, not "${version}"`);
+  const cdiVersion = values['cdi-version'];
+  if (cdiVersion !== undefined && !/^v?1\.\d+(\.\d+)?$/.test(cdiVersion))
+    fail(`--cdi-version needs a release such as 1.66, not "${cdiVersion}"`);
+  const gates = values['feature-gates'];
+  return {
+    ...(version !== undefined ? { kubevirtVersion: version } : {}),
+    ...(gates !== undefined
+      ? {
+          featureGates: gates
+            .split(',')
+            .map((g) => g.trim())
+            .filter((g) => g !== ''),
+        }
+      : {}),
+    ...(values['no-cdi'] ? { cdi: false } : {}),
+    ...(cdiVersion !== undefined
+      ? {
+          cdiVersion: `v${cdiVersion.replace(/^v/, '')}${/\.\d+\.\d+$/.test(cdiVersion) ? '' : '.0'}`,
+        }
+      : {}),
+  };
 };
 
 const integer = (name: string, value: string | undefined): number | undefined => {
@@ -61,6 +103,7 @@ const runServe = async (args: string[]) => {
       vms: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      ...profileOptions,
     },
   });
   const logger = createLogger({ level: logLevel() });
@@ -72,6 +115,7 @@ const runServe = async (args: string[]) => {
     ...(configPath ? { configPath } : {}),
     ...(kubeconfigPath ? { kubeconfigPath } : {}),
     simulate: values.simulate,
+    simulatorOptions: { cluster: profileOf(values) },
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),
     // The demo listens on loopback only: its passwords are printed on the terminal.
@@ -107,6 +151,7 @@ const runSimulate = async (args: string[]) => {
       'write-kubeconfig': { type: 'string' },
       port: { type: 'string' },
       'plain-http': { type: 'boolean', default: false },
+      ...profileOptions,
     },
   });
   const vms = integer('vms', values.vms);
@@ -115,11 +160,13 @@ const runSimulate = async (args: string[]) => {
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),
     tls: !values['plain-http'],
+    cluster: profileOf(values),
   });
   const path = values['write-kubeconfig'];
   if (path) await simulator.writeKubeconfig(path);
   process.stdout.write(
-    `Kubernetes API simulator on ${simulator.url}\n` +
+    `Kubernetes API simulator on ${simulator.url} (KubeVirt ${simulator.cluster.kubevirtVersion}, ` +
+      `${simulator.cluster.cdi ? `CDI ${simulator.cluster.cdiVersion}` : 'no CDI'})\n` +
       (path ? `kubeconfig written to ${path}: kubectl --kubeconfig ${path} get vm -A\n` : '') +
       'Ctrl-C stops it.\n',
   );

@@ -128,11 +128,18 @@ export interface VmSnapshot {
   readonly createdAt: string;
 }
 
-/** Optional platform capabilities, declared rather than discovered by catching errors. */
+/** Optional platform capabilities, declared rather than discovered by catching errors. They
+ *  follow the platform at run time (a changed feature gate), so read them when needed. */
 export interface BackendCapabilities {
+  /** Non-maskable interrupts can be injected. */
   readonly nmi: boolean;
+  /** Media can be swapped in a running VM, and an empty CD drive can exist. */
   readonly cdromHotplug: boolean;
+  /** A reboot from inside the guest can be made to apply a pending one-time boot. */
   readonly rebootPolicyTerminate: boolean;
+  /** False when virtual media cannot be offered at all (the platform has no image importer);
+   *  absent means it can. */
+  readonly virtualMedia?: boolean;
 }
 
 export interface BootChange {

@@ -11,9 +11,10 @@ import { createScope } from '../auth/scope.ts';
 import { startSessionSweeper } from '../auth/session-sweeper.ts';
 import { createSessionManager, type SessionManager } from '../auth/sessions.ts';
 import { createDemoConfig, type DemoCredential } from '../config/demo.ts';
-import { loadConfigFile, type LoadedConfig } from '../config/load.ts';
+import { ConfigError, loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
+import { cdiHasInsecureSkipVerify, describeFacts } from '../kube/capabilities.ts';
 import { createKubeClients, loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
 import { startLeaderElection, type LeaderElection } from '../kube/leader-lease.ts';
 import { startLeftoverSweeper } from '../kube/leftover-sweeper.ts';
@@ -167,11 +168,28 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
           ? { certConfigMap: config.datavolume.certConfigMap }
           : {}),
         insecureSkipVerify: config.datavolume.allowInsecureTls,
+        importTimeoutMs: config.datavolume.isoDownloadTimeoutMs,
       },
       imageUrlPolicy: config.datavolume.imageUrlPolicy,
+      ...(config.cluster ? { cluster: config.cluster } : {}),
     });
-    await backend.start();
     cleanups.push(() => backend.stop());
+    await backend.start();
+    const facts = backend.clusterFacts();
+    if (config.datavolume.allowInsecureTls && facts.cdi) {
+      // CDI before v1.66 has no http.insecureSkipVerify: its API server would prune the field
+      // and every https import from a self-signed server would fail without saying why.
+      const supported = cdiHasInsecureSkipVerify(facts);
+      if (supported === false)
+        throw new ConfigError(options.configPath ?? 'configuration', [
+          `datavolume.allow_insecure_tls: CDI ${facts.cdiVersion ?? ''} cannot skip TLS verification (needs CDI v1.66 or later); remove the setting and trust the image server through datavolume.cert_config_map`,
+        ]);
+      if (supported === undefined)
+        logger.warn(
+          { setting: 'datavolume.allow_insecure_tls' },
+          'CDI version unknown: skipping TLS verification needs CDI v1.66 or later',
+        );
+    }
 
     const sessionNamespace =
       config.sessions.namespace ?? options.serviceNamespace ?? defaultSessionNamespace;
@@ -285,6 +303,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
       isReady: () => backend.isReady() && sessionStore.isReady() && settingsStore.isReady(),
+      readyDetail: () => describeFacts(backend.clusterFacts()),
     });
     cleanups.push(() => app.close());
 

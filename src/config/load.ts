@@ -184,6 +184,14 @@ const normalise = (raw: RawConfig, errors: string[]): Config => {
       ...(raw.sessions?.namespace !== undefined && { namespace: raw.sessions.namespace }),
       timeoutSeconds: raw.sessions?.timeout_seconds ?? configDefaults.sessionTimeoutSeconds,
     },
+    ...(raw.cluster && {
+      cluster: {
+        kubevirtVersion: raw.cluster.kubevirt_version,
+        featureGates: raw.cluster.feature_gates ?? [],
+        disabledFeatureGates: raw.cluster.disabled_feature_gates ?? [],
+        ...(raw.cluster.cdi_version !== undefined && { cdiVersion: raw.cluster.cdi_version }),
+      },
+    }),
   };
 };
 

@@ -63,6 +63,17 @@ export interface DataVolumeConfig {
   readonly imageUrlPolicy: ImageUrlPolicyConfig;
 }
 
+/** Describes the cluster where the KubeVirt CR cannot be read (config `cluster`). */
+export interface ClusterConfigOverride {
+  /** KubeVirt release, e.g. "1.8" or "v1.8.4"; when set, the KubeVirt CR is not read. */
+  readonly kubevirtVersion: string;
+  /** The KubeVirt CR's developerConfiguration.featureGates. */
+  readonly featureGates: readonly string[];
+  readonly disabledFeatureGates: readonly string[];
+  /** CDI's release, or "none" when CDI is not installed; undefined: discovered. */
+  readonly cdiVersion?: string;
+}
+
 export interface SessionsConfig {
   /** Namespace of the session Secrets; undefined = the service's own namespace. */
   readonly namespace?: string;
@@ -77,6 +88,7 @@ export interface Config {
   readonly authentication: { readonly users: readonly UserConfig[] };
   readonly datavolume: DataVolumeConfig;
   readonly sessions: SessionsConfig;
+  readonly cluster?: ClusterConfigOverride;
 }
 
 export const configDefaults = {
@@ -134,6 +146,12 @@ export interface RawConfig {
     image_url_policy?: { allow?: string[]; deny?: string[]; unmatched?: 'allow' | 'deny' };
   };
   sessions?: { namespace?: string; timeout_seconds?: number };
+  cluster?: {
+    kubevirt_version: string;
+    feature_gates?: string[];
+    disabled_feature_gates?: string[];
+    cdi_version?: string;
+  };
 }
 
 // ---- The JSON Schema --------------------------------------------------------------------------
@@ -324,6 +342,34 @@ export const configSchema = {
             deny: hostList,
             unmatched: { type: 'string', enum: ['allow', 'deny'] },
           },
+        },
+      },
+    },
+    cluster: {
+      type: 'object',
+      expected: 'a mapping',
+      required: ['kubevirt_version'],
+      additionalProperties: false,
+      properties: {
+        kubevirt_version: {
+          type: 'string',
+          pattern: '^v?1\\.[0-9]+(\\.[0-9]+)?$',
+          expected: 'a KubeVirt release such as "1.8" or "v1.8.4"',
+        },
+        feature_gates: {
+          type: 'array',
+          expected: 'a list of feature gate names',
+          items: { type: 'string', pattern: '^[A-Za-z0-9]+$', expected: 'a feature gate name' },
+        },
+        disabled_feature_gates: {
+          type: 'array',
+          expected: 'a list of feature gate names',
+          items: { type: 'string', pattern: '^[A-Za-z0-9]+$', expected: 'a feature gate name' },
+        },
+        cdi_version: {
+          type: 'string',
+          pattern: '^(none|v?1\\.[0-9]+(\\.[0-9]+)?)$',
+          expected: 'a CDI release such as "1.66", or "none" when CDI is not installed',
         },
       },
     },

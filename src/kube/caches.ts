@@ -3,11 +3,12 @@
 import type { VmSnapshot } from '../backend/port.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Clock } from '../util/clock.ts';
+import type { CancelTimer, Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
 import { trimObject } from './trim.ts';
+import { importDueAt } from './media-snapshot.ts';
 import type {
   DataVolume,
   Meta,
@@ -25,9 +26,14 @@ export interface NamespaceCachesOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly emptyCdrom: boolean;
   /** Label selector of the VMs any chassis of this namespace can show; absent = every VM. */
   readonly vmLabelSelector?: string;
+  /** Whether an empty CD-ROM drive is possible (declarative hotplug); may change at run time. */
+  readonly emptyCdrom: () => boolean;
+  /** CDI is installed: DataVolumes are cached (without it their API does not exist). */
+  readonly dataVolumes: boolean;
+  /** datavolume.iso_download_timeout; absent: imports may take for ever. */
+  readonly importTimeoutMs?: number;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
   readonly onChange: (
     kind: CachedKind,
@@ -49,11 +55,12 @@ const plural = (resource: string) => resource.split('.')[0] ?? resource;
 export class NamespaceCaches {
   readonly vms: Informer<VirtualMachine>;
   readonly vmis: Informer<VirtualMachineInstance>;
-  readonly dvs: Informer<DataVolume>;
+  readonly dvs: Informer<DataVolume> | undefined;
   readonly pvcs: Informer<PersistentVolumeClaim>;
   readonly #o: NamespaceCachesOptions;
   readonly vmLabelSelector: string | undefined;
   readonly #snapshots = new Map<string, VmSnapshot>();
+  readonly #deadlines = new Map<string, CancelTimer>();
   #sorted: readonly VmSnapshot[] | undefined;
 
   constructor(options: NamespaceCachesOptions) {
@@ -75,18 +82,33 @@ export class NamespaceCaches {
         metrics: options.metrics,
         onEvent: (type, object) => {
           this.#invalidate(kind, object);
+          if (kind === 'dv') this.#watchDeadline(object);
           options.onChange(kind, type, object);
         },
         onStateChange: options.onStateChange,
       });
     this.vms = make<VirtualMachine>('vm');
     this.vmis = make<VirtualMachineInstance>('vmi');
-    this.dvs = make<DataVolume>('dv');
+    this.dvs = options.dataVolumes ? make<DataVolume>('dv') : undefined;
     this.pvcs = make<PersistentVolumeClaim>('pvc');
   }
 
+  /** The informer of one kind; undefined for DataVolumes without CDI. */
+  informer(kind: CachedKind): Informer<{ metadata: Meta }> | undefined {
+    const all = { vm: this.vms, vmi: this.vmis, dv: this.dvs, pvc: this.pvcs };
+    return all[kind] as unknown as Informer<{ metadata: Meta }> | undefined;
+  }
+
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return [this.vms, this.vmis, this.dvs, this.pvcs] as unknown as Informer<{ metadata: Meta }>[];
+    return (['vm', 'vmi', 'dv', 'pvc'] as const)
+      .map((kind) => this.informer(kind))
+      .filter((i) => i !== undefined);
+  }
+
+  /** Drops every memoised snapshot (the cluster's capabilities changed what they show). */
+  invalidateAll(): void {
+    this.#snapshots.clear();
+    this.#sorted = undefined;
   }
 
   snapshot(name: string): VmSnapshot | undefined {
@@ -98,9 +120,12 @@ export class NamespaceCaches {
       vm,
       // A VMI belongs to the VM of the same name (virt-controller names it so).
       vmi: this.vmis.get(name),
-      dataVolume: (n) => this.dvs.get(n),
+      dataVolume: (n) => this.dvs?.get(n),
       pvc: (n) => this.pvcs.get(n),
-      emptyCdrom: this.#o.emptyCdrom,
+      emptyCdrom: this.#o.emptyCdrom(),
+      ...(this.#o.importTimeoutMs !== undefined
+        ? { importDeadline: { now: this.#o.clock.now(), timeoutMs: this.#o.importTimeoutMs } }
+        : {}),
     });
     this.#snapshots.set(name, snapshot);
     return snapshot;
@@ -116,6 +141,33 @@ export class NamespaceCaches {
         .filter((s): s is VmSnapshot => s !== undefined);
     }
     return this.#sorted;
+  }
+
+  /** Snapshots are memoised, but an import's deadline passes without any watch event: a timer
+   *  invalidates the VMs using the DataVolume then, so the failure shows in bounded time. */
+  #watchDeadline(dv: DataVolume): void {
+    const timeoutMs = this.#o.importTimeoutMs;
+    const name = dv.metadata.name;
+    this.#deadlines.get(name)?.();
+    this.#deadlines.delete(name);
+    if (timeoutMs === undefined || dv.status?.phase === 'Succeeded') return;
+    const due = importDueAt(dv, timeoutMs);
+    if (due === undefined) return;
+    const cancel = this.#o.clock.setTimeout(
+      () => {
+        this.#deadlines.delete(name);
+        this.#invalidate('dv', dv);
+        this.#o.onChange('dv', 'update', dv);
+      },
+      Math.max(0, due - this.#o.clock.now()) + 1,
+    );
+    this.#deadlines.set(name, cancel);
+  }
+
+  /** Cancels the deadline timers (the caches are being dropped). */
+  stopTimers(): void {
+    for (const cancel of this.#deadlines.values()) cancel();
+    this.#deadlines.clear();
   }
 
   #invalidate(kind: CachedKind, object: { metadata: Meta }): void {

@@ -105,6 +105,8 @@ export const describeRequest = (
   const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
   const group = parts[0] === 'api' ? '' : (parts[1] ?? '');
   const scoped = rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
+  // A group-version document is API discovery, which every authenticated user may read.
+  if (scoped.length === 0) return { verb: 'discover', resource: group || 'core' };
   const [plural = 'unknown', name, ...sub] = scoped;
   const resource = [group ? `${plural}.${group}` : plural, ...sub].join('/');
   const upper = method.toUpperCase();

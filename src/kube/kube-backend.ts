@@ -16,6 +16,11 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildOnceRestorePatch, restoreAfterOnce, setBoot } from './boot.ts';
+import {
+  createClusterCapabilities,
+  type ClusterFacts,
+  type ClusterOverride,
+} from './capabilities.ts';
 import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
@@ -38,6 +43,8 @@ export interface KubeBackend extends VmBackend {
   /** Adds caches for new namespaces and drops those no longer configured (config reload); a
    *  namespace whose VM label selector changed gets new caches. */
   setNamespaces(namespaces: readonly string[], vmLabelSelectors?: VmLabelSelectors): void;
+  /** What was discovered about the cluster (KubeVirt and CDI releases, gates); after start(). */
+  clusterFacts(): ClusterFacts;
 }
 
 /** Per namespace, the label selector every VM any chassis there shows must match (the VM
@@ -57,22 +64,24 @@ export interface KubeBackendOptions {
   /** Image hosts InsertMedia accepts; absent = the default policy (no loopback, link-local,
    *  API server or cluster-internal names). */
   readonly imageUrlPolicy?: ImageUrlPolicyConfig;
-  /** What the cluster can do; defaults suit KubeVirt v1.9 (declarative CD-ROM hotplug, rebootPolicy). */
-  readonly capabilities?: Partial<BackendCapabilities>;
+  /** Describes the cluster instead of reading the KubeVirt and CDI CRs (config `cluster`). */
+  readonly cluster?: ClusterOverride;
 }
-
-const defaultCapabilities: BackendCapabilities = {
-  nmi: false,
-  cdromHotplug: true,
-  rebootPolicyTerminate: true,
-};
 
 export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   const { kubeConfig, logger, metrics } = options;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const capabilities: BackendCapabilities = { ...defaultCapabilities, ...options.capabilities };
   const clients = createKubeClients({ kubeConfig, metrics });
+  const cluster = createClusterCapabilities({
+    clients,
+    clock,
+    random,
+    logger,
+    metrics,
+    ...(options.cluster ? { override: options.cluster } : {}),
+  });
+  const capabilities = (): BackendCapabilities => cluster.capabilities();
   const media = options.datavolume
     ? createMediaService({
         clients,
@@ -87,6 +96,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         ),
       })
     : undefined;
+  /** Whether DataVolumes are cached: fixed at start (CDI's API appearing later needs a restart). */
+  let dataVolumes = false;
   const caches = new Map<string, NamespaceCaches>();
   const waiters = new CacheWaiters(clock);
   /** The cached VM is at least the version a write stored (exact match: versions are opaque). */
@@ -97,10 +108,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
   const updateSyncedGauge = (): void => {
     for (const kind of Object.keys(resources) as CachedKind[]) {
-      const all = [...caches.values()].map(
-        (c) => c.informers()[['vm', 'vmi', 'dv', 'pvc'].indexOf(kind)],
-      );
-      const ok = all.every((i) => i?.isSynced() && i.isConnected());
+      const all = [...caches.values()].map((c) => c.informer(kind));
+      const ok = all.every((i) => i === undefined || (i.isSynced() && i.isConnected()));
       metrics.informerSynced.set({ resource: resources[kind].resource }, ok ? 1 : 0);
     }
   };
@@ -121,7 +130,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       ref: { namespace, name },
       vm,
       vmi: () => caches.get(namespace)?.vmis.get(name),
-      capabilities,
+      capabilities: capabilities(),
     })
       .then(() =>
         logger.info({ vm: key, vmi: vmi.metadata.uid }, 'one-time boot done; boot order restored'),
@@ -142,7 +151,11 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       random,
       logger,
       metrics,
-      emptyCdrom: capabilities.cdromHotplug,
+      emptyCdrom: () => capabilities().cdromHotplug,
+      dataVolumes,
+      ...(options.datavolume?.importTimeoutMs !== undefined
+        ? { importTimeoutMs: options.datavolume.importTimeoutMs }
+        : {}),
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
           maybeRestore(namespace, object.metadata.name);
@@ -156,7 +169,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
   const informers = () => [...caches.values()].flatMap((c) => c.informers());
 
-  const isReady = (): boolean => informers().every((i) => i.isCurrent());
+  const isReady = (): boolean => running && informers().every((i) => i.isCurrent());
 
   const snapshotFor = (ref: VmRef): VmSnapshot => {
     const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);
@@ -179,11 +192,24 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     }
   };
 
-  for (const namespace of options.namespaces)
-    addNamespace(namespace, options.vmLabelSelectors?.[namespace]);
+  let namespaces = options.namespaces;
+  let vmLabelSelectors: VmLabelSelectors = options.vmLabelSelectors ?? {};
+
+  cluster.onChange((facts) => {
+    for (const cache of caches.values()) cache.invalidateAll();
+    waiters.changed();
+    if (facts.cdi !== dataVolumes)
+      logger.warn(
+        { cdi: facts.cdi },
+        'CDI was installed or removed; restart the service to follow virtual media',
+      );
+  });
 
   return {
-    capabilities,
+    get capabilities() {
+      return capabilities();
+    },
+    clusterFacts: () => cluster.facts(),
     isReady,
     listVms: (namespace) => caches.get(namespace)?.list() ?? [],
     getVm: (ref) => caches.get(ref.namespace)?.snapshot(ref.name),
@@ -206,7 +232,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           vm,
           vmi: cache.vmis.get(ref.name),
           powerState: snapshot.powerState,
-          rebootPolicyTerminate: capabilities.rebootPolicyTerminate,
+          rebootPolicyTerminate: capabilities().rebootPolicyTerminate,
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         action,
@@ -226,7 +252,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           ref,
           vm: caches.get(ref.namespace)?.vms.get(ref.name),
           vmi: () => caches.get(ref.namespace)?.vmis.get(ref.name),
-          capabilities,
+          capabilities: capabilities(),
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         change,
@@ -238,6 +264,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       checkVersion(snapshotFor(ref), write);
       if (!media)
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
+      if (!dataVolumes)
+        throw new BackendError('unsupported', 'CDI is not installed: images cannot be imported');
       const outcome = await media.insert(ref, request, actor, write);
       metrics.mediaImports.inc({ result: outcome.kind });
       // The 202 names a task monitor the client may poll at once: it must resolve.
@@ -249,7 +277,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     async ejectMedia(ref, actor, write) {
       const snapshot = snapshotFor(ref);
       checkVersion(snapshot, write);
-      if (!media) {
+      if (!media || !dataVolumes) {
         if (snapshot.media.state === 'Empty') return;
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       }
@@ -257,17 +285,21 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       await waiters.until(() => snapshotFor(ref).media.state === 'Empty');
     },
 
-    start() {
+    async start() {
+      await cluster.start();
+      dataVolumes = cluster.facts().cdi;
       running = true;
+      for (const namespace of namespaces) addNamespace(namespace, vmLabelSelectors[namespace]);
       for (const informer of informers()) informer.start();
       logger.info({ namespaces: [...caches.keys()] }, 'kube backend started');
-      return Promise.resolve();
     },
 
     stop() {
       running = false;
+      cluster.stop();
       waiters.releaseAll();
       for (const informer of informers()) informer.stop();
+      for (const cache of caches.values()) cache.stopTimers();
       if (kubeConfig instanceof SharedAgentKubeConfig) kubeConfig.destroyAgents();
       return Promise.resolve();
     },
@@ -276,16 +308,20 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       await Promise.all(informers().map((i) => i.waitForSync(signal)));
     },
 
-    setNamespaces(namespaces: readonly string[], vmLabelSelectors: VmLabelSelectors = {}) {
+    setNamespaces(next: readonly string[], selectors: VmLabelSelectors = {}) {
+      namespaces = next;
+      vmLabelSelectors = selectors;
       for (const [namespace, cache] of caches) {
-        const kept = namespaces.includes(namespace);
-        if (kept && cache.vmLabelSelector === vmLabelSelectors[namespace]) continue;
+        const kept = next.includes(namespace);
+        if (kept && cache.vmLabelSelector === selectors[namespace]) continue;
         for (const informer of cache.informers()) informer.stop();
+        cache.stopTimers();
         caches.delete(namespace);
       }
-      for (const namespace of namespaces) addNamespace(namespace, vmLabelSelectors[namespace]);
+      if (running)
+        for (const namespace of next) addNamespace(namespace, selectors[namespace]);
       updateSyncedGauge();
-      logger.info({ namespaces }, 'kube backend namespaces updated');
+      logger.info({ namespaces: next }, 'kube backend namespaces updated');
     },
   };
 };

@@ -13,7 +13,7 @@ import type {
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
-import { toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
+import { toMediaSnapshot, withMediaHealth, type ImportDeadline } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { redactUrlsIn } from '../observability/logger.ts';
@@ -32,6 +32,8 @@ export interface MappingInput {
   readonly pvc: (name: string) => PersistentVolumeClaim | undefined;
   /** The cluster can add an empty CD-ROM to a VM (declarative hotplug), so Cd is always bootable. */
   readonly emptyCdrom: boolean;
+  /** Imports still running at insertion + datavolume.iso_download_timeout count as failed. */
+  readonly importDeadline?: ImportDeadline;
 }
 
 /** KubeVirt's namespace for legacy name-derived firmware UUIDs (kubevirt-facts.json "firmware"). */
@@ -245,7 +247,7 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const memoryBytes = memoryOf(vm, vmi);
   // KubeVirt and CDI messages quote the image URL, whose query may be a pre-signed credential;
   // these messages reach every user who can see the system.
-  const imported = toMediaSnapshot(vm, vmi, input.dataVolume);
+  const imported = toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline);
   const media =
     imported.message === undefined
       ? imported

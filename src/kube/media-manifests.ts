@@ -16,6 +16,8 @@ export interface MediaStorageConfig {
   readonly certConfigMap?: string;
   /** Lets CDI skip TLS verification for https sources. */
   readonly insecureSkipVerify?: boolean;
+  /** datavolume.iso_download_timeout: an import not done by then counts as failed. */
+  readonly importTimeoutMs?: number;
 }
 
 interface OwnerReference {

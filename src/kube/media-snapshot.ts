@@ -46,13 +46,36 @@ export const parseProgress = (progress: string | undefined): number | undefined 
  * Running=False reason Error with the importer's message (fidelity doc §5.2), so a restarted
  * importer that last ended in Error counts as a failure (a 404 URL never recovers).
  */
-export const importFailure = (dv: DataVolume): string | undefined => {
+export const importFailure = (dv: DataVolume, deadline?: ImportDeadline): string | undefined => {
   const running = condition(dv, 'Running');
   if (dv.status?.phase === 'Failed') return running?.message || 'the image import failed';
   const restarts = dv.status?.restartCount ?? 0;
   if (running?.status === 'False' && running.reason === 'Error' && restarts >= 1)
     return running.message || 'the image import failed';
+  const due = deadline && importDueAt(dv, deadline.timeoutMs);
+  if (due !== undefined && dv.status?.phase !== 'Succeeded' && deadline && deadline.now >= due) {
+    // datavolume.iso_download_timeout: an import CDI keeps retrying (or that waits for storage
+    // for ever) ends here, with the last thing CDI said about it.
+    const said = [running, condition(dv, 'Bound')]
+      .map((c) => c?.message)
+      .find((m) => m !== undefined && m !== '');
+    return `the import did not finish within ${Math.round(deadline.timeoutMs / 1000)} s (DataVolume phase ${dv.status?.phase ?? 'unknown'})${said ? `: ${said}` : ''}`;
+  }
   return undefined;
+};
+
+/** The clock and datavolume.iso_download_timeout an import is judged against. */
+export interface ImportDeadline {
+  readonly now: number;
+  readonly timeoutMs: number;
+}
+
+/** When an import of `dv` must have finished (ms since the epoch), from its insertion time. */
+export const importDueAt = (dv: DataVolume, timeoutMs: number): number | undefined => {
+  const since = Date.parse(
+    dv.metadata.annotations?.[MediaAnnotations.insertedAt] ?? dv.metadata.creationTimestamp ?? '',
+  );
+  return Number.isNaN(since) ? undefined : since + timeoutMs;
 };
 
 /** The URL CDI imports (the annotation has its query redacted); the Redfish layer decides who
@@ -117,6 +140,7 @@ export const toMediaSnapshot = (
   vm: VirtualMachine,
   vmi: VirtualMachineInstance | undefined,
   dataVolumes: DataVolumeLookup,
+  deadline?: ImportDeadline,
 ): MediaSnapshot => {
   const dataVolumeName = mediaVolumeOf(vm)?.dataVolume?.name;
   if (dataVolumeName === undefined) return emptySlot;
@@ -144,9 +168,12 @@ export const toMediaSnapshot = (
     pendingRestart: false,
   };
 
-  const failure = importFailure(dv);
+  const failure = importFailure(dv, deadline);
   if (failure !== undefined) {
-    const finishedAt = condition(dv, 'Running')?.lastTransitionTime;
+    const due = deadline && importDueAt(dv, deadline.timeoutMs);
+    const finishedAt =
+      condition(dv, 'Running')?.lastTransitionTime ??
+      (due !== undefined ? new Date(due).toISOString() : undefined);
     return {
       ...base,
       state: 'Failed',

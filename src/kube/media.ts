@@ -90,7 +90,8 @@ const differentImage = () =>
 
 export interface MediaServiceOptions {
   readonly clients: KubeClients;
-  readonly capabilities: Pick<BackendCapabilities, 'cdromHotplug'>;
+  /** Read per request: a feature gate may change while the service runs. */
+  readonly capabilities: () => Pick<BackendCapabilities, 'cdromHotplug'>;
   readonly storage: MediaStorageConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -160,7 +161,11 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
 
     let dv = await api.getDataVolume(ref.namespace, wanted);
     if (dv && !dv.metadata.deletionTimestamp) {
-      if (importFailure(dv) === undefined) {
+      const deadline =
+        storage.importTimeoutMs === undefined
+          ? undefined
+          : { now: clock.now(), timeoutMs: storage.importTimeoutMs };
+      if (importFailure(dv, deadline) === undefined) {
         if (current) return { kind: 'unchanged' };
       } else {
         // Inserting an image whose import failed retries it (perhaps with new credentials);
@@ -183,7 +188,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     // power-on can never start the VM without its media.
     const live = isLive(vmi);
     const hotplug =
-      live && capabilities.cdromHotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks);
+      live && capabilities().cdromHotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks);
     try {
       await patchVm(
         clients,
@@ -225,7 +230,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       undefined,
       (fresh) => {
         detached = mediaVolumeOf(fresh)?.dataVolume?.name;
-        return detachMediaPatch(fresh, capabilities.cdromHotplug);
+        return detachMediaPatch(fresh, capabilities().cdromHotplug);
       },
       signal,
     );

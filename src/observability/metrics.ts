@@ -17,6 +17,10 @@ export interface Metrics {
   readonly mediaImports: Counter<'result'>;
   /** Failed logins (Basic or session), by reason. */
   readonly authFailures: Counter<'reason'>;
+  /** 1 for the cluster's current KubeVirt and CDI releases and where they were learnt. */
+  readonly clusterInfo: Gauge<'source' | 'kubevirt_version' | 'cdi_version'>;
+  /** 1 while a KubeVirt feature gate the service depends on is on, else 0. */
+  readonly featureGateEnabled: Gauge<'gate'>;
 }
 
 export const createMetrics = (options: { processMetrics?: boolean } = {}): Metrics => {
@@ -66,6 +70,18 @@ export const createMetrics = (options: { processMetrics?: boolean } = {}): Metri
       name: 'redfish_auth_failures_total',
       help: 'Failed authentications by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    clusterInfo: new Gauge({
+      name: 'kubevirt_cluster_info',
+      help: 'KubeVirt and CDI releases of the cluster (source: cluster, config or unknown)',
+      labelNames: ['source', 'kubevirt_version', 'cdi_version'],
+      registers,
+    }),
+    featureGateEnabled: new Gauge({
+      name: 'kubevirt_feature_gate_enabled',
+      help: 'KubeVirt feature gates the service depends on: 1 when on',
+      labelNames: ['gate'],
       registers,
     }),
   };

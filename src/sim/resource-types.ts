@@ -330,6 +330,45 @@ const definitions: Omit<ServedType, 'key'>[] = [
       crdAge,
     ],
   },
+  // The operators' own CRs: what a client reads to learn the installed releases and gates.
+  {
+    ...base,
+    group: 'kubevirt.io',
+    version: 'v1',
+    resource: 'kubevirts',
+    kind: 'KubeVirt',
+    listKind: 'KubeVirtList',
+    singular: 'kubevirt',
+    shortNames: ['kv', 'kvs'],
+    categories: ['all'],
+    namespaced: true,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [
+      crdAge,
+      { name: 'Phase', type: 'string', description: '', value: '.status.phase' },
+    ],
+  },
+  {
+    ...base,
+    group: 'cdi.kubevirt.io',
+    version: 'v1beta1',
+    resource: 'cdis',
+    kind: 'CDI',
+    listKind: 'CDIList',
+    singular: 'cdi',
+    shortNames: ['cdi', 'cdis'],
+    categories: ['all'],
+    namespaced: false,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [
+      crdAge,
+      { name: 'Phase', type: 'string', description: '', value: '.status.phase' },
+    ],
+  },
 ];
 
 /** Every type the simulator serves, in discovery order. */
@@ -349,6 +388,8 @@ export const TypeKeys = {
   virtualMachines: 'virtualmachines.kubevirt.io',
   virtualMachineInstances: 'virtualmachineinstances.kubevirt.io',
   dataVolumes: 'datavolumes.cdi.kubevirt.io',
+  kubevirts: 'kubevirts.kubevirt.io',
+  cdis: 'cdis.cdi.kubevirt.io',
 } as const satisfies Record<string, TypeKey>;
 
 /** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */

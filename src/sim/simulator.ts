@@ -3,13 +3,18 @@
 // start it through startSimulator().
 import { seededRandom, systemClock, type Clock } from '../util/clock.ts';
 import { startApiServer, type ApiServer } from './api-server/server.ts';
-import { resolveClusterConfig, type ClusterConfig } from './cluster-config.ts';
+import {
+  resolveClusterConfig,
+  type ClusterConfig,
+  type ClusterOverrides,
+} from './cluster-config.ts';
 import { resolveDelays, type DelaysOption } from './controllers/delays.ts';
 import type { ImportRule } from './controllers/import-source.ts';
 import { startControllers, type Controllers } from './controllers/start-controllers.ts';
 import { createFaults, type Faults } from './faults.ts';
 import { seedScenario } from './scenarios.ts';
-import { createStore } from './store.ts';
+import { seedOperatorResources } from './operator-resources.ts';
+import { createStore, type AdmissionRecord } from './store.ts';
 import type { ObjectStore, SubresourceRegistry } from './types.ts';
 
 export interface SimulatorOptions {
@@ -25,7 +30,8 @@ export interface SimulatorOptions {
   /** Default 0 (ephemeral). */
   readonly port?: number;
   readonly delays?: DelaysOption;
-  readonly cluster?: Partial<ClusterConfig>;
+  /** The release profile (KubeVirt version, gates, CDI); default KubeVirt v1.9 with CDI. */
+  readonly cluster?: ClusterOverrides;
   /** Outcome of imports from non-loopback URLs; default: all succeed. */
   readonly importRule?: ImportRule;
   /** Where controller failures are reported; default: standard error. */
@@ -42,6 +48,8 @@ export interface Simulator {
   readonly clock: Clock;
   readonly faults: Faults;
   readonly cluster: ClusterConfig;
+  /** Writes the cluster pruned or denied, oldest first (tests assert none were attempted). */
+  readonly admissions: readonly AdmissionRecord[];
   /** Test hooks acting from inside a guest (reboot, ACPI power-off, crash). */
   readonly controllers: Omit<Controllers, 'close'>;
   readonly apiServer: ApiServer;
@@ -59,11 +67,16 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? systemClock;
   const seed = options.seed ?? 1;
   const cluster = resolveClusterConfig(options.cluster);
+  const admissions: AdmissionRecord[] = [];
   const store = createStore({
     clock,
     random: seededRandom(seed),
     emptyCdrom: cluster.declarativeHotplug,
+    rebootPolicyField: cluster.rebootPolicyField,
+    rebootPolicyGate: cluster.rebootPolicy,
+    onAdmission: (record) => admissions.push(record),
   });
+  seedOperatorResources(store, cluster);
   if (options.scenario ?? true)
     seedScenario(store, { vms: options.vms ?? 0, seed, emptyCdrom: cluster.declarativeHotplug });
   const registry: SubresourceRegistry = new Map();
@@ -86,6 +99,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
       clock,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.port === undefined ? {} : { port: options.port }),
+      ...(cluster.cdi ? {} : { absentGroups: ['cdi.kubevirt.io'] }),
     });
   } catch (error) {
     controllers.close();
@@ -101,6 +115,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     clock,
     faults,
     cluster,
+    admissions,
     controllers: {
       guestReboot: (namespace, name) => controllers.guestReboot(namespace, name),
       guestShutdown: (namespace, name) => controllers.guestShutdown(namespace, name),

@@ -26,6 +26,17 @@ import {
   validateName,
 } from './validation.ts';
 
+/** Structural-schema pruning of the one VM field older releases lack (KubeVirt < v1.8 has no
+ *  domain.rebootPolicy; kube-apiserver drops unknown fields of a CR silently). */
+const pruneRebootPolicy = (vm: KubeObject): boolean => {
+  const spec = vm.spec as
+    { template?: { spec?: { domain?: Record<string, unknown> } } } | undefined;
+  const domain = spec?.template?.spec?.domain;
+  if (!domain || !('rebootPolicy' in domain)) return false;
+  delete domain.rebootPolicy;
+  return true;
+};
+
 export interface StoreOptions {
   readonly clock: Clock;
   /** How many events watches can resume from (etcd's compaction window); default 10,000. */
@@ -35,6 +46,22 @@ export interface StoreOptions {
   /** KubeVirt admits CD-ROM disks without a volume (DeclarativeHotplugVolumes); default true
    *  as in v1.9. */
   readonly emptyCdrom?: boolean;
+  /** The VM CRD schema has spec.template.spec.domain.rebootPolicy (v1.8+); default true. */
+  readonly rebootPolicyField?: boolean;
+  /** Feature gate RebootPolicy is on, so the webhook admits the field; default true. */
+  readonly rebootPolicyGate?: boolean;
+  /** Told of every write whose fields were pruned or that the webhook denied. */
+  readonly onAdmission?: (record: AdmissionRecord) => void;
+}
+
+/** A write the cluster did not take as sent: fields pruned silently, or denied by a webhook. */
+export interface AdmissionRecord {
+  readonly outcome: 'pruned' | 'denied';
+  readonly typeKey: TypeKey;
+  readonly namespace: string | undefined;
+  readonly name: string;
+  /** The fields pruned, or the webhook's message. */
+  readonly detail: string;
 }
 
 type Sequenced = StoreEvent & { readonly rv: number };
@@ -144,9 +171,28 @@ export const createStore = (options: StoreOptions): ObjectStore => {
 
   const admit = (type: ServedType, object: KubeObject, opts: WriteOptions | undefined): void => {
     if (opts?.skipValidation) return;
+    const vmSpec = type.key === 'virtualmachines.kubevirt.io' && opts?.subresource !== 'status';
+    const record = (outcome: AdmissionRecord['outcome'], detail: string) =>
+      options.onAdmission?.({
+        outcome,
+        typeKey: type.key,
+        namespace: object.metadata.namespace,
+        name: object.metadata.name ?? '',
+        detail,
+      });
+    if (vmSpec && options.rebootPolicyField === false && pruneRebootPolicy(object))
+      record('pruned', 'spec.template.spec.domain.rebootPolicy');
     schemas.validate(type, object);
-    if (type.key === 'virtualmachines.kubevirt.io' && opts?.subresource !== 'status') {
-      validateKubevirtVm(object, { emptyCdrom: options.emptyCdrom ?? true });
+    if (vmSpec) {
+      try {
+        validateKubevirtVm(object, {
+          emptyCdrom: options.emptyCdrom ?? true,
+          rebootPolicy: options.rebootPolicyGate ?? true,
+        });
+      } catch (error) {
+        if (error instanceof StatusError) record('denied', error.message);
+        throw error;
+      }
     }
   };
 

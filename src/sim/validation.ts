@@ -188,6 +188,8 @@ const runStrategies = ['Always', 'Halted', 'Manual', 'RerunOnFailure', 'Once', '
 export interface VmAdmissionOptions {
   /** DeclarativeHotplugVolumes is on: a CD-ROM disk may have no volume (an empty drive). */
   readonly emptyCdrom: boolean;
+  /** Feature gate RebootPolicy is on (v1.8 Alpha, v1.9 Beta). */
+  readonly rebootPolicy: boolean;
 }
 
 const kubevirtVmCauses = (vm: KubeObject, admission: VmAdmissionOptions): StatusCause[] => {
@@ -221,6 +223,14 @@ const kubevirtVmCauses = (vm: KubeObject, admission: VmAdmissionOptions): Status
   const volumes = Array.isArray(template.volumes) ? template.volumes : [];
   const volumeNames = new Set(volumes.filter(isRecord).map((v) => v.name));
   const domain = isRecord(template.domain) ? template.domain : {};
+  if (domain.rebootPolicy !== undefined && !admission.rebootPolicy) {
+    // vmi-create-admitter.go validateRebootPolicy, run on the VM template.
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: 'RebootPolicy is specified but the RebootPolicy feature gate is not enabled',
+      field: 'spec.template.spec.domain.rebootPolicy',
+    });
+  }
   const devices = isRecord(domain.devices) ? domain.devices : {};
   const base = 'spec.template.spec.domain.devices';
   const bootOrders = new Set<number>();

@@ -133,7 +133,10 @@ export interface Service {
 }
 
 /** The service as main.ts composes it, against `sim`, listening on 127.0.0.1:0. */
-export const startService = async (sim: Simulator): Promise<Service> => {
+export const startService = async (
+  sim: Simulator,
+  options: { importTimeoutMs?: number } = {},
+): Promise<Service> => {
   const { config } = parseConfig(configYaml, 'virtual-media test config');
   const logger = createLogger({ level: 'silent' });
   const metrics = createMetrics();
@@ -142,9 +145,14 @@ export const startService = async (sim: Simulator): Promise<Service> => {
     namespaces: ['lab-a', 'lab-b'],
     logger,
     metrics,
-    datavolume: { size: config.datavolume.storageSize, storageClass: 'fast' },
+    datavolume: {
+      size: config.datavolume.storageSize,
+      storageClass: 'fast',
+      ...(options.importTimeoutMs !== undefined
+        ? { importTimeoutMs: options.importTimeoutMs }
+        : {}),
+    },
     imageUrlPolicy: config.datavolume.imageUrlPolicy,
-    capabilities: { cdromHotplug: sim.cluster.declarativeHotplug },
   });
   await backend.start();
   await backend.waitForSync(AbortSignal.timeout(20_000));

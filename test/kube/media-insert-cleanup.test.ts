@@ -39,7 +39,7 @@ describe('insert clean-up', () => {
     });
     const media = createMediaService({
       clients: { ...clients, custom },
-      capabilities: { cdromHotplug: true },
+      capabilities: () => ({ cdromHotplug: true }),
       storage: { size: '1Gi' },
       clock: systemClock,
       logger: createLogger({ level: 'silent' }),

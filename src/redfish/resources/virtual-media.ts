@@ -2,7 +2,12 @@
 // sushy and Ironic look only there; both show the same state), and its InsertMedia/EjectMedia
 // actions (BEHAVIOUR.md "Virtual media"; clients-and-peers.md §4.4 (3)).
 import type { VisibleSystem } from '../../auth/types.ts';
-import type { InsertMediaRequest, MediaState, VmSnapshot } from '../../backend/port.ts';
+import type {
+  BackendCapabilities,
+  InsertMediaRequest,
+  MediaState,
+  VmSnapshot,
+} from '../../backend/port.ts';
 import { callBackend } from '../backend-failure.ts';
 import { redactUrl } from '../../observability/logger.ts';
 import type { Health, State } from '../enums.ts';
@@ -213,11 +218,24 @@ const mediaTarget = (ctx: AuthenticatedContext, host: MediaHost, withMedia: bool
   return system;
 };
 
-const failureContext = (system: VisibleSystem, parameter: string, action: string) => ({
+const noImporter =
+  'Virtual media is not available on this cluster: CDI (containerized-data-importer), which imports the images, is not installed. Install CDI, then restart the service.';
+
+const failureContext = (
+  system: VisibleSystem,
+  parameter: string,
+  action: string,
+  capabilities: BackendCapabilities,
+) => ({
   resource: { type: 'VirtualMedia', id: cdMediaId },
   // Redfish: "Users are expected to eject media prior to inserting new media".
   conflict: resourceInUse(),
-  unsupported: generalError(400, `${system.ref.name} cannot attach virtual media.`),
+  unsupported: generalError(
+    400,
+    capabilities.virtualMedia === false
+      ? noImporter
+      : `${system.ref.name} cannot attach virtual media.`,
+  ),
   invalid: actionParameterValueError(parameter, action),
 });
 
@@ -249,7 +267,7 @@ export const handleInsertMedia =
     };
     const outcome = await callBackend(
       () => ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }),
-      failureContext(system, 'Image', insertAction),
+      failureContext(system, 'Image', insertAction, ctx.deps.backend.capabilities),
     ).catch((error: unknown) => {
       ctx.log.warn({ ...fields, err: error }, 'system action failed');
       throw error;
@@ -271,7 +289,7 @@ export const handleEjectMedia =
     const fields = { user: ctx.principal.user, system: system.id, action: ejectAction };
     await callBackend(
       () => ctx.deps.backend.ejectMedia(system.ref, { user: ctx.principal.user }),
-      failureContext(system, 'Image', ejectAction),
+      failureContext(system, 'Image', ejectAction, ctx.deps.backend.capabilities),
     ).catch((error: unknown) => {
       ctx.log.warn({ ...fields, err: error }, 'system action failed');
       throw error;

@@ -50,9 +50,9 @@ const json = (body: unknown): DiscoveryResponse => ({
   body: `${JSON.stringify(body)}\n`,
 });
 
-const groupVersions = (): { group: string; version: string }[] => {
+const groupVersions = (types: readonly ServedType[]): { group: string; version: string }[] => {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const t of servedTypes) {
+  for (const t of types) {
     if (t.group !== '') seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
   }
   seen.set(`${subresourceGroup}/v1`, { group: subresourceGroup, version: 'v1' });
@@ -87,6 +87,7 @@ const resourceEntries = (types: readonly ServedType[]) =>
 export const discovery = (
   pathname: string,
   serverAddress: string,
+  served: readonly ServedType[] = servedTypes,
 ): DiscoveryResponse | undefined => {
   const path = pathname.replace(/\/+$/, '') || '/';
   switch (path) {
@@ -112,7 +113,7 @@ export const discovery = (
       return json({
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: groupVersions().map(({ group, version }) => ({
+        groups: groupVersions(served).map(({ group, version }) => ({
           name: group,
           versions: [{ groupVersion: `${group}/${version}`, version }],
           preferredVersion: { groupVersion: `${group}/${version}`, version },
@@ -122,7 +123,7 @@ export const discovery = (
       return json({
         kind: 'APIResourceList',
         groupVersion: 'v1',
-        resources: resourceEntries(servedTypes.filter((t) => t.group === '')),
+        resources: resourceEntries(served.filter((t) => t.group === '')),
       });
     // kubectl >= 1.27 fetches OpenAPI v3 before apply; an empty document disables client-side
     // validation. kubectl 1.20 asks v2 as protobuf: an empty octet-stream is an empty Document.
@@ -138,7 +139,7 @@ export const discovery = (
       break;
   }
   const groupOnly = /^\/apis\/([^/]+)$/.exec(path)?.[1];
-  const groupDoc = groupVersions().find((gv) => gv.group === groupOnly);
+  const groupDoc = groupVersions(served).find((gv) => gv.group === groupOnly);
   if (groupDoc) {
     const gv = { groupVersion: `${groupDoc.group}/${groupDoc.version}`, version: groupDoc.version };
     return json({
@@ -160,7 +161,7 @@ export const discovery = (
       resources: kubevirtSubresourceNames.map((name) => ({ name, namespaced: true })),
     });
   }
-  const types = servedTypes.filter((t) => t.group === group && t.version === version);
+  const types = served.filter((t) => t.group === group && t.version === version);
   if (types.length === 0) return undefined;
   return json({
     kind: 'APIResourceList',

@@ -61,6 +61,8 @@ describe('API server', () => {
       'virtualmachines',
       'virtualmachines/status',
       'virtualmachineinstances',
+      'kubevirts',
+      'kubevirts/status',
     ]);
     assert.deepEqual(kv.json.resources[0].shortNames, ['vm', 'vms']);
     const sub = await api.request('GET', '/apis/subresources.kubevirt.io/v1');

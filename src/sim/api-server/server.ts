@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   readonly tls?: boolean;
   /** Bearer token clients must send; generated when absent. */
   readonly token?: string;
+  /** API groups not installed on this cluster (cdi.kubevirt.io without CDI): no discovery, 404. */
+  readonly absentGroups?: readonly string[];
 }
 
 export interface ApiServer {
@@ -62,6 +64,7 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tls = useTls ? await generateTls(clock) : undefined;
   const counts = new Map<string, number>();
+  const served = servedTypes.filter((t) => !(options.absentGroups ?? []).includes(t.group));
   let expiredThrough = 0;
   const watches = createWatchHub({
     store,
@@ -97,14 +100,14 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
     if (!anonymousPaths.has(url.pathname) && req.headers.authorization !== `Bearer ${token}`) {
       throw new StatusError('Unauthorized', 'Unauthorized', {});
     }
-    const doc = discovery(url.pathname, serverAddress);
+    const doc = discovery(url.pathname, serverAddress, served);
     if (doc) {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
       res.writeHead(200, { 'Content-Type': doc.contentType, 'Cache-Control': 'no-cache, private' });
       res.end(method === 'HEAD' ? undefined : doc.body);
       return;
     }
-    const route = resolveRoute(servedTypes, url.pathname);
+    const route = resolveRoute(served, url.pathname);
     if (!route) throw unknownPath();
     await handleRoute(ctx, req, res, route, url.searchParams);
   };

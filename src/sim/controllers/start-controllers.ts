@@ -35,19 +35,22 @@ export const startControllers = (options: ControllersOptions): Controllers => {
   const handler = startVirtHandler({ store, clock, delays, cluster, onError });
   registerVirtApi(options.registry, { store, cluster, handler });
   const controller = startVirtController({ store, clock, cluster, onError });
-  const importer = startCdiImporter({
-    store,
-    clock,
-    delays,
-    onError,
-    ...(options.importRule ? { importRule: options.importRule } : {}),
-  });
+  // Without CDI nothing imports: DataVolumes cannot even be created (their API is not served).
+  const importer = cluster.cdi
+    ? startCdiImporter({
+        store,
+        clock,
+        delays,
+        onError,
+        ...(options.importRule ? { importRule: options.importRule } : {}),
+      })
+    : undefined;
   return {
     guestReboot: (namespace, name) => handler.guestReboot(namespace, name),
     guestShutdown: (namespace, name) => handler.guestShutdown(namespace, name),
     crash: (namespace, name) => handler.crash(namespace, name),
     close: () => {
-      importer.close();
+      importer?.close();
       controller.close();
       handler.close();
     },

@@ -2,7 +2,7 @@
 // running, helpers to call virt-api verbs and to let events and timers settle.
 import assert from 'node:assert/strict';
 import { ManualClock, seededRandom } from '../../util/clock.ts';
-import { resolveClusterConfig, type ClusterConfig } from '../cluster-config.ts';
+import { resolveClusterConfig, type ClusterOverrides } from '../cluster-config.ts';
 import { createVm, type VmBlueprint } from '../scenarios.ts';
 import { createStore } from '../store.ts';
 import {
@@ -39,7 +39,7 @@ export const settle = (): Promise<void> => new Promise((resolve) => setImmediate
 
 export const startTestCluster = (
   options: {
-    cluster?: Partial<ClusterConfig>;
+    cluster?: ClusterOverrides;
     delays?: DelaysOption;
     importRule?: ImportRule;
   } = {},
@@ -50,6 +50,8 @@ export const startTestCluster = (
     clock,
     random: seededRandom(7),
     emptyCdrom: cluster.declarativeHotplug,
+    rebootPolicyField: cluster.rebootPolicyField,
+    rebootPolicyGate: cluster.rebootPolicy,
   });
   store.create(Keys.namespace, {
     apiVersion: 'v1',
