@@ -6,7 +6,6 @@ import { hashPassword } from './auth/passwords.ts';
 import { serve } from './cli/serve.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { createLogger, LogLevels, type LogLevel } from './observability/logger.ts';
-import { startSimulator } from './sim/simulator.ts';
 
 const usage = `usage: kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate] [--vms N] [--port N] [--host ADDR]
        kubevirt-redfish simulate [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]
@@ -111,6 +110,8 @@ const runSimulate = async (args: string[]) => {
   });
   const vms = integer('vms', values.vms);
   const port = integer('port', values.port);
+  // Loaded on demand so that `serve` against a cluster never loads simulator code.
+  const { startSimulator } = await import('./sim/simulator.ts');
   const simulator = await startSimulator({
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),

@@ -17,7 +17,7 @@ import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-s
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/simulator.ts';
+import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { listen, type Listener } from './listener.ts';
@@ -99,6 +99,8 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     let simulator: Simulator | undefined;
     let source: KubeConfigSource;
     if (simulate) {
+      // Loaded only here: against a cluster the simulator stays out of the module graph.
+      const { startSimulator } = await import('../sim/simulator.ts');
       simulator = await startSimulator({
         onError: (error, key) => logger.error({ err: error, key }, 'simulator reconcile failed'),
         ...options.simulatorOptions,
