@@ -21,6 +21,7 @@ import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { listen, type Listener } from './listener.ts';
+import { productVersion } from './version.ts';
 
 export interface ServeOptions {
   /** Config file; absent = the demo config (which implies the simulator). */
@@ -55,7 +56,6 @@ export interface RunningService {
 
 /** Product identity shown in the service root and the Managers. */
 const product = 'kubevirt-redfish';
-const firmwareVersion = '0.1.0';
 /** Namespace for the service UUID: every replica of one configuration derives the same UUID. */
 const serviceUuidNamespace = '0f3c5d2e-9a41-4b7e-8c55-6d1f2a9b7e10';
 const defaultSessionNamespace = 'kubevirt-redfish';
@@ -193,7 +193,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       logger,
       metrics,
       clock,
-      service: { uuid: serviceUuid(config), product, firmwareVersion },
+      service: { uuid: serviceUuid(config), product, firmwareVersion: productVersion },
       sessions: { manager: sessions, timeout: sessionTimeout },
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
