@@ -70,7 +70,6 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
   });
   registerOperationalRoutes(app, {
     isReady: deps.isReady ?? (() => deps.backend.isReady()),
-    metrics: deps.metrics,
   });
   await app.ready();
   return app;

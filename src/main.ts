@@ -10,7 +10,7 @@ import { createLogger, LogLevels, type LogLevel } from './observability/logger.t
 
 const commandUsage = {
   serve:
-    'kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate] [--vms N] [--port N] [--host ADDR]',
+    'kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate] [--vms N] [--port N] [--metrics-port N] [--host ADDR]',
   simulate:
     'kubevirt-redfish simulate [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]',
   'validate-config': 'kubevirt-redfish validate-config FILE',
@@ -109,6 +109,7 @@ const runServe = async (args: string[]) => {
     simulate: { type: 'boolean', default: false },
     vms: { type: 'string' },
     port: { type: 'string' },
+    'metrics-port': { type: 'string' },
     host: { type: 'string' },
   });
   if (!parsed) return;
@@ -118,12 +119,14 @@ const runServe = async (args: string[]) => {
   const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG;
   const port = integer('port', values.port);
   const vms = integer('vms', values.vms);
+  const metricsPort = integer('metrics-port', values['metrics-port']);
   const service = await serve({
     ...(configPath ? { configPath } : {}),
     ...(kubeconfigPath ? { kubeconfigPath } : {}),
     simulate: values.simulate,
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     // The demo listens on loopback only: its passwords are printed on the terminal.
     ...(values.host ? { host: values.host } : configPath ? {} : { host: '127.0.0.1' }),
     ...(process.env.POD_NAMESPACE ? { serviceNamespace: process.env.POD_NAMESPACE } : {}),

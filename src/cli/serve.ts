@@ -17,6 +17,7 @@ import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-s
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { startMetricsServer } from '../observability/metrics-server.ts';
 import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
@@ -34,6 +35,10 @@ export interface ServeOptions {
   readonly vms?: number;
   /** Overrides server.port / server.host of the config (e.g. `--port`, or 0 in tests). */
   readonly port?: number;
+  /** Overrides server.metrics_port. Default: the config's, except that an ephemeral Redfish
+   *  port (`port: 0`, as tests ask) gets an ephemeral metrics port too, so that services started
+   *  side by side never contend for the same fixed one. */
+  readonly metricsPort?: number;
   readonly host?: string;
   /** Namespace for session Secrets when the config names none (the pod's own namespace). */
   readonly serviceNamespace?: string;
@@ -45,6 +50,8 @@ export interface ServeOptions {
 
 export interface RunningService {
   readonly url: string;
+  /** Where GET /metrics answers (plain HTTP, its own port). */
+  readonly metricsUrl: string;
   readonly app: FastifyInstance;
   readonly backend: KubeBackend;
   readonly simulator?: Simulator;
@@ -59,6 +66,10 @@ const product = 'kubevirt-redfish';
 /** Namespace for the service UUID: every replica of one configuration derives the same UUID. */
 const serviceUuidNamespace = '0f3c5d2e-9a41-4b7e-8c55-6d1f2a9b7e10';
 const defaultSessionNamespace = 'kubevirt-redfish';
+
+/** `host:port` for a URL, brackets around an IPv6 address. */
+const authority = (host: string, port: number): string =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 const namespacesOf = (config: Config): string[] => [
   ...new Set(config.chassis.map((c) => c.namespace)),
@@ -215,8 +226,16 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     });
     cleanups.push(() => listener.close());
     const scheme = tls ? 'https' : 'http';
-    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${listener.port}`;
+    const url = `${scheme}://${authority(host, listener.port)}`;
     logger.info({ url, namespaces: namespacesOf(config) }, 'Redfish service listening');
+    const metricsServer = await startMetricsServer({
+      host,
+      port: options.metricsPort ?? (options.port === 0 ? 0 : config.server.metricsPort),
+      metrics,
+    });
+    cleanups.push(() => metricsServer.close());
+    const metricsUrl = `http://${authority(host, metricsServer.port)}`;
+    logger.info({ url: `${metricsUrl}/metrics` }, 'metrics listening');
 
     if (options.configPath && loaded) {
       const stopWatching = watchConfig({
@@ -244,6 +263,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
 
     return {
       url,
+      metricsUrl,
       app,
       backend,
       metrics,

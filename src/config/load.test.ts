@@ -44,7 +44,12 @@ void describe('parseConfig: the documented format', () => {
   void it('accepts the documented example with its placeholders filled in', () => {
     const { config, warnings } = parseConfig(filled, 'config.yaml');
     assert.deepEqual(warnings, []);
-    assert.deepEqual(config.server, { host: '0.0.0.0', port: 8443, tls: { enabled: false } });
+    assert.deepEqual(config.server, {
+      host: '0.0.0.0',
+      port: 8443,
+      metricsPort: 9090,
+      tls: { enabled: false },
+    });
     assert.equal(config.systemIdConvention, 'enhanced');
     assert.deepEqual(config.chassis, [
       {
@@ -74,7 +79,12 @@ void describe('parseConfig: the documented format', () => {
 
   void it('fills in defaults', () => {
     const { config } = parseConfig(base, 'x');
-    assert.deepEqual(config.server, { host: '0.0.0.0', port: 8443, tls: { enabled: false } });
+    assert.deepEqual(config.server, {
+      host: '0.0.0.0',
+      port: 8443,
+      metricsPort: 9090,
+      tls: { enabled: false },
+    });
     assert.equal(config.systemIdConvention, 'enhanced');
     assert.deepEqual(config.datavolume, {
       storageSize: '3Gi',
@@ -99,6 +109,7 @@ void describe('parseConfig: accepted extensions', () => {
       `server:
   host: 127.0.0.1
   port: 9443
+  metrics_port: 9100
   tls: {enabled: true, cert_file: /tls/tls.crt, key_file: /tls/tls.key}
 system_id_convention: legacy
 chassis:
@@ -129,6 +140,7 @@ sessions:
     assert.deepEqual(config.server, {
       host: '127.0.0.1',
       port: 9443,
+      metricsPort: 9100,
       tls: { enabled: true, certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
     });
     assert.equal(config.systemIdConvention, 'legacy');
