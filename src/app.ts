@@ -32,6 +32,8 @@ export interface AppDependencies {
   readonly accounts?: () => readonly AccountView[];
   /** Readiness for /readyz; default: the backend's caches are synced. */
   readonly isReady?: () => boolean;
+  /** Why /readyz answers 503, one line each. */
+  readonly notReadyReasons?: () => readonly string[];
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
 }
@@ -70,6 +72,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
   });
   registerOperationalRoutes(app, {
     isReady: deps.isReady ?? (() => deps.backend.isReady()),
+    ...(deps.notReadyReasons && { notReadyReasons: deps.notReadyReasons }),
   });
   await app.ready();
   return app;

@@ -14,6 +14,7 @@ import { watchConfig } from '../config/watch.ts';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
+import { runSelfCheck } from '../kube/self-check.ts';
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
@@ -175,6 +176,25 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     settingsStore.start();
     cleanups.push(() => settingsStore.stop());
 
+    // Until it passes, the service is not ready and /readyz names what is missing; it runs again
+    // every 10 s, so creating the namespace or the grant later makes the service ready.
+    let selfCheckProblems: readonly string[] = ['start-up self-check not finished'];
+    let stopSelfCheck = () => {};
+    const selfCheck = async (): Promise<void> => {
+      const problems = await runSelfCheck({
+        kubeConfig,
+        metrics,
+        vmNamespaces: namespacesOf(current),
+        sessionNamespace,
+      }).catch((error: unknown) => [`start-up self-check failed: ${String(error)}`]);
+      for (const problem of problems) logger.error({ problem }, 'start-up self-check');
+      if (problems.length === 0 && selfCheckProblems.length > 0)
+        logger.info('start-up self-check passed: sessions namespace and permissions in place');
+      selfCheckProblems = problems;
+      if (problems.length > 0) stopSelfCheck = clock.setTimeout(() => void selfCheck(), 10_000);
+    };
+    cleanups.push(() => stopSelfCheck());
+
     let current = config;
     const getConfig = () => current;
     const sessionTimeout = {
@@ -208,9 +228,15 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       sessions: { manager: sessions, timeout: sessionTimeout },
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
-      isReady: () => backend.isReady() && sessionStore.isReady() && settingsStore.isReady(),
+      isReady: () =>
+        selfCheckProblems.length === 0 &&
+        backend.isReady() &&
+        sessionStore.isReady() &&
+        settingsStore.isReady(),
+      notReadyReasons: () => selfCheckProblems,
     });
     cleanups.push(() => app.close());
+    await selfCheck();
 
     const host = options.host ?? config.server.host;
     const tls =

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 export interface OperationalOptions {
   /** True when the config is loaded and every cache has synced. */
   readonly isReady: () => boolean;
+  /** Why the service is not ready, one line each (e.g. the self-check's findings). */
+  readonly notReadyReasons?: () => readonly string[];
 }
 
 export const registerOperationalRoutes = (app: FastifyInstance, options: OperationalOptions) => {
@@ -13,6 +15,12 @@ export const registerOperationalRoutes = (app: FastifyInstance, options: Operati
   app.get('/readyz', (_request, reply) =>
     options.isReady()
       ? reply.type('text/plain').send('ready\n')
-      : reply.code(503).header('Retry-After', '5').type('text/plain').send('caches not synced\n'),
+      : reply
+          .code(503)
+          .header('Retry-After', '5')
+          .type('text/plain')
+          .send(
+            `not ready:\n${(options.notReadyReasons?.() ?? []).map((r) => `- ${r}\n`).join('') || '- caches not synced\n'}`,
+          ),
   );
 };
