@@ -230,6 +230,13 @@ const main = async () => {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) fail(error.message);
+  // Operating-system conditions at start-up (port in use, unreadable kubeconfig, refused
+  // connection) are the operator's to fix, not defects: one line, no stack trace.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    process.stderr.write(`cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

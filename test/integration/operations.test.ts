@@ -1,6 +1,7 @@
 // Probes and metrics of the running service (deployment.md): /healthz, /readyz, /metrics on its
 // own port (server.metrics_port), and the documented probe path /redfish/v1/ without credentials.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.ts';
 import { defaultConfigYaml, startService, type TestService } from '../helpers/service.ts';
@@ -46,6 +47,16 @@ describe('operational endpoints', () => {
     );
     assert.match(text, /kube_api_requests_total\{/);
     assert.match(text, /kube_informer_synced\{resource="virtualmachines\.kubevirt\.io"\} 1/);
+  });
+
+  it('reports the package version as every Manager FirmwareVersion', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    const managers = await service.getValid('/redfish/v1/Managers');
+    assert.ok(managers.Members.length > 0);
+    for (const { '@odata.id': id } of managers.Members as { '@odata.id': string }[])
+      assert.equal((await service.getValid(id)).FirmwareVersion, version);
   });
 
   it('keeps /metrics off the Redfish port, and serves nothing else on the metrics port', async () => {
