@@ -35,6 +35,8 @@ export interface AppDependencies {
   readonly isReady?: () => boolean;
   /** What /readyz?verbose adds: facts about the platform (releases, feature gates). */
   readonly readyDetail?: () => Record<string, unknown>;
+  /** Why /readyz answers 503, one line each. */
+  readonly notReadyReasons?: () => readonly string[];
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
 }
@@ -75,7 +77,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
   registerOperationalRoutes(app, {
     isReady: deps.isReady ?? (() => deps.backend.isReady()),
     ...(deps.readyDetail && { detail: deps.readyDetail }),
-    metrics: deps.metrics,
+    ...(deps.notReadyReasons && { notReadyReasons: deps.notReadyReasons }),
   });
   await app.ready();
   return app;

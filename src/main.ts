@@ -1,24 +1,73 @@
 // Process entry: the only module that reads process.env and process.argv. Commands: serve
 // (default), simulate, validate-config, hash-password.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { hashPassword } from './auth/passwords.ts';
 import { serve } from './cli/serve.ts';
+import { productVersion } from './cli/version.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { createLogger, LogLevels, type LogLevel } from './observability/logger.ts';
 import type { ClusterOverrides } from './sim/cluster-config.ts';
-import { startSimulator } from './sim/simulator.ts';
 
-const usage = `usage: kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate [PROFILE]] [--vms N] [--port N] [--host ADDR]
-       kubevirt-redfish simulate [PROFILE] [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]
-       PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]
-       kubevirt-redfish validate-config FILE
-       kubevirt-redfish hash-password        (reads the password from standard input)
-environment: CONFIG_PATH (config file), KUBECONFIG, LOG_LEVEL (debug, info, warn, error), POD_NAMESPACE`;
+const commandUsage = {
+  serve:
+    'kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate [PROFILE]] [--vms N] [--port N] [--metrics-port N] [--host ADDR]',
+  simulate:
+    'kubevirt-redfish simulate [PROFILE] [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]',
+  'validate-config': 'kubevirt-redfish validate-config FILE',
+  'hash-password': 'kubevirt-redfish hash-password        (reads the password from standard input)',
+} as const;
+type Command = keyof typeof commandUsage;
+const environment =
+  'environment: CONFIG_PATH (config file), KUBECONFIG, LOG_LEVEL (debug, info, warn, error), POD_NAMESPACE';
+const usage = [
+  `usage: ${commandUsage.serve}`,
+  ...Object.values(commandUsage)
+    .slice(1)
+    .map((line) => `       ${line}`),
+  '       kubevirt-redfish --version | --help',
+  '       PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]',
+  environment,
+].join('\n');
 
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n`);
   process.exit(2);
+};
+
+/** A command-line mistake: one line naming it, then the usage, exit 2 (never a stack trace). */
+const usageError = (problem: string): never => fail(`${problem}\n${usage}`);
+
+/** parseArgs with --help on every command; its errors become usage errors. Returns undefined
+ *  after printing the command's help. */
+const parseCommand = <T extends ParseArgsConfig['options']>(
+  command: Command,
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } } as const,
+      allowPositionals,
+      strict: true,
+    });
+  } catch (error) {
+    // Node's messages continue with advice on `--`; the first sentence names the problem.
+    if (
+      error instanceof TypeError &&
+      String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')
+    )
+      return usageError(`${command}: ${error.message.split('. ')[0] ?? error.message}`);
+    throw error;
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(`usage: ${commandUsage[command]}\n${environment}\n`);
+    return undefined;
+  }
+  return parsed;
 };
 
 const logLevel = (): LogLevel => {
@@ -71,7 +120,9 @@ const profileOf = (values: {
 const integer = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  return Number.isInteger(parsed) && parsed >= 0 ? parsed : fail(`--${name} needs a whole number`);
+  return Number.isInteger(parsed) && parsed >= 0
+    ? parsed
+    : usageError(`--${name} needs a whole number, not "${value}"`);
 };
 
 /** Stops the given work on SIGINT/SIGTERM, then exits. */
@@ -94,23 +145,24 @@ const onShutdown = (stop: () => Promise<void>): void => {
 };
 
 const runServe = async (args: string[]) => {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      simulate: { type: 'boolean', default: false },
-      vms: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      ...profileOptions,
-    },
+  const parsed = parseCommand('serve', args, {
+    config: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    simulate: { type: 'boolean', default: false },
+    vms: { type: 'string' },
+    port: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    host: { type: 'string' },
+    ...profileOptions,
   });
+  if (!parsed) return;
+  const { values } = parsed;
   const logger = createLogger({ level: logLevel() });
   const configPath = values.config ?? process.env.CONFIG_PATH;
   const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG;
   const port = integer('port', values.port);
   const vms = integer('vms', values.vms);
+  const metricsPort = integer('metrics-port', values['metrics-port']);
   const service = await serve({
     ...(configPath ? { configPath } : {}),
     ...(kubeconfigPath ? { kubeconfigPath } : {}),
@@ -118,6 +170,7 @@ const runServe = async (args: string[]) => {
     simulatorOptions: { cluster: profileOf(values) },
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     // The demo listens on loopback only: its passwords are printed on the terminal.
     ...(values.host ? { host: values.host } : configPath ? {} : { host: '127.0.0.1' }),
     ...(process.env.POD_NAMESPACE ? { serviceNamespace: process.env.POD_NAMESPACE } : {}),
@@ -144,18 +197,19 @@ const runServe = async (args: string[]) => {
 };
 
 const runSimulate = async (args: string[]) => {
-  const { values } = parseArgs({
-    args,
-    options: {
-      vms: { type: 'string' },
-      'write-kubeconfig': { type: 'string' },
-      port: { type: 'string' },
-      'plain-http': { type: 'boolean', default: false },
-      ...profileOptions,
-    },
+  const parsed = parseCommand('simulate', args, {
+    vms: { type: 'string' },
+    'write-kubeconfig': { type: 'string' },
+    port: { type: 'string' },
+    'plain-http': { type: 'boolean', default: false },
+    ...profileOptions,
   });
+  if (!parsed) return;
+  const { values } = parsed;
   const vms = integer('vms', values.vms);
   const port = integer('port', values.port);
+  // Loaded on demand so that `serve` against a cluster never loads simulator code.
+  const { startSimulator } = await import('./sim/simulator.ts');
   const simulator = await startSimulator({
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),
@@ -174,7 +228,14 @@ const runSimulate = async (args: string[]) => {
 };
 
 const runValidateConfig = async (args: string[]) => {
-  const path = args[0] ?? process.env.CONFIG_PATH ?? fail(usage);
+  const parsed = parseCommand('validate-config', args, {}, true);
+  if (!parsed) return;
+  if (parsed.positionals.length > 1)
+    usageError(`validate-config: one FILE, not ${parsed.positionals.length}`);
+  const path =
+    parsed.positionals[0] ??
+    (process.env.CONFIG_PATH || undefined) ??
+    usageError('validate-config: no FILE given and CONFIG_PATH is not set');
   try {
     const { warnings } = await loadConfigFile(path);
     for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
@@ -185,7 +246,8 @@ const runValidateConfig = async (args: string[]) => {
   }
 };
 
-const runHashPassword = async () => {
+const runHashPassword = async (args: string[]) => {
+  if (!parseCommand('hash-password', args, {})) return;
   const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
   if (!password) fail('hash-password reads the password from standard input; it was empty');
   process.stdout.write(`${await hashPassword(password)}\n`);
@@ -193,7 +255,7 @@ const runHashPassword = async () => {
 
 const main = async () => {
   const [first, ...rest] = process.argv.slice(2);
-  const commands: Record<string, (args: string[]) => Promise<void>> = {
+  const commands: Record<Command, (args: string[]) => Promise<void>> = {
     serve: runServe,
     simulate: runSimulate,
     'validate-config': runValidateConfig,
@@ -203,13 +265,25 @@ const main = async () => {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const command = first && !first.startsWith('-') ? commands[first] : undefined;
-  if (first && !first.startsWith('-') && !command) fail(usage);
-  await (command ?? runServe)(command ? rest : process.argv.slice(2));
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`${productVersion}\n`);
+    return;
+  }
+  // No command, or options first: serve (the image's default command).
+  if (first === undefined || first.startsWith('-')) return runServe(process.argv.slice(2));
+  if (!Object.hasOwn(commands, first)) return usageError(`unknown command "${first}"`);
+  await commands[first as Command](rest);
 };
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) fail(error.message);
+  // Operating-system conditions at start-up (port in use, unreadable kubeconfig, refused
+  // connection) are the operator's to fix, not defects: one line, no stack trace.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    process.stderr.write(`cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

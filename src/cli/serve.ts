@@ -21,13 +21,16 @@ import { startLeftoverSweeper } from '../kube/leftover-sweeper.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
 import { createKubeLoginTrustStore } from '../kube/login-trust-store.ts';
 import { createKubeSessionStore, type KubeSessionStore } from '../kube/session-store.ts';
+import { runSelfCheck } from '../kube/self-check.ts';
 import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/simulator.ts';
+import { startMetricsServer } from '../observability/metrics-server.ts';
+import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { listen, type Listener } from './listener.ts';
+import { productVersion } from './version.ts';
 
 export interface ServeOptions {
   /** Config file; absent = the demo config (which implies the simulator). */
@@ -40,6 +43,10 @@ export interface ServeOptions {
   readonly vms?: number;
   /** Overrides server.port / server.host of the config (e.g. `--port`, or 0 in tests). */
   readonly port?: number;
+  /** Overrides server.metrics_port. Default: the config's, except that an ephemeral Redfish
+   *  port (`port: 0`, as tests ask) gets an ephemeral metrics port too, so that services started
+   *  side by side never contend for the same fixed one. */
+  readonly metricsPort?: number;
   readonly host?: string;
   /** Namespace for session Secrets when the config names none (the pod's own namespace). */
   readonly serviceNamespace?: string;
@@ -59,6 +66,8 @@ export interface ServeOptions {
 
 export interface RunningService {
   readonly url: string;
+  /** Where GET /metrics answers (plain HTTP, its own port). */
+  readonly metricsUrl: string;
   readonly app: FastifyInstance;
   readonly backend: KubeBackend;
   /** Whether this instance holds the leader Lease (runs the sweeps). */
@@ -72,12 +81,15 @@ export interface RunningService {
 
 /** Product identity shown in the service root and the Managers. */
 const product = 'kubevirt-redfish';
-const firmwareVersion = '0.1.0';
 /** Namespace for the service UUID: every replica of one configuration derives the same UUID. */
 const serviceUuidNamespace = '0f3c5d2e-9a41-4b7e-8c55-6d1f2a9b7e10';
 const defaultSessionNamespace = 'kubevirt-redfish';
 /** The coordination.k8s.io Lease whose holder runs the sweeps (in the session namespace). */
 const leaderLeaseName = 'kubevirt-redfish-leader';
+
+/** `host:port` for a URL, brackets around an IPv6 address. */
+const authority = (host: string, port: number): string =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 const namespacesOf = (config: Config): string[] => [
   ...new Set(config.chassis.map((c) => c.namespace)),
@@ -138,6 +150,8 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     let simulator: Simulator | undefined;
     let source: KubeConfigSource;
     if (simulate) {
+      // Loaded only here: against a cluster the simulator stays out of the module graph.
+      const { startSimulator } = await import('../sim/simulator.ts');
       simulator = await startSimulator({
         onError: (error, key) => logger.error({ err: error, key }, 'simulator reconcile failed'),
         ...options.simulatorOptions,
@@ -220,6 +234,25 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     settingsStore.start();
     cleanups.push(() => settingsStore.stop());
 
+    // Until it passes, the service is not ready and /readyz names what is missing; it runs again
+    // every 10 s, so creating the namespace or the grant later makes the service ready.
+    let selfCheckProblems: readonly string[] = ['start-up self-check not finished'];
+    let stopSelfCheck = () => {};
+    const selfCheck = async (): Promise<void> => {
+      const problems = await runSelfCheck({
+        kubeConfig,
+        metrics,
+        vmNamespaces: namespacesOf(current),
+        sessionNamespace,
+      }).catch((error: unknown) => [`start-up self-check failed: ${String(error)}`]);
+      for (const problem of problems) logger.error({ problem }, 'start-up self-check');
+      if (problems.length === 0 && selfCheckProblems.length > 0)
+        logger.info('start-up self-check passed: sessions namespace and permissions in place');
+      selfCheckProblems = problems;
+      if (problems.length > 0) stopSelfCheck = clock.setTimeout(() => void selfCheck(), 10_000);
+    };
+    cleanups.push(() => stopSelfCheck());
+
     let current = config;
     const getConfig = () => current;
     const sessionTimeout = {
@@ -298,14 +331,20 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       logger,
       metrics,
       clock,
-      service: { uuid: serviceUuid(config), product, firmwareVersion },
+      service: { uuid: serviceUuid(config), product, firmwareVersion: productVersion },
       sessions: { manager: sessions, timeout: sessionTimeout },
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
-      isReady: () => backend.isReady() && sessionStore.isReady() && settingsStore.isReady(),
+      isReady: () =>
+        selfCheckProblems.length === 0 &&
+        backend.isReady() &&
+        sessionStore.isReady() &&
+        settingsStore.isReady(),
+      notReadyReasons: () => selfCheckProblems,
       readyDetail: () => describeFacts(backend.clusterFacts()),
     });
     cleanups.push(() => app.close());
+    await selfCheck();
 
     const host = options.host ?? config.server.host;
     const tls =
@@ -321,8 +360,16 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     });
     cleanups.push(() => listener.close());
     const scheme = tls ? 'https' : 'http';
-    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${listener.port}`;
+    const url = `${scheme}://${authority(host, listener.port)}`;
     logger.info({ url, namespaces: namespacesOf(config) }, 'Redfish service listening');
+    const metricsServer = await startMetricsServer({
+      host,
+      port: options.metricsPort ?? (options.port === 0 ? 0 : config.server.metricsPort),
+      metrics,
+    });
+    cleanups.push(() => metricsServer.close());
+    const metricsUrl = `http://${authority(host, metricsServer.port)}`;
+    logger.info({ url: `${metricsUrl}/metrics` }, 'metrics listening');
 
     if (options.configPath && loaded) {
       const stopWatching = watchConfig({
@@ -350,6 +397,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
 
     return {
       url,
+      metricsUrl,
       app,
       backend,
       leader,

@@ -15,6 +15,7 @@ export const describeChanges = (previous: Config, next: Config): ConfigChanges =
   const restartRequired = [
     before.host !== after.host && 'server.host',
     before.port !== after.port && 'server.port',
+    before.metricsPort !== after.metricsPort && 'server.metrics_port',
     before.tls.enabled !== after.tls.enabled && 'server.tls.enabled',
     before.tls.certFile !== after.tls.certFile && 'server.tls.cert_file',
     before.tls.keyFile !== after.tls.keyFile && 'server.tls.key_file',

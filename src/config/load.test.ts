@@ -47,6 +47,7 @@ void describe('parseConfig: the documented format', () => {
     assert.deepEqual(config.server, {
       host: '0.0.0.0',
       port: 8443,
+      metricsPort: 9090,
       tls: { enabled: false },
       trustedProxies: [],
     });
@@ -82,6 +83,7 @@ void describe('parseConfig: the documented format', () => {
     assert.deepEqual(config.server, {
       host: '0.0.0.0',
       port: 8443,
+      metricsPort: 9090,
       tls: { enabled: false },
       trustedProxies: [],
     });
@@ -110,6 +112,7 @@ void describe('parseConfig: accepted extensions', () => {
       `server:
   host: 127.0.0.1
   port: 9443
+  metrics_port: 9100
   tls: {enabled: true, cert_file: /tls/tls.crt, key_file: /tls/tls.key}
   trusted_proxies: ["10.128.0.0/14", 192.0.2.1, "fd00::/8"]
 system_id_convention: legacy
@@ -141,6 +144,7 @@ sessions:
     assert.deepEqual(config.server, {
       host: '127.0.0.1',
       port: 9443,
+      metricsPort: 9100,
       tls: { enabled: true, certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
       trustedProxies: ['10.128.0.0/14', '192.0.2.1', 'fd00::/8'],
     });

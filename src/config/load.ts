@@ -153,6 +153,7 @@ const normalise = (raw: RawConfig, errors: string[]): Config => {
     server: {
       host: raw.server?.host ?? configDefaults.host,
       port: raw.server?.port ?? configDefaults.port,
+      metricsPort: raw.server?.metrics_port ?? configDefaults.metricsPort,
       tls: {
         enabled,
         ...(tls.cert_file !== undefined && { certFile: tls.cert_file }),

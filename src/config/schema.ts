@@ -20,6 +20,8 @@ export interface TlsConfig {
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
+  /** Plain-HTTP port of GET /metrics, apart from the Redfish port so a Route never exposes it. */
+  readonly metricsPort: number;
   readonly tls: TlsConfig;
   /** CIDRs of proxies whose X-Forwarded-For / Forwarded name the client (login throttling). */
   readonly trustedProxies: readonly string[];
@@ -94,6 +96,7 @@ export interface Config {
 export const configDefaults = {
   host: '0.0.0.0',
   port: 8443,
+  metricsPort: 9090,
   tlsEnabled: false,
   systemIdConvention: 'enhanced',
   role: 'Administrator',
@@ -130,6 +133,7 @@ export interface RawConfig {
   server?: {
     host?: string;
     port?: number;
+    metrics_port?: number;
     tls?: { enabled?: boolean; cert_file?: string; key_file?: string };
     trusted_proxies?: string[];
   };
@@ -203,6 +207,12 @@ export const configSchema = {
       properties: {
         host: { type: 'string', pattern: '^\\S+$', expected: 'a host name or IP address' },
         port: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65535,
+          expected: 'an integer port between 1 and 65535',
+        },
+        metrics_port: {
           type: 'integer',
           minimum: 1,
           maximum: 65535,

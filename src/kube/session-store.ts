@@ -3,6 +3,7 @@
 // own creations and deletions show in its cache at once.
 import { createHash } from 'node:crypto';
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { BackendError } from '../backend/errors.ts';
 import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -128,6 +129,17 @@ export const createKubeSessionStore = (options: {
           },
         });
       } catch (error) {
+        // A create answers 404 only when the namespace is missing: not the session's fault, and
+        // not a ResourceNotFound for the client (the start-up self-check reports it too).
+        if (statusCode(error) === 404)
+          throw new BackendError(
+            'unavailable',
+            `the sessions namespace ${namespace} does not exist`,
+            {
+              cause: error,
+              retryAfterSeconds: 5,
+            },
+          );
         throw toBackendError(error, what(record.id));
       }
       // Unless the watch was quicker than the answer.

@@ -1,12 +1,14 @@
 // What the API server and KubeVirt's admission webhooks check before an object is stored: name
 // format, CRD structural schemas (Ajv), the VM validating webhook rules and the VM mutating
 // webhook default (firmware UUID).
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KubeObject, StatusCause } from './types.ts';
 import { StatusError } from './types.ts';
 import type { ServedType } from './resource-types.ts';
 import { qualifiedKind } from './resource-types.ts';
+// Imported as modules, not read beside the sources, so that the build carries them into dist/.
+import datavolumeSchema from './schemas/datavolume.schema.json' with { type: 'json' };
+import virtualmachineSchema from './schemas/virtualmachine.schema.json' with { type: 'json' };
 
 type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json =>
@@ -155,13 +157,16 @@ export interface SchemaValidator {
 // Compiled once per process, not per store: compiling the VM schema costs ~0.5 s, paid by every
 // simulator a test suite starts. A compiled function holds no state between calls.
 let ajv: Ajv | undefined;
+const schemas: Record<NonNullable<ServedType['schema']>, object> = {
+  datavolume: datavolumeSchema,
+  virtualmachine: virtualmachineSchema,
+};
 const compiled = new Map<string, ValidateFunction>();
 const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction => {
   let fn = compiled.get(schema);
   if (!fn) {
     ajv ??= new Ajv({ strict: false, validateFormats: false, allErrors: true, useDefaults: true });
-    const file = new URL(`./schemas/${schema}.schema.json`, import.meta.url);
-    fn = ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
+    fn = ajv.compile(schemas[schema]);
     compiled.set(schema, fn);
   }
   return fn;

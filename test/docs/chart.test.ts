@@ -83,6 +83,7 @@ describe('Helm chart values', () => {
     const { config, warnings } = parseConfig(stringify(values.config), 'values.yaml config');
     assert.deepEqual(warnings, []);
     assert.equal(config.server.port, values.containerPort);
+    assert.equal(config.server.metricsPort, values.metrics.port);
   });
 });
 
@@ -139,7 +140,10 @@ describe('deploy/manifests (deployment.md)', () => {
     const [container, ...others] = pod.containers as Json[];
     assert.equal(others.length, 0);
     assert.ok(container);
-    assert.deepEqual(container.ports, [{ name: 'http', containerPort: 8443 }]);
+    assert.deepEqual(container.ports, [
+      { name: 'http', containerPort: 8443 },
+      { name: 'metrics', containerPort: 9090 },
+    ]);
     const env = Object.fromEntries((container.env as Json[]).map((e) => [e.name, e]));
     assert.equal(env.CONFIG_PATH?.value, '/app/config/config.yaml');
     assert.equal(env.LOG_LEVEL?.value, 'info');
@@ -161,14 +165,19 @@ describe('deploy/manifests (deployment.md)', () => {
     }
   });
 
-  it('exposes a ClusterIP Service on 8443 and an edge Route', () => {
+  it('exposes a ClusterIP Service on 8443 (and metrics on 9090) and an edge Route', () => {
     const service = find('Service', 'kubevirt-redfish');
     assert.equal(service.spec.type, 'ClusterIP');
     assert.deepEqual(
       (service.spec.ports as Json[]).map((p) => [p.port, p.targetPort]),
-      [[8443, 'http']],
+      [
+        [8443, 'http'],
+        [9090, 'metrics'],
+      ],
     );
-    assert.equal(find('Route', 'kubevirt-redfish').spec.tls.termination, 'edge');
+    const route = find('Route', 'kubevirt-redfish');
+    assert.equal(route.spec.tls.termination, 'edge');
+    assert.equal(route.spec.port.targetPort, 'http', 'the Route never exposes the metrics port');
   });
 });
 

@@ -44,7 +44,7 @@ describe('datavolume settings', () => {
     assert.equal(dv.spec.source.http.url, 'https://images.example.com/installer.iso');
     assert.equal(dv.spec.source.http.certConfigMap, 'image-ca');
     assert.equal(dv.spec.source.http.insecureSkipVerify, true);
-    const metrics = await service.request('/metrics');
+    const metrics = { text: await (await fetch(`${service.service.metricsUrl}/metrics`)).text() };
     assert.match(metrics.text, /virtual_media_imports_total\{result="started"\} 1\n/);
   });
 });

@@ -1,8 +1,10 @@
-// Probes and metrics of the running service (deployment.md): /healthz, /readyz, /metrics, and the
-// documented probe path /redfish/v1/ without credentials.
+// Probes and metrics of the running service (deployment.md): /healthz, /readyz, /metrics on its
+// own port (server.metrics_port), and the documented probe path /redfish/v1/ without credentials.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startService, type TestService } from '../helpers/service.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { defaultConfigYaml, startService, type TestService } from '../helpers/service.ts';
 
 describe('operational endpoints', () => {
   let service: TestService;
@@ -34,16 +36,53 @@ describe('operational endpoints', () => {
     await service.waitFor(async () => (await service.request('/readyz')).status === 200, 20_000);
   });
 
-  it('exports request, Kubernetes and informer metrics in Prometheus text', async () => {
+  it('exports request, Kubernetes and informer metrics in Prometheus text on their own port', async () => {
     await service.request('/redfish/v1/Systems', { user: 'admin' });
-    const reply = await service.request('/metrics');
+    const reply = await fetch(`${service.service.metricsUrl}/metrics`);
+    const text = await reply.text();
     assert.equal(reply.status, 200);
     assert.match(reply.headers.get('content-type') ?? '', /^text\/plain/);
     assert.match(
-      reply.text,
+      text,
       /redfish_http_requests_total\{[^}]*route="\/redfish\/v1\/Systems"[^}]*\} \d+/,
     );
-    assert.match(reply.text, /kube_api_requests_total\{/);
-    assert.match(reply.text, /kube_informer_synced\{resource="virtualmachines\.kubevirt\.io"\} 1/);
+    assert.match(text, /kube_api_requests_total\{/);
+    assert.match(text, /kube_informer_synced\{resource="virtualmachines\.kubevirt\.io"\} 1/);
+  });
+
+  it('reports the package version as every Manager FirmwareVersion', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    const managers = await service.getValid('/redfish/v1/Managers');
+    assert.ok(managers.Members.length > 0);
+    for (const { '@odata.id': id } of managers.Members as { '@odata.id': string }[])
+      assert.equal((await service.getValid(id)).FirmwareVersion, version);
+  });
+
+  it('keeps /metrics off the Redfish port, and serves nothing else on the metrics port', async () => {
+    const onRedfishPort = await service.request('/metrics');
+    assert.equal(onRedfishPort.status, 404);
+    assert.doesNotMatch(onRedfishPort.text, /redfish_http_requests_total/);
+    assert.notEqual(new URL(service.service.metricsUrl).port, new URL(service.url).port);
+    const other = await fetch(`${service.service.metricsUrl}/redfish/v1/`);
+    assert.equal(other.status, 404);
+    const post = await fetch(`${service.service.metricsUrl}/metrics`, { method: 'POST' });
+    assert.equal(post.status, 405);
+  });
+});
+
+describe('server.metrics_port', () => {
+  const load = (server: string) =>
+    parseConfig(defaultConfigYaml().replace('  port: 8443\n', `  port: 8443\n${server}`), 't.yaml');
+  it('defaults to 9090 and takes another port', () => {
+    assert.equal(load('').config.server.metricsPort, 9090);
+    assert.equal(load('  metrics_port: 9100\n').config.server.metricsPort, 9100);
+  });
+  it('rejects a value that is not a port, naming the key', () => {
+    assert.throws(
+      () => load('  metrics_port: 70000\n'),
+      /server\.metrics_port: expected an integer port between 1 and 65535/,
+    );
   });
 });

@@ -1,13 +1,14 @@
 // PATCH bodies: RFC 6902 JSON patch (fast-json-patch), RFC 7386 merge patch, strategic merge for
 // built-in types (list merge keys from schemas/core-patch-strategies.json) and server-side apply
 // (applied as a merge); 415 for strategic merge on custom resources, as the real server answers.
-import { readFileSync } from 'node:fs';
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject } from '../types.ts';
 import { StatusError } from '../types.ts';
 import type { ServedType } from '../resource-types.ts';
 import { decodeBody } from './request.ts';
+// A module import, so that the build carries the file into dist/.
+import coreStrategies from '../schemas/core-patch-strategies.json' with { type: 'json' };
 import { badRequest, unsupportedMediaType } from './status.ts';
 
 export type PatchKind = 'json' | 'merge' | 'strategic' | 'apply';
@@ -50,11 +51,7 @@ interface ListStrategy {
   readonly mergeKey?: string;
 }
 
-const strategies = (
-  JSON.parse(
-    readFileSync(new URL('../schemas/core-patch-strategies.json', import.meta.url), 'utf8'),
-  ) as { kinds: Record<string, Record<string, ListStrategy>> }
-).kinds;
+const strategies: Record<string, Record<string, ListStrategy>> = coreStrategies.kinds;
 
 const mergeList = (current: unknown, patch: unknown[], strategy: ListStrategy): unknown[] => {
   const base = Array.isArray(current) ? [...(current as unknown[])] : [];

@@ -11,6 +11,7 @@ import type { Faults } from '../faults.ts';
 import type { ObjectStore, SubresourceRegistry } from '../types.ts';
 import { StatusError } from '../types.ts';
 import { servedTypes } from '../resource-types.ts';
+import { accessReviewPath, handleAccessReview } from './access-review.ts';
 import { discovery } from './discovery.ts';
 import type { ApiContext } from './handlers.ts';
 import { handleRoute } from './handlers.ts';
@@ -100,6 +101,7 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
     if (!anonymousPaths.has(url.pathname) && req.headers.authorization !== `Bearer ${token}`) {
       throw new StatusError('Unauthorized', 'Unauthorized', {});
     }
+    if (url.pathname === accessReviewPath) return handleAccessReview(req, res);
     const doc = discovery(url.pathname, serverAddress, served);
     if (doc) {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
