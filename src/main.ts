@@ -18,6 +18,8 @@ const commandUsage = {
   'hash-password': 'kubevirt-redfish hash-password        (reads the password from standard input)',
 } as const;
 type Command = keyof typeof commandUsage;
+const profileUsage =
+  'PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]';
 const environment =
   'environment: CONFIG_PATH (config file), KUBECONFIG, LOG_LEVEL (debug, info, warn, error), POD_NAMESPACE';
 const usage = [
@@ -26,7 +28,7 @@ const usage = [
     .slice(1)
     .map((line) => `       ${line}`),
   '       kubevirt-redfish --version | --help',
-  '       PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]',
+  `       ${profileUsage}`,
   environment,
 ].join('\n');
 
@@ -64,7 +66,8 @@ const parseCommand = <T extends ParseArgsConfig['options']>(
     throw error;
   }
   if ((parsed.values as { help?: boolean }).help) {
-    process.stdout.write(`usage: ${commandUsage[command]}\n${environment}\n`);
+    const profile = commandUsage[command].includes('PROFILE') ? `${profileUsage}\n` : '';
+    process.stdout.write(`usage: ${commandUsage[command]}\n${profile}${environment}\n`);
     return undefined;
   }
   return parsed;

@@ -60,7 +60,8 @@ describe('command line', () => {
       assert.equal(result.stderr, '');
     }
     assert.match(runs[0]?.stdout ?? '', /validate-config FILE/);
-    assert.match(runs[1]?.stdout ?? '', /simulate \[--vms N\]/);
+    assert.match(runs[1]?.stdout ?? '', /simulate \[PROFILE\] \[--vms N\]/);
+    assert.match(runs[1]?.stdout ?? '', /PROFILE: \[--kubevirt-version/);
   });
 
   it('prints the package version for --version', async () => {
