@@ -18,6 +18,7 @@ import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/simulator.ts';
+import { answerUnparsed } from '../redfish/unparsed-requests.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { listen, type Listener } from './listener.ts';
@@ -196,6 +197,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
       isReady: () => backend.isReady() && sessionStore.isReady() && settingsStore.isReady(),
+      credentialsOnlyOverTls: config.server.tls.enabled,
     });
     cleanups.push(() => app.close());
 
@@ -210,6 +212,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       handler: (request, response) => app.routing(request, response),
       ...(tls ? { tls } : {}),
       onTlsError: (error) => logger.error({ err: error }, 'TLS certificate reload failed'),
+      answerUnparsed,
     });
     cleanups.push(() => listener.close());
     const scheme = tls ? 'https' : 'http';
