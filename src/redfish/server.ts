@@ -43,6 +43,7 @@ import {
   matchesIfNoneMatch,
   parseIfMatch,
 } from './preamble.ts';
+import { callBackend, type BackendFailureContext } from './backend-failure.ts';
 import { applyQuery, parseQuery, type ResourceReader } from './query.ts';
 
 export interface RedfishServerOptions {
@@ -150,6 +151,14 @@ const toRedfishError = (
   }
 };
 
+/** How a failed session lookup answers: only `unavailable` can happen; the rest would be bugs. */
+const sessionLookupFailure: BackendFailureContext = {
+  resource: { type: 'Session', id: '' },
+  conflict: internalError(),
+  unsupported: internalError(),
+  invalid: internalError(),
+};
+
 /** Whether the request came over TLS (the listener serves HTTPS and plain HTTP on one port). */
 const isEncrypted = (request: FastifyRequest): boolean =>
   (request.raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
@@ -254,11 +263,17 @@ export const registerRedfish = (
   const guard = (privilege: Privilege) => async (request: FastifyRequest) => {
     const authorization = singleHeader(request.headers.authorization);
     const authToken = singleHeader(request.headers['x-auth-token']);
-    const result = await authenticator.authenticate({
-      ...(authorization === undefined ? {} : { authorization }),
-      ...(authToken === undefined ? {} : { authToken }),
-      remoteAddress: request.socket.remoteAddress ?? '',
-    });
+    // A token not in the cache is looked up in the cluster; during an outage that is a 503 with
+    // Retry-After like any other backend call, not a 500 (found by the fuzz suite).
+    const result = await callBackend(
+      () =>
+        authenticator.authenticate({
+          ...(authorization === undefined ? {} : { authorization }),
+          ...(authToken === undefined ? {} : { authToken }),
+          remoteAddress: request.socket.remoteAddress ?? '',
+        }),
+      sessionLookupFailure,
+    );
     if (!result.ok) {
       const level = result.reason === 'missing' ? 'debug' : 'warn';
       request.log[level]({ reason: result.reason }, 'authentication failed');

@@ -239,6 +239,18 @@ void describe('hostile request input (issue 11 items 1-3)', () => {
     assert.deepEqual(wrong, ['AccessUnauthorized']);
   });
 
+  void it('an unknown session token during an API outage is 503 with Retry-After, not 500', async () => {
+    const sim = simulatorOf(service);
+    sim.faults.unavailableFor(60_000);
+    try {
+      const reply = await service.request('/redfish/v1/Systems', { token: 'a'.repeat(43) });
+      assert.deepEqual(errorIds(reply, 503), ['ServiceTemporarilyUnavailable']);
+      assert.match(reply.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    } finally {
+      sim.faults.clear();
+    }
+  });
+
   void it('logs an outage (503) as a warning without a stack', async () => {
     const sim = simulatorOf(service);
     const logged = logs.mark();
