@@ -50,18 +50,31 @@ assert.ok(sim);
 const { hostname, port } = new URL(service.url);
 const userNames = Object.keys(users) as (keyof typeof users)[];
 
+/** Retries a set-up step whose keep-alive connection the loaded machine let expire. */
+const settled = async <T>(step: () => Promise<T>): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+};
+
 // Valid Ids and a session per user, so the generators reach past authentication and lookups.
 const members = async (path: string): Promise<string[]> =>
-  ((await service.getValid(path)).Members as { '@odata.id': string }[]).map(
+  ((await settled(() => service.getValid(path))).Members as { '@odata.id': string }[]).map(
     (m) => m['@odata.id'].split('/').pop() ?? '',
   );
 const tokens = new Map<string, string>();
 const sessionIds: string[] = [];
 for (const user of userNames) {
-  const login = await service.request('/redfish/v1/SessionService/Sessions', {
-    method: 'POST',
-    body: { UserName: user, Password: users[user] },
-  });
+  const login = await settled(() =>
+    service.request('/redfish/v1/SessionService/Sessions', {
+      method: 'POST',
+      body: { UserName: user, Password: users[user] },
+    }),
+  );
   assert.equal(login.status, 201);
   tokens.set(user, login.headers.get('x-auth-token') ?? '');
   sessionIds.push(String(login.body.Id));
