@@ -203,11 +203,15 @@ const check = (req: FuzzRequest, startedAt: number, answer: Answer) => {
   if (status < 400) return;
   if (answer.headers['odata-version'] !== '4.0') finding(req, `${status} without OData-Version`);
   let messageId = '';
+  let messageIds: string[] = [];
   if (req.method !== 'HEAD') {
     try {
-      const body = JSON.parse(answer.text) as { error?: { code?: string } };
+      const body = JSON.parse(answer.text) as {
+        error?: { code?: string; '@Message.ExtendedInfo'?: { MessageId: string }[] };
+      };
       validateRedfish(body);
       messageId = body.error?.code ?? '';
+      messageIds = (body.error?.['@Message.ExtendedInfo'] ?? []).map((m) => m.MessageId);
     } catch (error) {
       finding(req, `${status} without a Redfish error body: ${String(error).slice(0, 300)}`);
     }
@@ -217,7 +221,10 @@ const check = (req: FuzzRequest, startedAt: number, answer: Answer) => {
     counts.outage503++;
     return;
   }
-  const byRfc = /\.(QueryParameterUnsupported|OperationNotAllowed)$/.test(messageId);
+  // Several unsupported query options come as one GeneralError listing each (DSP0266).
+  const byRfc =
+    messageIds.length > 0 &&
+    messageIds.every((id) => /\.(QueryParameterUnsupported|OperationNotAllowed)$/.test(id));
   if (status === 501 && (byRfc || req.method === 'HEAD')) {
     counts.allowed501++;
     return;
