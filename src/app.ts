@@ -10,7 +10,7 @@ import { registerOperationalRoutes } from './observability/health.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
 import { routeTable } from './redfish/routes.ts';
-import { registerRedfish } from './redfish/server.ts';
+import { registerRedfish, type FrameworkErrorHandler } from './redfish/server.ts';
 import type { Clock } from './util/clock.ts';
 
 export type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
@@ -39,13 +39,19 @@ export interface AppDependencies {
   readonly notReadyReasons?: () => readonly string[];
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
+  /** TLS is on: plain-HTTP requests that carry or need credentials are refused. */
+  readonly credentialsOnlyOverTls?: boolean;
 }
 
 export const defaultBodyLimitBytes = 1024 * 1024;
 
 export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> => {
   const loggerInstance: FastifyBaseLogger = deps.logger;
+  // Fastify answers a URL its router cannot look up before any route or hook runs; the Redfish
+  // layer, mounted below, answers it instead.
+  const redfish: { frameworkErrors?: FrameworkErrorHandler } = {};
   const app = Fastify({
+    frameworkErrors: (error, request, reply) => redfish.frameworkErrors?.(error, request, reply),
     loggerInstance,
     // Per-request lines are debug detail (logged by the Redfish layer); info is for lifecycle
     // and actions (STYLE rule 15).
@@ -53,9 +59,10 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
     childLoggerFactory: (logger, bindings) => deferredChildLogger(logger as Logger, bindings),
     bodyLimit: deps.bodyLimitBytes ?? defaultBodyLimitBytes,
     // `/redfish/v1` and `/redfish/v1/` are the same resource, and so on everywhere (DSP0266).
-    routerOptions: { ignoreTrailingSlash: true },
+    // An enhanced system Id is a namespace (63) and a VM name (up to 253) joined by a dot.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 320 },
   });
-  registerRedfish(app, {
+  redfish.frameworkErrors = registerRedfish(app, {
     deps: {
       backend: deps.backend,
       scope: deps.scope,
@@ -73,7 +80,10 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
     authenticator: deps.authenticator,
     metrics: deps.metrics,
     routes: routeTable,
-  });
+    ...(deps.credentialsOnlyOverTls === undefined
+      ? {}
+      : { credentialsOnlyOverTls: deps.credentialsOnlyOverTls }),
+  }).frameworkErrors;
   registerOperationalRoutes(app, {
     isReady: deps.isReady ?? (() => deps.backend.isReady()),
     ...(deps.readyDetail && { detail: deps.readyDetail }),

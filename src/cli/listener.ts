@@ -3,6 +3,7 @@
 // redfishtool's default mode reads the service root over http and everything else over https on
 // the same host:port (clients-and-peers.md §4.6). Certificates reload when their files change.
 import {
+  STATUS_CODES,
   createServer as createHttpServer,
   type IncomingMessage,
   type ServerResponse,
@@ -12,8 +13,45 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { UnparsedAnswer, UnparsedProblem } from '../redfish/unparsed-requests.ts';
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+const problemOf = (code: string | undefined): UnparsedProblem => {
+  switch (code ?? '') {
+    case 'HPE_INVALID_METHOD':
+      return 'unknownMethod';
+    case 'HPE_HEADER_OVERFLOW':
+      return 'headersTooLarge';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 'timeout';
+    default:
+      return 'malformed';
+  }
+};
+
+/** Answers a request the parser refused (Node's default is a bare 400 without a body). */
+const answerClientError =
+  (answer: (problem: UnparsedProblem) => UnparsedAnswer) =>
+  (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    // As Node's own handler: nobody to answer on a reset or half-closed peer, and a response
+    // already under way must not be corrupted by a second one.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })
+      ._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const { status, headers, body } = answer(problemOf(error.code));
+    const head = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+    ];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  };
 
 export interface TlsFiles {
   readonly certFile: string;
@@ -55,9 +93,13 @@ export const listen = async (options: {
   readonly tls?: TlsFiles;
   /** Told when reloading the certificate fails (the old one stays in use). */
   readonly onTlsError?: (error: unknown) => void;
+  /** The answer to a request Node's parser refuses (default: Node's bare 400). */
+  readonly answerUnparsed?: (problem: UnparsedProblem) => UnparsedAnswer;
 }): Promise<Listener> => {
+  const onClientError = options.answerUnparsed && answerClientError(options.answerUnparsed);
   const plain = createHttpServer(options.handler);
   const servers: { close(): void; closeAllConnections(): void }[] = [plain];
+  if (onClientError) plain.on('clientError', onClientError);
   let front: Server = plain;
   let watcher: FSWatcher | undefined;
   if (options.tls) {
@@ -67,6 +109,7 @@ export const listen = async (options: {
       key: await readFile(tls.keyFile),
     });
     const secure = createHttpsServer(await load(), options.handler);
+    if (onClientError) secure.on('clientError', onClientError);
     servers.push(secure);
     front = createNetServer((socket) => dispatchByFirstByte(socket, plain, secure));
     // Mounted Secrets change by a symlink swap in the directory, so watch the directory.

@@ -27,6 +27,7 @@ import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { startMetricsServer } from '../observability/metrics-server.ts';
 import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
+import { answerUnparsed } from '../redfish/unparsed-requests.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { listen, type Listener } from './listener.ts';
@@ -342,6 +343,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
         settingsStore.isReady(),
       notReadyReasons: () => selfCheckProblems,
       readyDetail: () => describeFacts(backend.clusterFacts()),
+      credentialsOnlyOverTls: config.server.tls.enabled,
     });
     cleanups.push(() => app.close());
     await selfCheck();
@@ -357,6 +359,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       handler: (request, response) => app.routing(request, response),
       ...(tls ? { tls } : {}),
       onTlsError: (error) => logger.error({ err: error }, 'TLS certificate reload failed'),
+      answerUnparsed,
     });
     cleanups.push(() => listener.close());
     const scheme = tls ? 'https' : 'http';

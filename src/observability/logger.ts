@@ -28,6 +28,20 @@ const redactPaths = [
   'headers["x-auth-token"]',
 ];
 
+/** An error that answers a request with an HTTP status other than 500 (a RedfishError's
+ *  `status`, a Fastify error's `statusCode`) is an expected condition, not a defect. */
+const answeredStatus = (error: { status?: unknown; statusCode?: unknown }): number | undefined =>
+  [error.status, error.statusCode].find((s): s is number => typeof s === 'number');
+
+/** Errors as pino shows them, except that an expected condition (a client's mistake, an
+ *  outage) carries no stack trace: stacks in the log are for bugs (STYLE rule 15). */
+const serializeError = (error: unknown): unknown => {
+  if (!(error instanceof Error)) return error;
+  const status = answeredStatus(error as { status?: unknown; statusCode?: unknown });
+  if (status === undefined || status === 500) return pino.stdSerializers.err(error);
+  return { type: error.name, message: error.message, status };
+};
+
 export const createLogger = (
   options: { level?: LogLevel | 'silent'; destination?: DestinationStream } = {},
 ): Logger =>
@@ -36,6 +50,7 @@ export const createLogger = (
       level: options.level ?? 'info',
       redact: { paths: redactPaths, censor: '[REDACTED]' },
       base: { service: 'kubevirt-redfish' },
+      serializers: { err: serializeError },
     },
     options.destination,
   );

@@ -1024,6 +1024,7 @@ void describe('route table', () => {
     '/redfish/v1/odata': undefined,
     '/redfish/v1/SessionService': 'SessionService',
     '/redfish/v1/SessionService/Sessions': 'SessionCollection',
+    '/redfish/v1/SessionService/Sessions/Members': 'SessionCollection', // POST to Members = login
     '/redfish/v1/SessionService/Sessions/:sessionId': 'Session',
     '/redfish/v1/AccountService': 'AccountService',
     '/redfish/v1/AccountService/Accounts': 'ManagerAccountCollection',

@@ -127,6 +127,21 @@ export const invalidUri = (uri: string): RedfishMessage => message(404, 'Invalid
 export const operationNotAllowed = (allow: readonly string[]): RedfishMessage =>
   message(405, 'OperationNotAllowed', [], { headers: { Allow: allow.join(', ') } });
 
+/** RFC 9110 §15.6.2: a request method the service does not recognise at all answers 501. */
+export const methodNotImplemented = (): RedfishMessage => message(501, 'OperationNotAllowed', []);
+
+/** With TLS on, a plain-HTTP request that carries or needs credentials (DSP0266: credentials
+ *  only over HTTPS). */
+export const tlsRequired = (): RedfishMessage =>
+  generalError(
+    403,
+    'Resubmit the request over HTTPS: this service accepts credentials and authenticated ' +
+      'requests only over TLS.',
+  );
+
+/** A request target that is not a well-formed URI (RFC 3986: a bad percent-encoding). */
+export const malformedUri = (uri: string): RedfishMessage => message(400, 'InvalidURI', [uri]);
+
 export const malformedJson = (): RedfishMessage => message(400, 'MalformedJSON', []);
 export const emptyJson = (): RedfishMessage => message(400, 'EmptyJSON', []);
 /** Valid JSON that is not the object the operation needs (an array, a string...). */

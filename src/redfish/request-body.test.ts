@@ -109,4 +109,20 @@ void describe('PATCH bodies', () => {
   void it('reports every problem at once', () => {
     assert.equal(failure(parse({ Id: 'b', Nope: 1, Boot: { Target: 'Floppy' } })).length, 3);
   });
+  void it('refuses a null at any level as a type error, once', () => {
+    assert.deepEqual(failure(parse({ Boot: null })), ['PropertyValueTypeError(null,Boot)#/Boot']);
+    assert.deepEqual(failure(parse({ Boot: { Target: null } })), [
+      'PropertyValueTypeError(null,Boot/Target)#/Boot/Target',
+    ]);
+    assert.deepEqual(failure(parse({ Nope: null })), ['PropertyUnknown(Nope)#/Nope']);
+  });
+  void it('echoes a short preview of a deep or long value', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.deepEqual(failure(parse({ Boot: deep })), [
+      'PropertyValueTypeError([[[[…]]]],Boot)#/Boot',
+    ]);
+    const [long] = failure(parse({ Boot: 'x'.repeat(5000) }));
+    assert.ok(long !== undefined && long.length < 200, long);
+  });
 });

@@ -28,15 +28,46 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 export const compileBodySchema = <T>(schema: JSONSchemaType<T>): ValidateFunction<T> =>
   ajv.compile(schema);
 
-/** A value as a message argument: strings as they are, anything else as JSON. */
-const shown = (value: unknown): string =>
-  typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+/** Longest value text a message echoes: enough to recognise the value, never an amplifier of
+ *  a 1 MiB body. */
+const shownLength = 100;
+
+/** JSON text of `value`, at most `depth` levels and a few members per level: a body may nest
+ *  thousands of levels, which JSON.stringify would recurse into until the stack overflows. */
+const preview = (value: unknown, depth: number): string => {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  if (depth === 0) return `${open}…${close}`;
+  const entries = Array.isArray(value) ? value.entries() : Object.entries(value).values();
+  const parts: string[] = [];
+  for (const [key, member] of entries) {
+    if (parts.length === 3) {
+      parts.push('…');
+      break;
+    }
+    const text = preview(member, depth - 1);
+    parts.push(typeof key === 'number' ? text : `${JSON.stringify(key)}:${text}`);
+  }
+  return `${open}${parts.join(',')}${close}`;
+};
+
+/** A value as a message argument: strings as they are, anything else as JSON, cut short. */
+const shown = (value: unknown): string => {
+  const text = typeof value === 'string' ? value : preview(value, 3);
+  return text.length > shownLength ? `${text.slice(0, shownLength)}…` : text;
+};
 
 /** `/Boot/BootSourceOverrideTarget` → `Boot/BootSourceOverrideTarget`. */
 const pathOf = (instancePath: string, child?: string): string =>
   [...instancePath.split('/').filter((s) => s.length > 0), ...(child === undefined ? [] : [child])]
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .join('/');
+
+const isUnknownProperty = (error: ErrorObject): boolean => error.keyword === 'additionalProperties';
+
+/** The property an additionalProperties error is about. */
+const unknownPath = (error: ErrorObject): string =>
+  pathOf(error.instancePath, String(error.params.additionalProperty));
 
 const valueAt = (root: unknown, path: string): unknown =>
   path
@@ -52,6 +83,19 @@ const valueAt = (root: unknown, path: string): unknown =>
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Paths of the nulls in an object, breadth first and without recursion (see preview). */
+const nullPaths = (body: Record<string, unknown>): string[] => {
+  const found: string[] = [];
+  const pending: [string, unknown][] = Object.entries(body);
+  for (let i = 0; i < pending.length; i++) {
+    const [path, value] = pending[i] ?? ['', undefined];
+    if (value === null) found.push(path);
+    else if (isObject(value))
+      for (const [key, member] of Object.entries(value)) pending.push([`${path}/${key}`, member]);
+  }
+  return found;
+};
 
 const fail = (messages: readonly RedfishMessage[]): never => {
   const [first, ...rest] = messages;
@@ -95,7 +139,9 @@ export const parseActionBody = <T>(
 /**
  * Parses a PATCH body. A property the schema does not accept is PropertyNotWritable when the
  * resource shows it (`current`, the representation the client could have read) and
- * PropertyUnknown otherwise.
+ * PropertyUnknown otherwise. A null is PropertyValueTypeError wherever it stands: the schemas
+ * mark optional properties nullable (Ajv's JSONSchemaType asks for it), but no property this
+ * service lets a client write can be cleared.
  */
 export const parsePatchBody = <T>(
   validate: ValidateFunction<T>,
@@ -105,13 +151,20 @@ export const parsePatchBody = <T>(
   if (body === undefined) return fail([emptyJson()]);
   if (!isObject(body)) return fail([unrecognizedRequestBody()]);
   if (Object.keys(body).length === 0) return fail([emptyJson()]);
-  if (validate(body)) return body;
+  const valid = validate(body);
+  const found = valid ? [] : (validate.errors ?? []);
+  // A null is reported as a type error only (not also as outside an enum), and an unknown
+  // property that is null only as unknown.
+  const unknown = new Set(found.filter(isUnknownProperty).map(unknownPath));
+  const nulls = new Set(nullPaths(body).filter((path) => !unknown.has(path)));
+  const errors = found.filter((e) => isUnknownProperty(e) || !nulls.has(pathOf(e.instancePath)));
+  if (valid && nulls.size === 0) return body;
   const toMessage = (error: ErrorObject): RedfishMessage => {
     const path = pathOf(error.instancePath);
     const value = valueAt(body, path);
     switch (error.keyword) {
       case 'additionalProperties': {
-        const property = pathOf(error.instancePath, String(error.params.additionalProperty));
+        const property = unknownPath(error);
         return valueAt(current, property) === undefined
           ? propertyUnknown(property)
           : propertyNotWritable(property);
@@ -127,7 +180,10 @@ export const parsePatchBody = <T>(
         return propertyValueError(path);
     }
   };
-  return fail((validate.errors ?? []).map(toMessage));
+  return fail([
+    ...errors.map(toMessage),
+    ...[...nulls].map((path) => propertyValueTypeError('null', path)),
+  ]);
 };
 
 /**

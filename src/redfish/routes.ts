@@ -199,6 +199,14 @@ const routes: readonly Route[] = [
     requires: 'sessions',
     handler: handleSessionCreate,
   },
+  // DSP0266: a POST to a collection's Members creates a member as a POST to the collection does.
+  {
+    method: 'POST',
+    url: '/redfish/v1/SessionService/Sessions/Members',
+    privilege: 'NoAuth',
+    requires: 'sessions',
+    handler: handleSessionCreate,
+  },
   // Registry (Session): one's own needs ConfigureSelf; the handler lets ConfigureManager and
   // ConfigureUsers reach everyone's.
   {

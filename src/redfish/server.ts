@@ -27,10 +27,12 @@ import {
   invalidUri,
   isRedfishError,
   malformedJson,
+  malformedUri,
   odataVersionUnsupported,
   operationNotAllowed,
   payloadTooLarge,
   serviceTemporarilyUnavailable,
+  tlsRequired,
   unrecognizedRequestBody,
   unsupportedMediaType,
 } from './messages.ts';
@@ -43,6 +45,7 @@ import {
   matchesIfNoneMatch,
   parseIfMatch,
 } from './preamble.ts';
+import { callBackend, type BackendFailureContext } from './backend-failure.ts';
 import { applyQuery, parseQuery, type ResourceReader } from './query.ts';
 
 export interface RedfishServerOptions {
@@ -51,10 +54,32 @@ export interface RedfishServerOptions {
   readonly metrics: Metrics;
   /** The full table; families whose optional dependency is absent are left out (routesFor). */
   readonly routes: RouteTable;
+  /** TLS is on: a plain-HTTP request that carries or needs credentials is refused (DSP0266),
+   *  while the public documents stay readable over HTTP (redfishtool's default mode). */
+  readonly credentialsOnlyOverTls?: boolean;
 }
 
-/** Every method a client might try; the ones a URL does not serve answer 405. */
-const knownMethods = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'] as const;
+/** Fastify's answer to a request its router cannot even look up (a bad percent-encoding, an
+ *  overlong path parameter): the Fastify constructor's `frameworkErrors` option. */
+export type FrameworkErrorHandler = (
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => void;
+
+/** Every method Fastify routes; the ones a URL does not serve answer 405. Other methods Node
+ *  parses (PROPFIND, LINK...) reach the not-found handler, which answers them alike. */
+const knownMethods = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PATCH',
+  'PUT',
+  'DELETE',
+  'OPTIONS',
+  'TRACE',
+  'QUERY',
+] as const;
 
 const singleHeader = (value: string | string[] | undefined): string | undefined =>
   typeof value === 'string' ? value : undefined;
@@ -123,7 +148,10 @@ const send = (
 };
 
 /** Fastify's own failures (body limit, content type) as Base messages; anything unknown is a bug. */
-const toRedfishError = (error: FastifyError, request: FastifyRequest): RedfishError => {
+const toRedfishError = (
+  error: FastifyError | RedfishError,
+  request: FastifyRequest,
+): RedfishError => {
   if (isRedfishError(error)) return error;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -143,7 +171,26 @@ const toRedfishError = (error: FastifyError, request: FastifyRequest): RedfishEr
   }
 };
 
-export const registerRedfish = (app: FastifyInstance, options: RedfishServerOptions): void => {
+/** How a failed session lookup answers: only `unavailable` can happen; the rest would be bugs. */
+const sessionLookupFailure: BackendFailureContext = {
+  resource: { type: 'Session', id: '' },
+  conflict: internalError(),
+  unsupported: internalError(),
+  invalid: internalError(),
+};
+
+/** Whether the request came over TLS (the listener serves HTTPS and plain HTTP on one port). */
+const isEncrypted = (request: FastifyRequest): boolean =>
+  (request.raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
+
+const carriesCredentials = (request: FastifyRequest): boolean =>
+  request.headers.authorization !== undefined || request.headers['x-auth-token'] !== undefined;
+
+/** Mounts the table; returns the handler the Fastify constructor needs as `frameworkErrors`. */
+export const registerRedfish = (
+  app: FastifyInstance,
+  options: RedfishServerOptions,
+): { readonly frameworkErrors: FrameworkErrorHandler } => {
   const { deps, authenticator, metrics } = options;
   const routes = routesFor(options.routes, deps);
   const principals = new WeakMap<FastifyRequest, Principal>();
@@ -151,6 +198,29 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
    *  `request.routeOptions` builds a fresh object of every route option on each read. */
   const templates = new WeakMap<FastifyRequest, string>();
   const etagOf = createEtagCache();
+  /** URLs every method of which is open to anyone (the service root, $metadata...). */
+  const publicUrls = new Set(routes.filter((r) => r.privilege === 'NoAuth').map((r) => r.url));
+  /** The route whose URL template `path` fills, by any method. */
+  const routeAt = (path: string): Route | undefined =>
+    routes.find((r) => matchRoute([r], r.method, path) !== undefined);
+
+  /** A request that must not travel in clear: it carries credentials, or its route needs them
+   *  (every protected URL, and a public write such as the login, whose body holds them). */
+  const needsTls = (request: FastifyRequest, url: string | undefined): boolean => {
+    if (carriesCredentials(request)) return true;
+    if (url === undefined) return false;
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const route = routes.find((r) => r.url === url && r.method === method);
+    if (route === undefined) return routes.some((r) => r.url === url) && !publicUrls.has(url);
+    return route.privilege !== 'NoAuth' || route.method !== 'GET';
+  };
+  const refusedInClear = (request: FastifyRequest, url: string | undefined): boolean =>
+    options.credentialsOnlyOverTls === true && !isEncrypted(request) && needsTls(request, url);
+  if (options.credentialsOnlyOverTls)
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (refusedInClear(request, request.routeOptions.url)) done(new RedfishError(tlsRequired()));
+      else done();
+    });
 
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(commonHeaders);
@@ -195,26 +265,39 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
     else done();
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  /** The one error handler: renders the Redfish error and logs it at its level. */
+  const answerError = (
+    error: FastifyError | RedfishError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => {
     const redfish = toRedfishError(error, request);
+    // STYLE rule 15: only a bug (500) is an error with its stack; an outage (503) is a handled
+    // anomaly and a client's mistake (4xx) is detail. Neither has a stack worth a line.
+    const fields = { status: redfish.status, messageId: redfish.messages[0].key };
     if (redfish.status === 500) request.log.error({ err: error }, 'request failed');
-    else if (redfish.status >= 500) request.log.warn({ err: error }, 'request not served');
+    else if (redfish.status >= 500)
+      request.log.warn({ ...fields, reason: error.message }, 'request not served');
+    else request.log.debug(fields, 'request refused');
     return sendError(reply, redfish);
-  });
-
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new RedfishError(invalidUri(pathOf(request.url)))),
-  );
+  };
+  app.setErrorHandler(answerError);
 
   /** Authentication, then privilege, before the body is even parsed (onRequest). */
   const guard = (privilege: Privilege) => async (request: FastifyRequest) => {
     const authorization = singleHeader(request.headers.authorization);
     const authToken = singleHeader(request.headers['x-auth-token']);
-    const result = await authenticator.authenticate({
-      ...(authorization === undefined ? {} : { authorization }),
-      ...(authToken === undefined ? {} : { authToken }),
-      ...originOf(request),
-    });
+    // A token not in the cache is looked up in the cluster; during an outage that is a 503 with
+    // Retry-After like any other backend call, not a 500 (found by the fuzz suite).
+    const result = await callBackend(
+      () =>
+        authenticator.authenticate({
+          ...(authorization === undefined ? {} : { authorization }),
+          ...(authToken === undefined ? {} : { authToken }),
+          ...originOf(request),
+        }),
+      sessionLookupFailure,
+    );
     if (!result.ok && result.reason === 'unavailable')
       throw new RedfishError(
         serviceTemporarilyUnavailable(result.retryAfterSeconds ?? defaultRetryAfterSeconds),
@@ -231,6 +314,36 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
       throw new RedfishError(insufficientPrivilege());
     }
     principals.set(request, result.principal);
+  };
+
+  /** Authenticates as the URL's own routes would (not at all for a public URL or one no route
+   *  serves), so a request the router cannot serve tells an anonymous caller no more than the
+   *  URL's 401 would. */
+  const guardAt = async (request: FastifyRequest, route: Route | undefined): Promise<void> => {
+    if (route !== undefined && !publicUrls.has(route.url)) await guard('Login')(request);
+  };
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = pathOf(request.url);
+    const route = routeAt(path);
+    if (route === undefined) return sendError(reply, new RedfishError(invalidUri(path)));
+    // Only a method Fastify does not route gets here for a URL the table serves.
+    await guardAt(request, route);
+    throw new RedfishError(operationNotAllowed(allowedMethods(routes, route.url)));
+  });
+
+  const frameworkErrors: FrameworkErrorHandler = (error, request, reply) => {
+    const path = pathOf(request.url);
+    const route = routeAt(path);
+    // No hook has run: the plain-HTTP rule and the preamble's headers are applied here.
+    const answer = error.code === 'FST_ERR_BAD_URL' ? malformedUri(path) : invalidUri(path);
+    const checked = refusedInClear(request, route?.url)
+      ? Promise.reject(new RedfishError(tlsRequired()))
+      : guardAt(request, route);
+    checked.then(
+      () => answerError(new RedfishError(answer), request, reply),
+      (failure: FastifyError) => answerError(failure, request, reply),
+    );
   };
 
   const principalOf = (request: FastifyRequest): Principal => {
@@ -318,4 +431,5 @@ export const registerRedfish = (app: FastifyInstance, options: RedfishServerOpti
       },
     });
   }
+  return { frameworkErrors };
 };

@@ -4,6 +4,7 @@
 // default mode (the unauthenticated root over http, the rest over https, on the same host:port).
 // Each mode is its own test file, so the two run in parallel.
 import assert from 'node:assert/strict';
+import { get as httpsGet } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/sim/simulator.ts';
 import { createVm } from '../../src/sim/scenarios.ts';
@@ -88,17 +89,18 @@ export const defineRedfishtoolSuite = async (key: keyof typeof redfishtoolModes)
           rootDisk: { kind: 'pvc', size: '20Gi' },
         });
         cluster = new ClusterView(sim, namespace, mode.vm);
-        // Plain HTTP on the same port: the test itself does not trust the self-signed certificate.
+        // Over HTTPS (credentials never go over plain HTTP), without checking the self-signed
+        // certificate: the test itself does not trust it.
         const basic = `Basic ${Buffer.from(`admin:${users.admin}`).toString('base64')}`;
-        await service.waitFor(
-          async () =>
-            (
-              await fetch(`http://${service.hostPort}/redfish/v1/Systems/${systemId}`, {
-                headers: { authorization: basic },
-              })
-            ).status === 200,
-          20_000,
-        );
+        const status = () =>
+          new Promise<number>((resolve, reject) =>
+            httpsGet(
+              `https://${service.hostPort}/redfish/v1/Systems/${systemId}`,
+              { headers: { authorization: basic }, rejectUnauthorized: false },
+              (response) => resolve(response.resume().statusCode ?? 0),
+            ).on('error', reject),
+          );
+        await service.waitFor(async () => (await status()) === 200, 20_000);
       });
 
       after(async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type RunningService, type ServeOptions } from '../../src/cli/serve.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import type { SimulatorOptions } from '../../src/sim/simulator.ts';
 import type { Clock } from '../../src/util/clock.ts';
 import { validateRedfish } from './redfish-schema.ts';
@@ -95,6 +95,8 @@ export const startService = async (
     simulator?: Omit<SimulatorOptions, 'vms'>;
     clock?: Clock;
     background?: ServeOptions['background'];
+    /** Where the service logs; default silent. */
+    logger?: Logger;
   } = {},
 ): Promise<TestService> => {
   const dir = await mkdtemp(join(tmpdir(), 'kvrf-test-'));
@@ -106,7 +108,7 @@ export const startService = async (
     port: 0,
     host: '127.0.0.1',
     ...(options.vms !== undefined ? { vms: options.vms } : {}),
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
     simulatorOptions: { delays: 'instant', ...options.simulator },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.background ? { background: options.background } : {}),

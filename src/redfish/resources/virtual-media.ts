@@ -196,8 +196,16 @@ export const toInsertRequest = (params: InsertParameters): InsertMediaRequest =>
   if (params.TransferProtocolType != null && params.TransferProtocolType !== scheme)
     fail(actionParameterValueError('TransferProtocolType', insertAction));
   // Credentials in the URL's userinfo count as UserName/Password; explicit parameters win.
-  const username = params.UserName || decodeURIComponent(url.username);
-  const password = params.Password || decodeURIComponent(url.password);
+  // WHATWG URL keeps a malformed escape such as `%zz` as is, so decoding it can still fail.
+  const decoded = (component: string): string => {
+    try {
+      return decodeURIComponent(component);
+    } catch {
+      return fail(actionParameterValueError('Image', insertAction));
+    }
+  };
+  const username = params.UserName || decoded(url.username);
+  const password = params.Password || decoded(url.password);
   if (username && !password) fail(actionParameterMissing(insertAction, 'Password'));
   if (password && !username) fail(actionParameterMissing(insertAction, 'UserName'));
   url.username = '';
