@@ -75,8 +75,14 @@ export class NamespaceCaches {
     this.pvcs = make<PersistentVolumeClaim>('pvc');
   }
 
+  /** The informer of one kind (for per-resource metrics). */
+  informer(kind: CachedKind): Informer<{ metadata: Meta }> {
+    const byKind = { vm: this.vms, vmi: this.vmis, dv: this.dvs, pvc: this.pvcs };
+    return byKind[kind] as unknown as Informer<{ metadata: Meta }>;
+  }
+
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return [this.vms, this.vmis, this.dvs, this.pvcs] as unknown as Informer<{ metadata: Meta }>[];
+    return (Object.keys(resources) as CachedKind[]).map((kind) => this.informer(kind));
   }
 
   snapshot(name: string): VmSnapshot | undefined {

@@ -78,10 +78,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
 
   const updateSyncedGauge = (): void => {
     for (const kind of Object.keys(resources) as CachedKind[]) {
-      const all = [...caches.values()].map(
-        (c) => c.informers()[['vm', 'vmi', 'dv', 'pvc'].indexOf(kind)],
-      );
-      const ok = all.every((i) => i?.isSynced() && i.isConnected());
+      const all = [...caches.values()].map((c) => c.informer(kind));
+      const ok = all.every((i) => i.isSynced() && i.isConnected());
       metrics.informerSynced.set({ resource: resources[kind].resource }, ok ? 1 : 0);
     }
   };

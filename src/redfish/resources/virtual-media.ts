@@ -17,7 +17,14 @@ import {
   resourceNotFound,
   undeterminedFault,
 } from '../messages.ts';
-import { toCollection, uris } from '../odata.ts';
+import {
+  cdMediaId,
+  odataTypes,
+  redfishDateTime,
+  toCollection,
+  uris,
+  type MediaHost,
+} from '../odata.ts';
 import { compileBodySchema, parseActionBody } from '../request-body.ts';
 import {
   pathParam,
@@ -30,13 +37,6 @@ import type { RedfishMessage } from '../messages.ts';
 import { visibleSystem } from '../visibility.ts';
 import { acceptedTask, taskAccepted } from './tasks.ts';
 
-export const virtualMediaOdataTypes = {
-  VirtualMedia: '#VirtualMedia.v1_6_5.VirtualMedia',
-  VirtualMediaCollection: '#VirtualMediaCollection.VirtualMediaCollection',
-} as const;
-
-/** The slot's Id; MediaTypes CD and DVD make Ironic pick it for ISO boot. */
-export const cdMediaId = 'Cd';
 const mediaTypes = ['CD', 'DVD'] as const;
 export const insertAction = 'VirtualMedia.InsertMedia';
 export const ejectAction = 'VirtualMedia.EjectMedia';
@@ -46,18 +46,6 @@ export const transferProtocols = ['HTTP', 'HTTPS'] as const;
 /** CDI copies the whole image into a volume (Upload); Stream is accepted since the guest sees
  *  the same media either way. */
 export const transferMethods = ['Stream', 'Upload'] as const;
-
-/** Where the slot is addressed from: the system (Ironic ≥ 24.1) or its Manager. */
-export type MediaHost = 'system' | 'manager';
-
-export const virtualMediaUris = {
-  collection: (host: MediaHost, id: string): string =>
-    `${host === 'system' ? uris.system(id) : uris.manager(id)}/VirtualMedia`,
-  media: (host: MediaHost, id: string): string =>
-    `${virtualMediaUris.collection(host, id)}/${cdMediaId}`,
-  action: (host: MediaHost, id: string, action: string): string =>
-    `${virtualMediaUris.media(host, id)}/Actions/${action}`,
-};
 
 const stateOf: Readonly<Record<MediaState, State>> = {
   Empty: 'Enabled',
@@ -90,8 +78,8 @@ export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishB
   const { media } = system.snapshot;
   const empty = media.state === 'Empty';
   return {
-    '@odata.id': virtualMediaUris.media(host, system.id),
-    '@odata.type': virtualMediaOdataTypes.VirtualMedia,
+    '@odata.id': uris.virtualMedia(host, system.id),
+    '@odata.type': odataTypes.VirtualMedia,
     Id: cdMediaId,
     Name: 'Virtual CD',
     Description: `Virtual CD-ROM of VirtualMachine ${system.ref.namespace}/${system.ref.name}`,
@@ -110,12 +98,12 @@ export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishB
     Status: status(system.snapshot),
     Actions: {
       '#VirtualMedia.InsertMedia': {
-        target: virtualMediaUris.action(host, system.id, insertAction),
+        target: uris.virtualMediaAction(host, system.id, insertAction),
         'TransferProtocolType@Redfish.AllowableValues': [...transferProtocols],
         'TransferMethod@Redfish.AllowableValues': [...transferMethods],
       },
       '#VirtualMedia.EjectMedia': {
-        target: virtualMediaUris.action(host, system.id, ejectAction),
+        target: uris.virtualMediaAction(host, system.id, ejectAction),
       },
     },
   };
@@ -123,10 +111,10 @@ export const toVirtualMedia = (system: VisibleSystem, host: MediaHost): RedfishB
 
 export const toVirtualMediaCollection = (system: VisibleSystem, host: MediaHost): RedfishBody =>
   toCollection(
-    virtualMediaUris.collection(host, system.id),
-    virtualMediaOdataTypes.VirtualMediaCollection,
+    uris.virtualMediaCollection(host, system.id),
+    odataTypes.VirtualMediaCollection,
     'Virtual Media Collection',
-    [virtualMediaUris.media(host, system.id)],
+    [uris.virtualMedia(host, system.id)],
   );
 
 interface InsertParameters {
@@ -243,7 +231,7 @@ export const handleInsertMedia =
     });
     ctx.log.info({ ...fields, outcome: outcome.kind }, 'system action');
     if (outcome.kind === 'unchanged') return { status: 204 };
-    const startTime = `${new Date(ctx.deps.clock.now()).toISOString().slice(0, 19)}+00:00`;
+    const startTime = redfishDateTime(ctx.deps.clock.now());
     return taskAccepted(
       acceptedTask(system, outcome.taskId, outcome.appliesOnNextStart, startTime),
     );
