@@ -3,7 +3,6 @@
 // actions (BEHAVIOUR.md "Virtual media"; clients-and-peers.md §4.4 (3)).
 import type { VisibleSystem } from '../../auth/types.ts';
 import type { InsertMediaRequest, MediaState, VmSnapshot } from '../../backend/port.ts';
-import { callBackend } from '../backend-failure.ts';
 import { redactUrl } from '../../observability/logger.ts';
 import type { Health, State } from '../enums.ts';
 import {
@@ -34,7 +33,9 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import type { RedfishMessage } from '../messages.ts';
+import { etagOf, requireIfMatch } from '../preamble.ts';
 import { visibleSystem } from '../visibility.ts';
+import { performWrite } from '../write.ts';
 import { acceptedTask, taskAccepted } from './tasks.ts';
 
 const mediaTypes = ['CD', 'DVD'] as const;
@@ -215,21 +216,20 @@ export const handleInsertMedia =
   (host: MediaHost): AuthenticatedHandler =>
   async (ctx): Promise<HandlerReply> => {
     const system = mediaTarget(ctx, host, true);
+    requireIfMatch(ctx.ifMatch, etagOf(toVirtualMedia(system, host)));
     const request = toInsertRequest(parseActionBody(validateInsert, ctx.body, insertAction));
-    const fields = {
-      user: ctx.principal.user,
-      system: system.id,
-      action: insertAction,
-      image: redactUrl(request.url),
-    };
-    const outcome = await callBackend(
-      () => ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }),
+    const outcome = await performWrite(
+      ctx,
+      {
+        system,
+        action: insertAction,
+        details: { image: redactUrl(request.url) },
+        version: system.snapshot.version,
+      },
+      (options) =>
+        ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }, options),
       failureContext(system, 'Image', insertAction),
-    ).catch((error: unknown) => {
-      ctx.log.warn({ ...fields, err: error }, 'system action failed');
-      throw error;
-    });
-    ctx.log.info({ ...fields, outcome: outcome.kind }, 'system action');
+    );
     if (outcome.kind === 'unchanged') return { status: 204 };
     const startTime = redfishDateTime(ctx.deps.clock.now());
     return taskAccepted(
@@ -241,16 +241,14 @@ export const handleEjectMedia =
   (host: MediaHost): AuthenticatedHandler =>
   async (ctx): Promise<HandlerReply> => {
     const system = mediaTarget(ctx, host, true);
+    requireIfMatch(ctx.ifMatch, etagOf(toVirtualMedia(system, host)));
     // sushy sends no body (and no Content-Type) and falls back to `{}`: both mean "eject".
     parseActionBody(validateEject, ctx.body, ejectAction);
-    const fields = { user: ctx.principal.user, system: system.id, action: ejectAction };
-    await callBackend(
-      () => ctx.deps.backend.ejectMedia(system.ref, { user: ctx.principal.user }),
+    await performWrite(
+      ctx,
+      { system, action: ejectAction, version: system.snapshot.version },
+      (options) => ctx.deps.backend.ejectMedia(system.ref, { user: ctx.principal.user }, options),
       failureContext(system, 'Image', ejectAction),
-    ).catch((error: unknown) => {
-      ctx.log.warn({ ...fields, err: error }, 'system action failed');
-      throw error;
-    });
-    ctx.log.info(fields, 'system action');
+    );
     return { status: 204 };
   };
