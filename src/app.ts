@@ -10,6 +10,7 @@ import type { Metrics } from './observability/metrics.ts';
 import type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
 import { routeTable } from './redfish/routes.ts';
 import { registerRedfish } from './redfish/server.ts';
+import type { AuditHook } from './redfish/write.ts';
 import type { Clock } from './util/clock.ts';
 
 export type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
@@ -34,6 +35,8 @@ export interface AppDependencies {
   readonly isReady?: () => boolean;
   /** Largest accepted request body; larger ones answer 413. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
+  /** Where each write's audit record goes; default: the request log (redfish/write.ts). */
+  readonly audit?: AuditHook;
 }
 
 export const defaultBodyLimitBytes = 1024 * 1024;
@@ -63,6 +66,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
         },
       }),
       ...(deps.accounts && { accounts: deps.accounts }),
+      ...(deps.audit && { audit: deps.audit }),
     },
     authenticator: deps.authenticator,
     metrics: deps.metrics,

@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { BackendError } from '../backend/errors.ts';
+import type { AuditRecord } from './write.ts';
 import { makeApp, call, redfish, errorIds, resetUrl } from '../../test/helpers/redfish-app.ts';
 
 void describe('ComputerSystem', () => {
@@ -177,6 +178,29 @@ void describe('Reset action', () => {
     assert.equal(down.headers['retry-after'], '5');
     backend.failNext = new BackendError('notFound', 'deleted meanwhile');
     assert.deepEqual(errorIds(await post(), 404), ['ResourceNotFound']);
+  });
+
+  void it('hands one record per write, success or failure, to the audit hook', async () => {
+    const records: AuditRecord[] = [];
+    const { app, backend, logs } = await makeApp({ audit: (record) => records.push(record) });
+    const post = (resetType: string) =>
+      call(app, resetUrl('demo-a.web'), {
+        method: 'POST',
+        user: 'oper',
+        body: { ResetType: resetType },
+      });
+    assert.equal((await post('ForceOff')).statusCode, 204);
+    backend.failNext = new BackendError('inTransition', 'stop/start underway');
+    assert.deepEqual(errorIds(await post('On'), 409), ['ResourceInUse']);
+    assert.deepEqual(
+      records.map((r) => [r.user, r.system?.id, r.action, r.details, r.outcome]),
+      [
+        ['oper', 'demo-a.web', 'ComputerSystem.Reset', { resetType: 'ForceOff' }, 'succeeded'],
+        ['oper', 'demo-a.web', 'ComputerSystem.Reset', { resetType: 'On' }, 'failed'],
+      ],
+    );
+    assert.ok(records[1]?.error, 'the failure is passed on');
+    assert.equal(logs.filter((l) => l.msg === 'write').length, 0, 'the hook replaces the log');
   });
 
   void it('honours If-Match: 412 on a stale tag, the version passed on when it matches', async () => {

@@ -30,6 +30,7 @@ import { MemorySessionStore } from '../security/memory-session-store.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import type { AuditHook } from '../../src/redfish/write.ts';
 import { validateRedfish } from './redfish-schema.ts';
 
 // --- Test doubles ----------------------------------------------------------------------------
@@ -250,6 +251,7 @@ export const makeApp = async (
     bodyLimitBytes?: number;
     /** Leave out the optional SessionService and AccountService dependencies. */
     bare?: boolean;
+    audit?: AuditHook;
   } = {},
 ) => {
   const backend = new TestBackend(options.vms ?? demoVms(), options.capabilities);
@@ -292,6 +294,7 @@ export const makeApp = async (
       firmwareVersion: '0.1.0',
     },
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
   });
   apps.push(app);
   return { app, backend, logs, metrics, sessions };
