@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { validateRedfish } from '../../test/helpers/redfish-schema.ts';
 import { makeApp, call, resetUrl } from '../../test/helpers/redfish-app.ts';
+import { matchRoute } from './handler.ts';
 import { routeTable } from './routes.ts';
 
 void describe('crawl', () => {
@@ -57,6 +58,21 @@ void describe('crawl', () => {
       ...systems.flatMap((id) => [`/redfish/v1/Systems/${id}`, `/redfish/v1/Managers/${id}`]),
     ])
       assert.ok(seen.has(url), `${url} not reachable from the service root`);
+    // Every GET route is reached from the service root, but for the documents that are not
+    // Redfish resources and the members of collections that are empty here.
+    const unreached = routeTable
+      .filter((r) => r.method === 'GET' && ![...seen].some((u) => matchRoute([r], 'GET', u)))
+      .map((r) => r.url);
+    assert.deepEqual(unreached, [
+      '/redfish',
+      '/redfish/v1/$metadata',
+      '/redfish/v1/odata',
+      '/redfish/v1/TaskService/Tasks/:taskId',
+      '/redfish/v1/TaskService/TaskMonitors/:taskId',
+      '/redfish/v1/SessionService/Sessions/:sessionId',
+      '/redfish/v1/Registries/:registryId/:file',
+      '/redfish/v1/JsonSchemas/:schemaId/:file',
+    ]);
     // Action targets are POST-only: a GET meets the route (405), never a 404.
     for (const id of systems) assert.ok(targets.has(resetUrl(id)));
     for (const target of targets)
