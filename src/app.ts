@@ -11,6 +11,7 @@ import type { Metrics } from './observability/metrics.ts';
 import type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
 import { routeTable } from './redfish/routes.ts';
 import { registerRedfish, type FrameworkErrorHandler } from './redfish/server.ts';
+import type { AuditHook } from './redfish/write.ts';
 import type { Clock } from './util/clock.ts';
 
 export type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
@@ -41,6 +42,8 @@ export interface AppDependencies {
   readonly bodyLimitBytes?: number;
   /** TLS is on: plain-HTTP requests that carry or need credentials are refused. */
   readonly credentialsOnlyOverTls?: boolean;
+  /** Where each write's audit record goes; default: the request log (redfish/write.ts). */
+  readonly audit?: AuditHook;
 }
 
 export const defaultBodyLimitBytes = 1024 * 1024;
@@ -76,6 +79,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
         },
       }),
       ...(deps.accounts && { accounts: deps.accounts, lockout: deps.authenticator.lockout }),
+      ...(deps.audit && { audit: deps.audit }),
     },
     authenticator: deps.authenticator,
     metrics: deps.metrics,

@@ -1,6 +1,6 @@
 // Privileges of the Redfish predefined roles (DSP0266 "Roles"; the privilege names are those of
 // Redfish_1.8.0_PrivilegeRegistry.json's PrivilegesUsed).
-import type { Principal, Privilege, RoleId } from './types.ts';
+import type { Privilege, RoleId } from './types.ts';
 
 export const RolePrivileges = {
   Administrator: [
@@ -21,6 +21,3 @@ const roleSets: Record<RoleId, ReadonlySet<Privilege>> = {
 };
 
 export const privilegesOf = (role: RoleId): ReadonlySet<Privilege> => roleSets[role];
-
-export const hasPrivilege = (principal: Principal, privilege: Privilege): boolean =>
-  principal.privileges.has(privilege);

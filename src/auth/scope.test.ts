@@ -1,66 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { VmBackend, VmRef, VmSnapshot } from '../backend/port.ts';
+import type { VmSnapshot } from '../backend/port.ts';
+import { redfishEnabled, snapshotBackend, vmSnapshot } from '../../test/helpers/scope-fixtures.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { privilegesOf } from './privileges.ts';
 import { createScope } from './scope.ts';
 import type { Principal } from './types.ts';
 
-/** A VM snapshot literal: only ref and labels matter to scope. */
-const vm = (namespace: string, name: string, labels: Record<string, string> = {}): VmSnapshot => ({
-  ref: { namespace, name },
-  labels,
-  uuid: `uuid-${namespace}-${name}`,
-  powerState: 'Off',
-  health: 'OK',
-  platformStatus: 'Stopped',
-  boot: { target: 'None', enabled: 'Disabled', mode: 'UEFI' },
-  bootTargets: ['None', 'Hdd'],
-  nics: [],
-  disks: [],
-  media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
-  version: '1',
-  createdAt: '2026-01-01T00:00:00Z',
-});
-
-const on = { 'redfish-enabled': 'true' };
+const on = redfishEnabled;
 
 /** The cluster: two tenant namespaces, a name shared across them, dotted names, unlabelled VMs. */
 const snapshots: VmSnapshot[] = [
-  vm('ns-a', 'web', on),
-  vm('ns-a', 'db', on),
-  vm('ns-a', 'web.prod', on),
-  vm('ns-a', 'hidden'), // no label
-  vm('ns-b', 'web', on),
-  vm('ns-b', 'worker', { ...on, tier: 'gpu' }),
-  vm('ns-b', 'b.x', on),
-  vm('ns-c', 'only-c'),
+  vmSnapshot('ns-a', 'web', on),
+  vmSnapshot('ns-a', 'db', on),
+  vmSnapshot('ns-a', 'web.prod', on),
+  vmSnapshot('ns-a', 'hidden'), // no label
+  vmSnapshot('ns-b', 'web', on),
+  vmSnapshot('ns-b', 'worker', { ...on, tier: 'gpu' }),
+  vmSnapshot('ns-b', 'b.x', on),
+  vmSnapshot('ns-c', 'only-c'),
 ];
-
-/** TEST DOUBLE: a VmBackend over the literal snapshots above, counting cache reads. */
-const backendOf = (vms: readonly VmSnapshot[]) => {
-  const counts = { listVms: 0, getVm: 0 };
-  const backend: VmBackend = {
-    capabilities: { nmi: false, cdromHotplug: false, rebootPolicyTerminate: false },
-    isReady: () => true,
-    listVms(namespace) {
-      counts.listVms++;
-      return vms
-        .filter((v) => v.ref.namespace === namespace)
-        .sort((a, b) => a.ref.name.localeCompare(b.ref.name));
-    },
-    getVm(ref: VmRef) {
-      counts.getVm++;
-      return vms.find((v) => v.ref.namespace === ref.namespace && v.ref.name === ref.name);
-    },
-    reset: () => Promise.reject(new Error('not used')),
-    setBoot: () => Promise.reject(new Error('not used')),
-    insertMedia: () => Promise.reject(new Error('not used')),
-    ejectMedia: () => Promise.reject(new Error('not used')),
-  };
-  return { backend, counts };
-};
 
 const configText = (convention: string) => `system_id_convention: ${convention}
 chassis:
@@ -86,7 +46,7 @@ const principalOf = (config: Config, user: string): Principal => {
 
 const setup = (convention: 'enhanced' | 'legacy') => {
   let config = parseConfig(configText(convention), 'scope').config;
-  const { backend, counts } = backendOf(snapshots);
+  const { backend, counts } = snapshotBackend(snapshots);
   const scope = createScope({ getConfig: () => config, backend });
   return {
     scope,
@@ -233,7 +193,7 @@ void describe('scope: enhanced Ids', () => {
 
   void it('prefers the canonical reading of an Id over an alias', () => {
     // VM "ns-b.web"... would be a legal VM name in ns-a; the namespace reading wins.
-    const { backend } = backendOf([...snapshots, vm('ns-a', 'ns-b.web', on)]);
+    const { backend } = snapshotBackend([...snapshots, vmSnapshot('ns-a', 'ns-b.web', on)]);
     const config = parseConfig(configText('enhanced'), 'x').config;
     const scope = createScope({ getConfig: () => config, backend });
     const result = scope.lookup(principalOf(config, 'ab'), 'ns-b.web');

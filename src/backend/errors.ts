@@ -7,6 +7,9 @@ export const BackendErrorKinds = [
   /** The request is valid but conflicts with the current state (a different image inserted,
    *  an action the run strategy forbids). */
   'conflict',
+  /** The target is between states (a start or stop already underway): the same request may
+   *  succeed once it settles. Never an outage. */
+  'inTransition',
   /** The caller's expectedVersion no longer matches (If-Match). */
   'preconditionFailed',
   /** The platform cannot be reached or is not ready; retry later. */

@@ -30,6 +30,8 @@ export interface BootInput {
   readonly vmi: () => VirtualMachineInstance | undefined;
   readonly capabilities: BackendCapabilities;
   readonly signal?: AbortSignal;
+  /** The change is pinned to the cached VM's version (If-Match): a conflict answers 412. */
+  readonly pinned?: boolean;
 }
 
 /** The empty SATA CD-ROM that virtual media fills (SATA: the only hotplug-capable CD-ROM bus). */
@@ -254,6 +256,7 @@ export const setBoot = (input: BootInput, change: BootChange): Promise<VirtualMa
     input.vm,
     (vm) => buildBootPatch(vm, input.vmi(), change, input.capabilities),
     input.signal,
+    input.pinned,
   );
 
 export const restoreAfterOnce = async (input: BootInput): Promise<void> => {

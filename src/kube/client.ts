@@ -125,9 +125,6 @@ export const describeRequest = (
   return { verb, resource };
 };
 
-/** Error thrown by raw requests, shaped like the generated clients' ApiException. */
-export type KubeApiError = ApiException<unknown>;
-
 export interface KubeClients {
   readonly kubeConfig: KubeConfig;
   readonly custom: CustomObjectsApi;

@@ -1,5 +1,7 @@
 // Translates Kubernetes API failures into the port's typed BackendError, once, by status code
-// and Status reason (never by message text).
+// and Status reason. The one exception to "never by message text" lives here: virt-api answers
+// a state change racing another with a bare 500 whose text is the only thing that tells it
+// from a real server failure.
 import { ApiException } from '@kubernetes/client-node';
 import { BackendError } from '../backend/errors.ts';
 
@@ -32,6 +34,10 @@ export const statusMessage = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error);
 };
 
+/** virt-api's answer to a start/stop while another is still being applied (KubeVirt
+ *  pkg/virt-api/rest/subresource.go, `getChangeRequestJson`): the VM is in transition. */
+const stateChangeUnderway = /stop\/start already underway/;
+
 /** Maps any error from a Kubernetes call to a BackendError; `what` names the object for messages. */
 export const toBackendError = (error: unknown, what: string): BackendError => {
   if (error instanceof BackendError) return error;
@@ -48,6 +54,8 @@ export const toBackendError = (error: unknown, what: string): BackendError => {
   if (code === 404) return new BackendError('notFound', message, { cause: error });
   if (code === 409 || code === 410) return new BackendError('conflict', message, { cause: error });
   if (code === 400 || code === 422) return new BackendError('invalid', message, { cause: error });
+  if (code === 500 && stateChangeUnderway.test(status.message ?? ''))
+    return new BackendError('inTransition', message, { cause: error });
   const headerRetry = Number(
     (error.headers as Record<string, string> | undefined)?.['retry-after'],
   );

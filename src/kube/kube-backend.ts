@@ -221,7 +221,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       const vm = cache?.vms.get(ref.name);
       if (!cache || !vm)
         throw new BackendError('notFound', `VirtualMachine ${ref.namespace}/${ref.name} not found`);
-      logger.info(
+      // The Redfish layer records the action once (audit); this is the mechanism's detail.
+      logger.debug(
         { user: actor.user, vm: `${ref.namespace}/${ref.name}`, action, from: snapshot.powerState },
         'power action',
       );
@@ -233,6 +234,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           vmi: cache.vmis.get(ref.name),
           powerState: snapshot.powerState,
           rebootPolicyTerminate: capabilities().rebootPolicyTerminate,
+          pinned: write?.expectedVersion !== undefined,
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         action,
@@ -242,7 +244,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     async setBoot(ref: VmRef, change: BootChange, actor: Actor, write?: WriteOptions) {
       const snapshot = snapshotFor(ref);
       checkVersion(snapshot, write);
-      logger.info(
+      logger.debug(
         { user: actor.user, vm: `${ref.namespace}/${ref.name}`, action: 'setBoot', change },
         'boot change',
       );
@@ -253,6 +255,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
           vm: caches.get(ref.namespace)?.vms.get(ref.name),
           vmi: () => caches.get(ref.namespace)?.vmis.get(ref.name),
           capabilities: capabilities(),
+          pinned: write?.expectedVersion !== undefined,
           ...(write?.signal ? { signal: write.signal } : {}),
         },
         change,

@@ -209,7 +209,8 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       throw error;
     }
     const appliesOnNextStart = live && !hotplug && !current;
-    logger.info(
+    // Debug detail: the Redfish layer records the insert once (audit).
+    logger.debug(
       {
         user: actor.user,
         vm: keyOf(ref),
@@ -241,7 +242,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       await api.deleteDataVolume(ref.namespace, dv.metadata.name);
     for (const name of await api.listSecretNames(ref.namespace, selector))
       await api.deleteSecret(ref.namespace, name);
-    logger.info(
+    logger.debug(
       { user: actor.user, vm: keyOf(ref), dataVolume: detached ?? null },
       detached ? 'virtual media ejected' : 'virtual media eject on an empty drive',
     );

@@ -5,7 +5,7 @@ import type { PowerAction, PowerState, VmRef } from '../backend/port.ts';
 import { currentOrder, readBootRecord, sameOrder } from './boot-record.ts';
 import type { KubeClients } from './client.ts';
 import { statusCode, toBackendError } from './errors.ts';
-import { getVmFresh, patchVm } from './vm-patch.ts';
+import { getVmFresh, patchVm, requireUnchanged } from './vm-patch.ts';
 import type { VirtualMachine, VirtualMachineInstance } from './types.ts';
 
 export interface PowerInput {
@@ -17,6 +17,8 @@ export interface PowerInput {
   /** rebootPolicy Terminate is available, so a pending one-time boot runs under Always. */
   readonly rebootPolicyTerminate: boolean;
   readonly signal?: AbortSignal;
+  /** The action is pinned to the cached VM's version (If-Match): a change answers 412. */
+  readonly pinned?: boolean;
 }
 
 const subresource = (
@@ -58,6 +60,7 @@ const ensureManual = async (input: PowerInput): Promise<void> => {
         ? undefined
         : { spec: { runStrategy: 'Manual', running: null } },
     input.signal,
+    input.pinned,
   );
 };
 
@@ -93,6 +96,7 @@ const start = async (input: PowerInput): Promise<void> => {
           ? undefined
           : { spec: { runStrategy: 'Always', running: null } },
       input.signal,
+      input.pinned,
     );
     return;
   }
@@ -157,6 +161,7 @@ const perform = async (input: PowerInput, action: PowerAction): Promise<void> =>
 
 export const performPowerAction = async (input: PowerInput, action: PowerAction): Promise<void> => {
   try {
+    if (input.pinned) await requireUnchanged(input.clients, input.ref, input.vm);
     await perform(input, action);
   } catch (error) {
     throw toBackendError(

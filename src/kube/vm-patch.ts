@@ -23,9 +23,30 @@ export const getVmFresh = async (clients: KubeClients, ref: VmRef): Promise<Virt
   }
 };
 
+const changedSinceRead = (ref: VmRef, cause?: unknown): BackendError =>
+  new BackendError(
+    'preconditionFailed',
+    `VirtualMachine ${ref.namespace}/${ref.name} changed since the client read it`,
+    cause === undefined ? undefined : { cause },
+  );
+
+/** If-Match on a write that carries no resourceVersion of its own (a lifecycle subresource):
+ *  the VM on the API server must still be the one the client's ETag was computed from. */
+export const requireUnchanged = async (
+  clients: KubeClients,
+  ref: VmRef,
+  cached: VirtualMachine,
+): Promise<void> => {
+  const fresh = await getVmFresh(clients, ref);
+  if (fresh.metadata.resourceVersion !== cached.metadata.resourceVersion)
+    throw changedSinceRead(ref);
+};
+
 /**
  * Applies `build(vm)` (a merge-patch body, or undefined when nothing needs to change) to the VM.
- * The first attempt builds from `cached`; after a 409 it rebuilds from a fresh GET.
+ * The first attempt builds from `cached`; after a 409 it rebuilds from a fresh GET, unless the
+ * write is `pinned` to the version the client saw (If-Match): then the 409 is the lost update
+ * If-Match exists to prevent, and answers preconditionFailed.
  * Returns the VM as the server stored it, or the VM read when nothing changed.
  */
 export const patchVm = async (
@@ -34,6 +55,7 @@ export const patchVm = async (
   cached: VirtualMachine | undefined,
   build: (vm: VirtualMachine) => Record<string, unknown> | undefined,
   signal?: AbortSignal,
+  pinned = false,
 ): Promise<VirtualMachine> => {
   let vm = cached ?? (await getVmFresh(clients, ref));
   for (let attempt = 1; ; attempt++) {
@@ -50,6 +72,7 @@ export const patchVm = async (
     } catch (error) {
       if (statusCode(error) !== 409)
         throw toBackendError(error, `VirtualMachine ${ref.namespace}/${ref.name}`);
+      if (pinned) throw changedSinceRead(ref, error);
       if (attempt >= maxAttempts) {
         throw new BackendError(
           'conflict',

@@ -20,6 +20,7 @@ const context: BackendFailureContext = {
 const expected: Record<BackendErrorKind, [number, string]> = {
   notFound: [404, 'ResourceNotFound'],
   conflict: [409, 'ActionParameterValueConflict'],
+  inTransition: [409, 'ResourceInUse'],
   preconditionFailed: [412, 'PreconditionFailed'],
   unavailable: [503, 'ServiceTemporarilyUnavailable'],
   unsupported: [400, 'ActionParameterValueNotInList'],

@@ -4,6 +4,7 @@ import { isBackendError } from '../backend/errors.ts';
 import {
   RedfishError,
   preconditionFailed,
+  resourceInUse,
   resourceNotFound,
   serviceTemporarilyUnavailable,
   type RedfishMessage,
@@ -32,6 +33,9 @@ export const fromBackendFailure = (error: unknown, context: BackendFailureContex
       return new RedfishError(resourceNotFound(context.resource.type, context.resource.id));
     case 'conflict':
       return new RedfishError(context.conflict);
+    case 'inTransition':
+      // Base ResourceInUse: "…the resource is in use or in transition." (409)
+      return new RedfishError(resourceInUse());
     case 'preconditionFailed':
       return new RedfishError(preconditionFailed());
     case 'unavailable':

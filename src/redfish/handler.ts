@@ -13,6 +13,7 @@ import type {
 } from '../auth/types.ts';
 import type { VmBackend } from '../backend/port.ts';
 import type { Clock } from '../util/clock.ts';
+import type { AuditHook } from './write.ts';
 
 /** Who this service says it is (ServiceRoot UUID/Product, Manager FirmwareVersion). */
 export interface ServiceIdentity {
@@ -54,6 +55,8 @@ export interface RedfishDependencies {
   readonly accounts?: () => readonly AccountView[];
   /** The failed-login lockout AccountService reports (with `accounts`). */
   readonly lockout?: LockoutPolicy;
+  /** Where each write's one audit record goes; default: the request's log (write.ts). */
+  readonly audit?: AuditHook;
 }
 
 /** Route families that exist only when their dependency is given. */
@@ -92,6 +95,9 @@ interface BaseContext {
   readonly log: FastifyBaseLogger;
   /** The table being served, so resources advertise only links that resolve. */
   readonly routes: RouteTable;
+  /** Aborted when the client hangs up before its answer is sent or the write deadline passes:
+   *  a write stops retrying then (never aborts for reads). */
+  readonly signal: AbortSignal;
 }
 
 export interface PublicContext extends BaseContext {

@@ -1,5 +1,6 @@
 // Redfish errors from the Base registry: one helper per message the service emits, each knowing
 // its HTTP status (as bmcweb's error_messages do), and the one renderer of error bodies.
+import { odataTypes } from './odata.ts';
 import {
   baseMessages,
   baseRegistry,
@@ -77,13 +78,11 @@ export const formatMessage = (m: RedfishMessage): string =>
     return arg === undefined ? whole : String(arg);
   });
 
-export const messageOdataType = '#Message.v1_3_0.Message';
-
 /** A Message object (Message.v1_3_0) as it appears in `@Message.ExtendedInfo`. */
 export const extendedInfo = (m: RedfishMessage): Record<string, unknown> => {
   const definition = baseMessages[m.key];
   return {
-    '@odata.type': messageOdataType,
+    '@odata.type': odataTypes.Message,
     MessageId: messageId(m.key),
     Message: formatMessage(m),
     // Message.v1_3_0 types MessageArgs as strings; the formatted Message keeps numbers as typed.

@@ -4,6 +4,13 @@
 
 export const serviceRootUri = '/redfish/v1';
 
+/** Where a system's virtual media slot is addressed from: the system (Ironic ≥ 24.1) or its
+ *  Manager (older sushy looks only there). */
+export type MediaHost = 'system' | 'manager';
+
+/** The one virtual media slot of each system; MediaTypes CD and DVD make Ironic pick it. */
+export const cdMediaId = 'Cd';
+
 export const uris = {
   serviceRoot: serviceRootUri,
   systems: `${serviceRootUri}/Systems`,
@@ -29,6 +36,17 @@ export const uris = {
   jsonSchema: (id: string): string => `${serviceRootUri}/JsonSchemas/${id}`,
   metadata: `${serviceRootUri}/$metadata`,
   odata: `${serviceRootUri}/odata`,
+
+  // Virtual media and the tasks of its imports.
+  virtualMediaCollection: (host: MediaHost, id: string): string =>
+    `${host === 'system' ? uris.system(id) : uris.manager(id)}/VirtualMedia`,
+  virtualMedia: (host: MediaHost, id: string): string =>
+    `${uris.virtualMediaCollection(host, id)}/${cdMediaId}`,
+  virtualMediaAction: (host: MediaHost, id: string, action: string): string =>
+    `${uris.virtualMedia(host, id)}/Actions/${action}`,
+  tasks: `${serviceRootUri}/TaskService/Tasks`,
+  task: (id: string): string => `${serviceRootUri}/TaskService/Tasks/${id}`,
+  taskMonitor: (id: string): string => `${serviceRootUri}/TaskService/TaskMonitors/${id}`,
 } as const;
 
 /** The newest schema version of each type in the bundled DSP8010 2025.4 (so the DMTF files in
@@ -54,7 +72,19 @@ export const odataTypes = {
   MessageRegistry: '#MessageRegistry.v1_7_0.MessageRegistry',
   JsonSchemaFile: '#JsonSchemaFile.v1_1_5.JsonSchemaFile',
   JsonSchemaFileCollection: '#JsonSchemaFileCollection.JsonSchemaFileCollection',
+
+  VirtualMedia: '#VirtualMedia.v1_6_5.VirtualMedia',
+  VirtualMediaCollection: '#VirtualMediaCollection.VirtualMediaCollection',
+  TaskService: '#TaskService.v1_3_0.TaskService',
+  TaskCollection: '#TaskCollection.TaskCollection',
+  Task: '#Task.v1_7_4.Task',
+  // Not a resource, but error bodies and Task.Messages carry it.
+  Message: '#Message.v1_3_0.Message',
 } as const;
+
+/** Redfish DateTime: ISO 8601 to the second with an explicit offset, as BMCs report it. */
+export const redfishDateTime = (epochMs: number): string =>
+  `${new Date(epochMs).toISOString().slice(0, 19)}+00:00`;
 
 export interface Link {
   readonly '@odata.id': string;
@@ -102,7 +132,7 @@ export const schemaFileUri = (ref: SchemaRef): string =>
 
 /**
  * The `Link: <…>; rel=describedby` target for a body's @odata.type: the JSON Schema file of
- * exactly that version, served from the bundled DMTF files (json-schemas.ts). Undefined for
+ * exactly that version, served from the bundled DMTF files (resources/bundled-documents.ts). Undefined for
  * bodies with no @odata.type (the /redfish version object, error bodies).
  */
 export const describedBy = (odataType: unknown): string | undefined => {

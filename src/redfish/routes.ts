@@ -43,7 +43,6 @@ import {
   handleInsertMedia,
   handleVirtualMediaCollectionGet,
   handleVirtualMediaGet,
-  type MediaHost,
 } from './resources/virtual-media.ts';
 
 /** Inserting and ejecting media is operating a server, as Reset and boot are: BEHAVIOUR.md gives
@@ -51,36 +50,6 @@ import {
  *  ConfigureManager, which only Administrators hold. */
 const mediaOverride =
   'Operators insert and eject media (BEHAVIOUR.md): ConfigureComponents, as for Reset and boot';
-
-/** The VirtualMedia family under a system or its Manager (older sushy looks only there). */
-const virtualMediaRoutes = (host: MediaHost, base: string): Route[] => [
-  {
-    method: 'GET',
-    url: `${base}/VirtualMedia`,
-    privilege: 'Login',
-    handler: handleVirtualMediaCollectionGet(host),
-  },
-  {
-    method: 'GET',
-    url: `${base}/VirtualMedia/:mediaId`,
-    privilege: 'Login',
-    handler: handleVirtualMediaGet(host),
-  },
-  {
-    method: 'POST',
-    url: `${base}/VirtualMedia/:mediaId/Actions/VirtualMedia.InsertMedia`,
-    privilege: 'ConfigureComponents',
-    privilegeOverride: mediaOverride,
-    handler: handleInsertMedia(host),
-  },
-  {
-    method: 'POST',
-    url: `${base}/VirtualMedia/:mediaId/Actions/VirtualMedia.EjectMedia`,
-    privilege: 'ConfigureComponents',
-    privilegeOverride: mediaOverride,
-    handler: handleEjectMedia(host),
-  },
-];
 
 const routes: readonly Route[] = [
   // DSP0266: the version object and the service root never require authentication.
@@ -128,8 +97,59 @@ const routes: readonly Route[] = [
     handler: handleManagerGet,
   },
 
-  ...virtualMediaRoutes('system', '/redfish/v1/Systems/:systemId'),
-  ...virtualMediaRoutes('manager', '/redfish/v1/Managers/:managerId'),
+  // The VirtualMedia family under a system and, for older sushy, under its Manager.
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/VirtualMedia',
+    privilege: 'Login',
+    handler: handleVirtualMediaCollectionGet('system'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/VirtualMedia/:mediaId',
+    privilege: 'Login',
+    handler: handleVirtualMediaGet('system'),
+  },
+  {
+    method: 'POST',
+    url: '/redfish/v1/Systems/:systemId/VirtualMedia/:mediaId/Actions/VirtualMedia.InsertMedia',
+    privilege: 'ConfigureComponents',
+    privilegeOverride: mediaOverride,
+    handler: handleInsertMedia('system'),
+  },
+  {
+    method: 'POST',
+    url: '/redfish/v1/Systems/:systemId/VirtualMedia/:mediaId/Actions/VirtualMedia.EjectMedia',
+    privilege: 'ConfigureComponents',
+    privilegeOverride: mediaOverride,
+    handler: handleEjectMedia('system'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/VirtualMedia',
+    privilege: 'Login',
+    handler: handleVirtualMediaCollectionGet('manager'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/VirtualMedia/:mediaId',
+    privilege: 'Login',
+    handler: handleVirtualMediaGet('manager'),
+  },
+  {
+    method: 'POST',
+    url: '/redfish/v1/Managers/:managerId/VirtualMedia/:mediaId/Actions/VirtualMedia.InsertMedia',
+    privilege: 'ConfigureComponents',
+    privilegeOverride: mediaOverride,
+    handler: handleInsertMedia('manager'),
+  },
+  {
+    method: 'POST',
+    url: '/redfish/v1/Managers/:managerId/VirtualMedia/:mediaId/Actions/VirtualMedia.EjectMedia',
+    privilege: 'ConfigureComponents',
+    privilegeOverride: mediaOverride,
+    handler: handleEjectMedia('manager'),
+  },
 
   {
     method: 'GET',

@@ -1,18 +1,9 @@
 // Every @odata.type this service emits, in one list: the JSON Schema files bundled and served
 // under JsonSchemas and the CSDL references of $metadata are derived from it, so a new resource
-// type is described everywhere once it is added here (and `npm run generate` has run).
-import { messageOdataType } from './messages.ts';
+// type is described everywhere once it is added to odata.ts (and `npm run generate` has run).
 import { odataTypes, schemaOfType, type SchemaRef } from './odata.ts';
-import { taskOdataTypes } from './resources/tasks.ts';
-import { virtualMediaOdataTypes } from './resources/virtual-media.ts';
 
-export const servedOdataTypes: readonly string[] = [
-  ...Object.values(odataTypes),
-  ...Object.values(taskOdataTypes),
-  ...Object.values(virtualMediaOdataTypes),
-  // Not a resource, but error bodies and Task.Messages carry it.
-  messageOdataType,
-].sort();
+export const servedOdataTypes: readonly string[] = Object.values(odataTypes).sort();
 
 /** The schema of each served type, one per schema name, in name order. */
 export const servedSchemas: readonly SchemaRef[] = servedOdataTypes.map((type) => {

@@ -84,6 +84,22 @@ const knownMethods = [
 const singleHeader = (value: string | string[] | undefined): string | undefined =>
   typeof value === 'string' ? value : undefined;
 
+/** How long a write may take before it stops retrying (the API server's conflicts, waiting for
+ *  the cache to show it); Ironic's own request timeout is of this order. */
+export const writeDeadlineMs = 120_000;
+
+/** Never aborts: a read does no work that outlives it. */
+const readSignal = new AbortController().signal;
+
+/** Aborts when the client goes away before its answer is sent, or at the write deadline. */
+const writeSignal = (reply: FastifyReply): AbortSignal => {
+  const hangUp = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) hangUp.abort(new Error('client closed the connection'));
+  });
+  return AbortSignal.any([hangUp.signal, AbortSignal.timeout(writeDeadlineMs)]);
+};
+
 const pathOf = (url: string): string => url.split('?')[0] ?? url;
 
 /** The socket peer and the forwarding headers; whether they count is auth's decision. */
@@ -383,12 +399,17 @@ export const registerRedfish = (
     ifMatch: parseIfMatch(singleHeader(request.headers['if-match'])),
     log: request.log,
     routes,
+    signal: readSignal,
   });
 
-  const handle = async (route: Route, request: FastifyRequest): Promise<HandlerReply> => {
+  const handle = async (
+    route: Route,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<HandlerReply> => {
     const isRead = request.method === 'GET' || request.method === 'HEAD';
     const query = parseQuery(request.query as Record<string, unknown>, isRead);
-    const base = contextOf(request);
+    const base = { ...contextOf(request), ...(isRead ? {} : { signal: writeSignal(reply) }) };
     const principal = route.privilege === 'NoAuth' ? undefined : principalOf(request);
     const result =
       route.privilege === 'NoAuth'
@@ -415,7 +436,7 @@ export const registerRedfish = (
         ...(route.privilege === 'NoAuth' ? {} : { onRequest: guard(route.privilege) }),
         handler: async (request, reply) => {
           templates.set(request, url);
-          return send(request, reply, await handle(route, request), allowHeader, etagOf);
+          return send(request, reply, await handle(route, request, reply), allowHeader, etagOf);
         },
       });
     }

@@ -7,7 +7,12 @@ import { Keys } from '../../src/sim/controllers/kubevirt-objects.ts';
 import type { Simulator } from '../../src/sim/simulator.ts';
 import { validateRedfish } from '../helpers/redfish-schema.ts';
 import {
+  cd,
+  eject,
   eventually,
+  insert,
+  sys,
+  vmTemplate,
   imagePassword,
   startImageServer,
   startLabSimulator,
@@ -15,17 +20,6 @@ import {
   type ImageServer,
   type Service,
 } from './virtual-media-rig.ts';
-
-const sys = (vm: string) => `/redfish/v1/Systems/lab-a.${vm}`;
-const cd = (vm: string) => `${sys(vm)}/VirtualMedia/Cd`;
-const insert = (vm: string) => `${cd(vm)}/Actions/VirtualMedia.InsertMedia`;
-const eject = (vm: string) => `${cd(vm)}/Actions/VirtualMedia.EjectMedia`;
-
-const templateOf = (sim: Simulator, vm: string) =>
-  (sim.store.get(Keys.vm, 'lab-a', vm)?.spec as any).template.spec as {
-    domain: { devices: { disks: any[] } };
-    volumes: any[];
-  };
 
 describe('virtual media (declarative hotplug off)', () => {
   let sim: Simulator;
@@ -62,7 +56,7 @@ describe('virtual media (declarative hotplug off)', () => {
       accepted.body.Messages[1].MessageArgs[0],
       `${sys('running')}/Actions/ComputerSystem.Reset`,
     );
-    const volume = templateOf(sim, 'running').volumes.find((v) => v.name === 'redfish-cd');
+    const volume = vmTemplate(sim, 'running').volumes.find((v) => v.name === 'redfish-cd');
     assert.equal(volume.dataVolume.hotpluggable, undefined, 'a plain volume: no hotplug here');
     const done = await eventually(
       () => service.request('GET', accepted.headers.get('location') ?? ''),
@@ -107,13 +101,13 @@ describe('virtual media (declarative hotplug off)', () => {
       (r) => r.body.Inserted === true,
       'inserted',
     );
-    const dvName = templateOf(sim, 'ejector').volumes.find((v) => v.name === 'redfish-cd')
+    const dvName = vmTemplate(sim, 'ejector').volumes.find((v) => v.name === 'redfish-cd')
       .dataVolume.name as string;
     assert.ok(sim.store.get(Keys.secret, 'lab-a', `${dvName}-auth`));
 
     const noBody = await service.request('POST', eject('ejector'));
     assert.equal(noBody.status, 204);
-    const template = templateOf(sim, 'ejector');
+    const template = vmTemplate(sim, 'ejector');
     assert.equal(
       template.volumes.some((v) => v.name === 'redfish-cd'),
       false,

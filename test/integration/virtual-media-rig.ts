@@ -18,6 +18,7 @@ import { Keys } from '../../src/sim/controllers/kubevirt-objects.ts';
 import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
 import type { KubeObject } from '../../src/sim/types.ts';
 import { systemClock } from '../../src/util/clock.ts';
+import { validateRedfish } from '../helpers/redfish-schema.ts';
 import { MemorySessionStore } from '../security/memory-session-store.ts';
 
 export const password = 'media-test-password';
@@ -129,7 +130,7 @@ export interface Service {
   ): Promise<Reply>;
   /** Resolves once the cached snapshot satisfies `predicate`. */
   waitForVm(ref: VmRef, predicate: (vm: VmSnapshot) => boolean, what: string): Promise<VmSnapshot>;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** The service as main.ts composes it, against `sim`, listening on 127.0.0.1:0. */
@@ -254,7 +255,7 @@ export interface ImageServer {
   readonly requests: { path: string; authorization: string | undefined }[];
   /** Lets held downloads of `path` finish. */
   release(path: string): void;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** The password `/auth/...` images want (with user name "user"). */
@@ -316,5 +317,59 @@ export const startImageServer = async (): Promise<ImageServer> => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+};
+
+// --- What the virtual-media suites share --------------------------------------------------
+
+export const sys = (vm: string): string => `/redfish/v1/Systems/lab-a.${vm}`;
+export const cd = (vm: string): string => `${sys(vm)}/VirtualMedia/Cd`;
+export const insert = (vm: string): string => `${cd(vm)}/Actions/VirtualMedia.InsertMedia`;
+export const eject = (vm: string): string => `${cd(vm)}/Actions/VirtualMedia.EjectMedia`;
+
+/** Checks the body against the DMTF schema its @odata.type names (throws on a violation). */
+export const valid = (reply: Reply): Reply => {
+  validateRedfish(reply.body);
+  return reply;
+};
+
+/** The DataVolumes this service created for a VM, from the simulator's store. */
+export const mediaDataVolumes = (sim: Simulator, namespace: string, vm: string): KubeObject[] => {
+  const uid = sim.store.get(Keys.vm, namespace, vm)?.metadata.uid;
+  return sim.store
+    .list(Keys.dv, namespace)
+    .items.filter((dv) => dv.metadata.labels?.['kubevirt-redfish.io/vm-uid'] === uid);
+};
+
+/** The VM template's spec (disks and volumes) of a lab-a VM as stored. */
+export const vmTemplate = (sim: Simulator, vm: string) =>
+  (sim.store.get(Keys.vm, 'lab-a', vm)?.spec as any).template.spec as {
+    domain: { devices: { disks: any[] } };
+    volumes: any[];
+  };
+
+export interface MediaSuite {
+  readonly sim: Simulator;
+  readonly service: Service;
+  readonly images: ImageServer;
+  readonly close: () => Promise<void>;
+}
+
+/** The simulator with the given VMs, the service on it and an image server. */
+export const startMediaSuite = async (
+  options: Parameters<typeof startLabSimulator>[0],
+): Promise<MediaSuite> => {
+  const sim = await startLabSimulator(options);
+  const service = await startService(sim);
+  const images = await startImageServer();
+  return {
+    sim,
+    service,
+    images,
+    close: async () => {
+      await service.close();
+      await images.close();
+      await sim.close();
+    },
   };
 };

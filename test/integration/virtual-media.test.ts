@@ -1,57 +1,34 @@
 // Virtual media over real HTTP against the simulator (declarative CD-ROM hotplug on): insert,
 // Task progress and completion, the objects in the cluster, both URL paths, idempotency and
-// conflicts, eject forms, credentials, a 404 image, power-on during import, hot insert on a
-// running VM, concurrency (one process and two replicas), VM deletion, scope.
-
+// conflicts, eject forms, credentials, a 404 image, parameter checks. The VM lifecycle around
+// media (power, hotplug, concurrency, deletion, restart, scope) is virtual-media-lifecycle.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Simulator } from '../../src/sim/simulator.ts';
-import type { KubeObject } from '../../src/sim/types.ts';
 import { Keys } from '../../src/sim/controllers/kubevirt-objects.ts';
-import { validateRedfish } from '../helpers/redfish-schema.ts';
+import type { Simulator } from '../../src/sim/simulator.ts';
 import {
+  cd,
+  eject,
   eventually,
-  startImageServer,
-  startLabSimulator,
-  startService,
   imagePassword,
+  insert,
+  mediaDataVolumes,
+  startMediaSuite,
+  sys,
+  valid,
+  vmTemplate,
   type ImageServer,
-  type Reply,
   type Service,
 } from './virtual-media-rig.ts';
-
-const sys = (vm: string) => `/redfish/v1/Systems/lab-a.${vm}`;
-const cd = (vm: string) => `${sys(vm)}/VirtualMedia/Cd`;
-const insert = (vm: string) => `${cd(vm)}/Actions/VirtualMedia.InsertMedia`;
-const eject = (vm: string) => `${cd(vm)}/Actions/VirtualMedia.EjectMedia`;
-
-/** Checks the body against the DMTF schema its @odata.type names (throws on a violation). */
-const valid = (reply: Reply): Reply => {
-  validateRedfish(reply.body);
-  return reply;
-};
-
-/** The DataVolumes this service created for a VM, from the simulator's store. */
-const mediaDataVolumes = (sim: Simulator, namespace: string, vm: string): KubeObject[] => {
-  const uid = sim.store.get(Keys.vm, namespace, vm)?.metadata.uid;
-  return sim.store
-    .list(Keys.dv, namespace)
-    .items.filter((dv) => dv.metadata.labels?.['kubevirt-redfish.io/vm-uid'] === uid);
-};
-
-const volumesOf = (sim: Simulator, vm: string) =>
-  (sim.store.get(Keys.vm, 'lab-a', vm)?.spec as any).template.spec as {
-    domain: { devices: { disks: any[] } };
-    volumes: any[];
-  };
 
 describe('virtual media (declarative hotplug on)', () => {
   let sim: Simulator;
   let service: Service;
   let images: ImageServer;
+  let close: () => Promise<void>;
 
   before(async () => {
-    sim = await startLabSimulator({
+    ({ sim, service, images, close } = await startMediaSuite({
       declarativeHotplug: true,
       vms: {
         'lab-a/stopped': { runStrategy: 'Halted' },
@@ -68,15 +45,9 @@ describe('virtual media (declarative hotplug on)', () => {
         'lab-a/restart': { runStrategy: 'Halted' },
         'lab-b/other': { runStrategy: 'Halted' },
       },
-    });
-    service = await startService(sim);
-    images = await startImageServer();
+    }));
   });
-  after(async () => {
-    await service.close();
-    await images.close();
-    await sim.close();
-  });
+  after(() => close());
 
   it('insert answers 202 with a Task; the task runs with the import progress, then completes', async () => {
     const image = `${images.base}/held/installer.iso`;
@@ -143,7 +114,7 @@ describe('virtual media (declarative hotplug on)', () => {
 
     // The cluster: a SATA CD-ROM with a plain dataVolume volume (a stopped VM waits for it),
     // one DataVolume owned by the VM, importing the URL into the configured storage.
-    const spec = volumesOf(sim, 'stopped');
+    const spec = vmTemplate(sim, 'stopped');
     assert.deepEqual(
       spec.domain.devices.disks.find((d) => d.name === 'redfish-cd'),
       {
@@ -239,7 +210,7 @@ describe('virtual media (declarative hotplug on)', () => {
       'an empty slot',
     );
     assert.equal(mediaDataVolumes(sim, 'lab-a', 'paths').length, 0, 'the DataVolume is deleted');
-    const spec = volumesOf(sim, 'paths');
+    const spec = vmTemplate(sim, 'paths');
     assert.equal(
       spec.volumes.some((v) => v.name === 'redfish-cd'),
       false,
@@ -344,216 +315,6 @@ describe('virtual media (declarative hotplug on)', () => {
       (vmi?.status as any)?.phase,
       'Running',
       'KubeVirt never boots it without its media',
-    );
-  });
-
-  it('power-on during the import reads PoweringOn until the VM really runs', async () => {
-    const accepted = await service.request('POST', insert('booter'), {
-      body: { Image: `${images.base}/held/boot.iso` },
-    });
-    assert.equal(accepted.status, 202);
-    await eventually(
-      () => service.request('GET', accepted.headers.get('location') ?? ''),
-      (r) => r.body.PercentComplete === 37,
-      'importing',
-    );
-    const on = await service.request('POST', `${sys('booter')}/Actions/ComputerSystem.Reset`, {
-      body: { ResetType: 'On' },
-    });
-    assert.ok([200, 202, 204].includes(on.status));
-    await eventually(
-      () => service.request('GET', sys('booter')),
-      (r) => r.body.PowerState === 'PoweringOn',
-      'PoweringOn',
-    );
-    const vmi = sim.store.get(Keys.vmi, 'lab-a', 'booter');
-    assert.notEqual(
-      (vmi?.status as any)?.phase,
-      'Running',
-      'the guest does not boot before its media is ready',
-    );
-    images.release('/held/boot.iso');
-    await eventually(
-      () => service.request('GET', sys('booter')),
-      (r) => r.body.PowerState === 'On',
-      'On',
-    );
-    const media = await service.request('GET', cd('booter'));
-    assert.equal(media.body.Inserted, true);
-  });
-
-  it('a running VM that booted with the drive gets the media hot-plugged', async () => {
-    await service.waitForVm(
-      { namespace: 'lab-a', name: 'hot' },
-      (vm) => vm.powerState === 'On',
-      'running',
-    );
-    const accepted = await service.request('POST', insert('hot'), {
-      body: { Image: `${images.base}/ok/hot.iso` },
-    });
-    assert.equal(accepted.status, 202);
-    assert.equal(accepted.body.Messages.length, 1, 'no restart needed');
-    const done = await eventually(
-      () => service.request('GET', accepted.headers.get('location') ?? ''),
-      (r) => r.status === 200,
-      'done',
-    );
-    assert.equal(done.body.TaskState, 'Completed');
-    const volume = volumesOf(sim, 'hot').volumes.find((v) => v.name === 'redfish-cd');
-    assert.equal(volume.dataVolume.hotpluggable, true);
-    const vmi = sim.store.get(Keys.vmi, 'lab-a', 'hot');
-    const status = (vmi?.status as any).volumeStatus.find(
-      (s: { name: string }) => s.name === 'redfish-cd',
-    );
-    assert.equal(status.phase, 'Ready');
-    const media = await service.request('GET', cd('hot'));
-    assert.equal(media.body.Inserted, true);
-  });
-
-  it('a running VM without the drive gets the media on its next start, and says so', async () => {
-    await service.waitForVm(
-      { namespace: 'lab-a', name: 'nodrive' },
-      (vm) => vm.powerState === 'On',
-      'running',
-    );
-    const accepted = await service.request('POST', insert('nodrive'), {
-      body: { Image: `${images.base}/ok/later.iso` },
-    });
-    assert.equal(accepted.status, 202);
-    assert.equal(accepted.body.Messages[1].MessageId, 'Base.1.22.ResetRequired');
-    const done = await eventually(
-      () => service.request('GET', accepted.headers.get('location') ?? ''),
-      (r) => r.status === 200,
-      'done',
-    );
-    valid(done);
-    assert.equal(done.body.TaskStatus, 'Warning');
-    assert.equal(done.body.Messages[0].MessageId, 'TaskEvent.1.0.TaskCompletedWarning');
-  });
-
-  it('concurrent inserts of one image, on one replica and across two, make exactly one DataVolume', async () => {
-    const replica = await startService(sim);
-    try {
-      const image = { Image: `${images.base}/ok/race.iso` };
-      const replies = await Promise.all([
-        service.request('POST', insert('racer'), { body: image }),
-        service.request('POST', insert('racer'), { body: image }),
-        replica.request('POST', insert('racer'), { body: image }),
-        replica.request('POST', insert('racer'), { body: image }),
-      ]);
-      const statuses = replies.map((r) => r.status);
-      assert.ok(
-        statuses.every((s) => s === 202 || s === 204),
-        `statuses ${statuses.join()}`,
-      );
-      assert.ok(statuses.includes(202));
-      assert.equal(mediaDataVolumes(sim, 'lab-a', 'racer').length, 1);
-
-      const different = await Promise.all([
-        service.request('POST', insert('duel'), { body: { Image: `${images.base}/ok/one.iso` } }),
-        replica.request('POST', insert('duel'), { body: { Image: `${images.base}/ok/two.iso` } }),
-      ]);
-      assert.deepEqual(different.map((r) => r.status).sort(), [202, 409]);
-      assert.equal(
-        mediaDataVolumes(sim, 'lab-a', 'duel').length,
-        1,
-        'the loser leaves nothing behind',
-      );
-    } finally {
-      await replica.close();
-    }
-  });
-
-  it('deleting the VM removes its DataVolume and Secret (ownerReferences)', async () => {
-    const accepted = await service.request('POST', insert('doomed'), {
-      body: { Image: `${images.base}/auth/doomed.iso`, UserName: 'user', Password: imagePassword },
-    });
-    assert.equal(accepted.status, 202);
-    const [dv] = mediaDataVolumes(sim, 'lab-a', 'doomed');
-    const name = dv?.metadata.name ?? '';
-    assert.ok(sim.store.get(Keys.secret, 'lab-a', `${name}-auth`));
-    sim.store.delete(Keys.vm, 'lab-a', 'doomed');
-    await eventually(
-      () =>
-        Promise.resolve([
-          sim.store.get(Keys.dv, 'lab-a', name),
-          sim.store.get(Keys.secret, 'lab-a', `${name}-auth`),
-        ]),
-      (objects) => objects.every((o) => o === undefined),
-      'garbage collection',
-    );
-  });
-
-  it('a service restart in the middle of an import loses nothing', async () => {
-    const accepted = await service.request('POST', insert('restart'), {
-      body: { Image: `${images.base}/held/long.iso` },
-    });
-    assert.equal(accepted.status, 202);
-    const monitor = accepted.headers.get('location') ?? '';
-    await eventually(
-      () => service.request('GET', monitor),
-      (r) => r.body.PercentComplete === 37,
-      'importing',
-    );
-    const fresh = await startService(sim);
-    try {
-      const still = await fresh.request('GET', monitor);
-      assert.equal(still.status, 202);
-      assert.equal(still.body.TaskState, 'Running');
-      assert.equal(still.body.Id, accepted.body.Id);
-      images.release('/held/long.iso');
-      const done = await eventually(
-        () => fresh.request('GET', monitor),
-        (r) => r.status === 200,
-        'done',
-      );
-      assert.equal(done.body.TaskState, 'Completed');
-    } finally {
-      await fresh.close();
-    }
-  });
-
-  it("tasks and slots follow the caller's scope and privileges", async () => {
-    const task = await service.request('GET', '/redfish/v1/TaskService/Tasks');
-    const someTask = task.body.Members[0]['@odata.id'] as string;
-    assert.equal((await service.request('GET', someTask, { user: 'viewer-b' })).status, 404);
-    assert.equal(
-      (
-        await service.request('GET', someTask.replace('/Tasks/', '/TaskMonitors/'), {
-          user: 'viewer-b',
-        })
-      ).status,
-      404,
-    );
-    const theirs = await service.request('GET', '/redfish/v1/TaskService/Tasks', {
-      user: 'viewer-b',
-    });
-    assert.equal(theirs.body['Members@odata.count'], 0);
-    assert.equal(
-      (
-        await service.request('POST', insert('stopped'), {
-          user: 'admin-b',
-          body: { Image: 'http://127.0.0.1/x.iso' },
-        })
-      ).status,
-      404,
-    );
-    const readOnly = await service.request(
-      'POST',
-      '/redfish/v1/Systems/lab-b.other/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia',
-      {
-        user: 'viewer-b',
-        body: { Image: 'http://127.0.0.1/x.iso' },
-      },
-    );
-    assert.equal(readOnly.status, 403);
-    assert.equal(
-      (await service.request('GET', '/redfish/v1/Systems/lab-a.stopped/VirtualMedia/Usb')).status,
-      404,
-    );
-    assert.equal(
-      (await service.request('GET', '/redfish/v1/TaskService/Tasks/lab-a.stopped.0000')).status,
-      404,
     );
   });
 

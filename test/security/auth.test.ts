@@ -6,7 +6,6 @@ import bcrypt from 'bcrypt';
 import { createAuthenticator } from '../../src/auth/authenticator.ts';
 import { createScope } from '../../src/auth/scope.ts';
 import { createSessionManager } from '../../src/auth/sessions.ts';
-import type { VmBackend, VmSnapshot } from '../../src/backend/port.ts';
 import { describeChanges } from '../../src/config/changes.ts';
 import { createDemoConfig } from '../../src/config/demo.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -14,47 +13,22 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import { redfishEnabled, snapshotBackend, vmSnapshot } from '../helpers/scope-fixtures.ts';
 import { MemorySessionStore } from './memory-session-store.ts';
 
-const vm = (namespace: string, name: string, labels: Record<string, string>): VmSnapshot => ({
-  ref: { namespace, name },
-  labels,
-  uuid: `${namespace}/${name}`,
-  powerState: 'On',
-  health: 'OK',
-  platformStatus: 'Running',
-  boot: { target: 'None', enabled: 'Disabled', mode: 'UEFI' },
-  bootTargets: ['None', 'Hdd'],
-  nics: [],
-  disks: [],
-  media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
-  version: '1',
-  createdAt: '2026-01-01T00:00:00Z',
-});
-
-const on = { 'redfish-enabled': 'true' };
+const on = redfishEnabled;
 /** The demo cluster's shape: labelled VMs in both namespaces plus one unlabelled in each. */
 const cluster = [
-  vm('demo-a', 'vm-1', on),
-  vm('demo-a', 'vm-2', on),
-  vm('demo-a', 'plain', {}),
-  vm('demo-b', 'vm-1', on),
-  vm('demo-b', 'vm-3', on),
-  vm('demo-b', 'plain', {}),
-  vm('elsewhere', 'vm-9', on),
+  vmSnapshot('demo-a', 'vm-1', on),
+  vmSnapshot('demo-a', 'vm-2', on),
+  vmSnapshot('demo-a', 'plain', {}),
+  vmSnapshot('demo-b', 'vm-1', on),
+  vmSnapshot('demo-b', 'vm-3', on),
+  vmSnapshot('demo-b', 'plain', {}),
+  vmSnapshot('elsewhere', 'vm-9', on),
 ];
 
-/** TEST DOUBLE: a VmBackend over the literal snapshots above. */
-const backend: VmBackend = {
-  capabilities: { nmi: false, cdromHotplug: false, rebootPolicyTerminate: false },
-  isReady: () => true,
-  listVms: (ns) => cluster.filter((v) => v.ref.namespace === ns),
-  getVm: (ref) => cluster.find((v) => v.ref.namespace === ref.namespace && v.ref.name === ref.name),
-  reset: () => Promise.reject(new Error('not used')),
-  setBoot: () => Promise.reject(new Error('not used')),
-  insertMedia: () => Promise.reject(new Error('not used')),
-  ejectMedia: () => Promise.reject(new Error('not used')),
-};
+const { backend } = snapshotBackend(cluster);
 
 const compose = (initial: Config) => {
   let config = initial;

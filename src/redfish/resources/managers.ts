@@ -2,7 +2,7 @@
 // Ironic finds FirmwareVersion and, in issue 4, VirtualMedia where older sushy looks for it.
 import type { VisibleSystem } from '../../auth/types.ts';
 import type { ManagerType } from '../enums.ts';
-import { link, toCollection, odataTypes, uris } from '../odata.ts';
+import { link, odataTypes, redfishDateTime, toCollection, uris } from '../odata.ts';
 import {
   pathParam,
   type AuthenticatedContext,
@@ -13,10 +13,6 @@ import {
 import { visibleSystem, visibleSystems } from '../visibility.ts';
 
 const managerType: ManagerType = 'BMC';
-
-/** Redfish DateTime: ISO 8601 with an explicit offset, as BMCs report it. */
-const redfishDateTime = (epochMs: number): string =>
-  `${new Date(epochMs).toISOString().slice(0, 19)}+00:00`;
 
 export const toManager = (
   system: VisibleSystem,
@@ -37,7 +33,7 @@ export const toManager = (
   PowerState: 'On',
   Status: { State: 'Enabled', Health: 'OK' },
   // sushy 4.3.3 and older Ironic find virtual media only here (virtual-media.ts).
-  VirtualMedia: link(`${uris.manager(system.id)}/VirtualMedia`),
+  VirtualMedia: link(uris.virtualMediaCollection('manager', system.id)),
   Links: {
     ManagerForServers: [link(uris.system(system.id))],
     ManagerForChassis: [link(uris.chassis(system.chassis))],

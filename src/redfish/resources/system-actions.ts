@@ -1,7 +1,8 @@
 // Writes to a ComputerSystem: the Reset action and the boot-override PATCH (BEHAVIOUR.md
-// "Power", "Boot override"). Both answer 204: the port does not promise that its caches show a
-// write the moment it returns, and a body read too early would report the old state.
-import type { VisibleSystem } from '../../auth/types.ts';
+// "Power", "Boot override"), each in the one write shape of write.ts. Both answer 204 with no
+// body: a reset's effect (a guest starting or stopping) outlasts the request, and the port
+// returns a boot change only once its cache shows it, so the client's next GET reads the new
+// state (read-your-writes).
 import {
   BootModes,
   BootOverrideEnabledValues,
@@ -10,9 +11,7 @@ import {
   type BootMode,
   type BootOverrideEnabled,
   type BootTarget,
-  type WriteOptions,
 } from '../../backend/port.ts';
-import { callBackend, type BackendFailureContext } from '../backend-failure.ts';
 import { supportedResetTypes } from '../enums.ts';
 import {
   RedfishError,
@@ -27,6 +26,7 @@ import { etagOf, requireIfMatch } from '../preamble.ts';
 import { compileBodySchema, parseActionBody, parsePatchBody } from '../request-body.ts';
 import { pathParam, type AuthenticatedContext, type HandlerReply } from '../handler.ts';
 import { visibleSystem } from '../visibility.ts';
+import { performWrite } from '../write.ts';
 import { currentSystem } from './systems.ts';
 
 const resetAction = 'ComputerSystem.Reset';
@@ -75,35 +75,6 @@ const validateBootPatch = compileBodySchema<BootPatch>({
   additionalProperties: false,
 });
 
-/** If-Match was checked against the representation of `system`; the backend re-checks that
- *  version at write time so a change in between still answers 412. */
-const writeOptions = (ctx: AuthenticatedContext, system: VisibleSystem): WriteOptions =>
-  ctx.ifMatch === undefined ? {} : { expectedVersion: system.snapshot.version };
-
-/** Performs a write, logging who did what to which system either way (STYLE rule 15). */
-const perform = async (
-  ctx: AuthenticatedContext,
-  system: VisibleSystem,
-  action: Readonly<Record<string, unknown>>,
-  write: () => Promise<void>,
-  context: BackendFailureContext,
-): Promise<void> => {
-  const fields = {
-    user: ctx.principal.user,
-    system: system.id,
-    namespace: system.ref.namespace,
-    vm: system.ref.name,
-    ...action,
-  };
-  try {
-    await callBackend(write, context);
-  } catch (error) {
-    ctx.log.warn({ ...fields, err: error }, 'system action failed');
-    throw error;
-  }
-  ctx.log.info(fields, 'system action');
-};
-
 export const handleSystemReset = async (ctx: AuthenticatedContext): Promise<HandlerReply> => {
   const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
   requireIfMatch(ctx.ifMatch, etagOf(currentSystem(ctx, system)));
@@ -111,17 +82,11 @@ export const handleSystemReset = async (ctx: AuthenticatedContext): Promise<Hand
   const resetType = supportedResetTypes(ctx.deps.backend.capabilities).find((t) => t === ResetType);
   if (resetType === undefined)
     throw new RedfishError(actionParameterValueNotInList(ResetType, 'ResetType', resetAction));
-  await perform(
+  await performWrite(
     ctx,
-    system,
-    { action: resetAction, resetType },
-    () =>
-      ctx.deps.backend.reset(
-        system.ref,
-        resetType,
-        { user: ctx.principal.user },
-        writeOptions(ctx, system),
-      ),
+    { system, action: resetAction, details: { resetType }, version: system.snapshot.version },
+    (options) =>
+      ctx.deps.backend.reset(system.ref, resetType, { user: ctx.principal.user }, options),
     {
       resource: { type: 'ComputerSystem', id: system.id },
       // A transient state (starting, migrating): Ironic retries power-on on exactly this id.
@@ -161,17 +126,11 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
     throw new RedfishError(propertyValueNotInList(change.target, 'Boot/BootSourceOverrideTarget'));
   if (Object.keys(change).length === 0) return { status: 204 };
   const refused = refusedProperty(change);
-  await perform(
+  await performWrite(
     ctx,
-    system,
-    { action: 'SetBootOverride', ...change },
-    () =>
-      ctx.deps.backend.setBoot(
-        system.ref,
-        change,
-        { user: ctx.principal.user },
-        writeOptions(ctx, system),
-      ),
+    { system, action: 'SetBootOverride', details: { ...change }, version: system.snapshot.version },
+    (options) =>
+      ctx.deps.backend.setBoot(system.ref, change, { user: ctx.principal.user }, options),
     {
       resource: { type: 'ComputerSystem', id: system.id },
       conflict: resourceInUse(),

@@ -110,7 +110,7 @@ export const toComputerSystem = (
     ...(processors === undefined ? {} : { ProcessorSummary: processors }),
     ...(memory === undefined ? {} : { MemorySummary: memory }),
     // Ironic ≥ 24.1 takes virtual media from here when the link exists (virtual-media.ts).
-    VirtualMedia: link(`${uris.system(system.id)}/VirtualMedia`),
+    VirtualMedia: link(uris.virtualMediaCollection('system', system.id)),
     Actions: {
       '#ComputerSystem.Reset': {
         target: uris.systemReset(system.id),

@@ -9,12 +9,11 @@ import {
   RedfishError,
   extendedInfo,
   isRedfishError,
-  messageOdataType,
   resetRequired,
   resourceNotFound,
   undeterminedFault,
 } from '../messages.ts';
-import { link, toCollection, uris } from '../odata.ts';
+import { link, odataTypes, redfishDateTime, toCollection, uris } from '../odata.ts';
 import {
   pathParam,
   type AuthenticatedContext,
@@ -22,18 +21,6 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem, visibleSystems } from '../visibility.ts';
-
-export const taskOdataTypes = {
-  TaskService: '#TaskService.v1_3_0.TaskService',
-  TaskCollection: '#TaskCollection.TaskCollection',
-  Task: '#Task.v1_7_4.Task',
-} as const;
-
-export const taskUris = {
-  tasks: `${uris.taskService}/Tasks`,
-  task: (id: string): string => `${uris.taskService}/Tasks/${id}`,
-  monitor: (id: string): string => `${uris.taskService}/TaskMonitors/${id}`,
-} as const;
 
 /** A finished task stays visible this long (TaskService.TaskAutoDeleteTimeoutMinutes), decided
  *  from its end time in the cluster, so every replica hides it at the same moment. */
@@ -83,7 +70,7 @@ export const taskEventRegistry = {
 };
 
 const taskEvent = (key: keyof typeof taskEvents, taskId: string): RedfishBody => ({
-  '@odata.type': messageOdataType,
+  '@odata.type': odataTypes.Message,
   MessageId: `${taskEventRegistry.prefix}.${key}`,
   Message: taskEvents[key].message.replace('%1', taskId),
   MessageArgs: [taskId],
@@ -102,9 +89,6 @@ const splitTaskId = (id: string): { systemId: string; key: string } | undefined 
     : { systemId: id.slice(0, at), key: id.slice(at + 1) };
 };
 
-const insertTargetOf = (systemId: string): string =>
-  `${uris.system(systemId)}/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia`;
-
 /** The task of a system's current insertion; undefined when there is none or it finished more
  *  than the retention time ago. */
 export const mediaTaskOf = (system: VisibleSystem, nowMs: number): TaskView | undefined => {
@@ -120,7 +104,7 @@ export const mediaTaskOf = (system: VisibleSystem, nowMs: number): TaskView | un
   const base = {
     id: taskIdOf(system.id, media.taskId),
     vmName: system.ref.name,
-    targetUri: insertTargetOf(system.id),
+    targetUri: uris.virtualMediaAction('system', system.id, 'VirtualMedia.InsertMedia'),
     resetUri: uris.systemReset(system.id),
     pendingRestart: media.pendingRestart,
     ...(media.insertedAt === undefined ? {} : { startTime: media.insertedAt }),
@@ -160,7 +144,7 @@ export const acceptedTask = (
 ): TaskView => ({
   id: taskIdOf(system.id, key),
   vmName: system.ref.name,
-  targetUri: insertTargetOf(system.id),
+  targetUri: uris.virtualMediaAction('system', system.id, 'VirtualMedia.InsertMedia'),
   resetUri: uris.systemReset(system.id),
   state: 'New',
   status: 'OK',
@@ -191,8 +175,8 @@ const messagesOf = (task: TaskView): RedfishBody[] => {
 };
 
 export const toTask = (task: TaskView): RedfishBody => ({
-  '@odata.id': taskUris.task(task.id),
-  '@odata.type': taskOdataTypes.Task,
+  '@odata.id': uris.task(task.id),
+  '@odata.type': odataTypes.Task,
   Id: task.id,
   Name: `Insert virtual media into ${task.vmName}`,
   TaskState: task.state,
@@ -202,7 +186,7 @@ export const toTask = (task: TaskView): RedfishBody => ({
     : { PercentComplete: Math.floor(task.percentComplete) }),
   ...(task.startTime === undefined ? {} : { StartTime: task.startTime }),
   ...(task.endTime === undefined ? {} : { EndTime: task.endTime }),
-  TaskMonitor: taskUris.monitor(task.id),
+  TaskMonitor: uris.taskMonitor(task.id),
   // The request body is not kept (it may hold credentials); where and how it went is.
   Payload: { TargetUri: task.targetUri, HttpOperation: 'POST' },
   Messages: messagesOf(task),
@@ -213,7 +197,7 @@ export const toTask = (task: TaskView): RedfishBody => ({
 export const taskAccepted = (task: TaskView): HandlerReply => ({
   status: 202,
   headers: {
-    Location: taskUris.monitor(task.id),
+    Location: uris.taskMonitor(task.id),
     'Retry-After': String(monitorRetryAfterSeconds),
   },
   body: toTask(task),
@@ -221,23 +205,23 @@ export const taskAccepted = (task: TaskView): HandlerReply => ({
 
 export const toTaskService = (nowMs: number): RedfishBody => ({
   '@odata.id': uris.taskService,
-  '@odata.type': taskOdataTypes.TaskService,
+  '@odata.type': odataTypes.TaskService,
   Id: 'TaskService',
   Name: 'Task Service',
   ServiceEnabled: true,
-  DateTime: `${new Date(nowMs).toISOString().slice(0, 19)}+00:00`,
+  DateTime: redfishDateTime(nowMs),
   LifeCycleEventOnTaskStateChange: false,
   TaskAutoDeleteTimeoutMinutes: taskRetentionMinutes,
   Status: { State: 'Enabled', Health: 'OK' },
-  Tasks: link(taskUris.tasks),
+  Tasks: link(uris.tasks),
 });
 
 export const toTaskCollection = (tasks: readonly TaskView[]): RedfishBody =>
   toCollection(
-    taskUris.tasks,
-    taskOdataTypes.TaskCollection,
+    uris.tasks,
+    odataTypes.TaskCollection,
     'Task Collection',
-    tasks.map((t) => taskUris.task(t.id)),
+    tasks.map((t) => uris.task(t.id)),
   );
 
 /** The visible task with this Id, or 404 exactly as for one that never existed. */

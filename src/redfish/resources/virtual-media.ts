@@ -8,7 +8,6 @@ import type {
   MediaState,
   VmSnapshot,
 } from '../../backend/port.ts';
-import { callBackend } from '../backend-failure.ts';
 import { redactUrl } from '../../observability/logger.ts';
 import type { Health, State } from '../enums.ts';
 import {
@@ -22,7 +21,14 @@ import {
   resourceNotFound,
   undeterminedFault,
 } from '../messages.ts';
-import { toCollection, uris } from '../odata.ts';
+import {
+  cdMediaId,
+  odataTypes,
+  redfishDateTime,
+  toCollection,
+  uris,
+  type MediaHost,
+} from '../odata.ts';
 import { compileBodySchema, parseActionBody } from '../request-body.ts';
 import {
   pathParam,
@@ -32,16 +38,11 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import type { RedfishMessage } from '../messages.ts';
+import { etagOf, requireIfMatch } from '../preamble.ts';
 import { visibleSystem } from '../visibility.ts';
+import { performWrite } from '../write.ts';
 import { acceptedTask, taskAccepted } from './tasks.ts';
 
-export const virtualMediaOdataTypes = {
-  VirtualMedia: '#VirtualMedia.v1_6_5.VirtualMedia',
-  VirtualMediaCollection: '#VirtualMediaCollection.VirtualMediaCollection',
-} as const;
-
-/** The slot's Id; MediaTypes CD and DVD make Ironic pick it for ISO boot. */
-export const cdMediaId = 'Cd';
 const mediaTypes = ['CD', 'DVD'] as const;
 export const insertAction = 'VirtualMedia.InsertMedia';
 export const ejectAction = 'VirtualMedia.EjectMedia';
@@ -51,18 +52,6 @@ export const transferProtocols = ['HTTP', 'HTTPS'] as const;
 /** CDI copies the whole image into a volume (Upload); Stream is accepted since the guest sees
  *  the same media either way. */
 export const transferMethods = ['Stream', 'Upload'] as const;
-
-/** Where the slot is addressed from: the system (Ironic ≥ 24.1) or its Manager. */
-export type MediaHost = 'system' | 'manager';
-
-export const virtualMediaUris = {
-  collection: (host: MediaHost, id: string): string =>
-    `${host === 'system' ? uris.system(id) : uris.manager(id)}/VirtualMedia`,
-  media: (host: MediaHost, id: string): string =>
-    `${virtualMediaUris.collection(host, id)}/${cdMediaId}`,
-  action: (host: MediaHost, id: string, action: string): string =>
-    `${virtualMediaUris.media(host, id)}/Actions/${action}`,
-};
 
 const stateOf: Readonly<Record<MediaState, State>> = {
   Empty: 'Enabled',
@@ -101,8 +90,8 @@ export const toVirtualMedia = (
   const { media } = system.snapshot;
   const empty = media.state === 'Empty';
   return {
-    '@odata.id': virtualMediaUris.media(host, system.id),
-    '@odata.type': virtualMediaOdataTypes.VirtualMedia,
+    '@odata.id': uris.virtualMedia(host, system.id),
+    '@odata.type': odataTypes.VirtualMedia,
     Id: cdMediaId,
     Name: 'Virtual CD',
     Description: `Virtual CD-ROM of VirtualMachine ${system.ref.namespace}/${system.ref.name}`,
@@ -121,12 +110,12 @@ export const toVirtualMedia = (
     Status: status(system.snapshot),
     Actions: {
       '#VirtualMedia.InsertMedia': {
-        target: virtualMediaUris.action(host, system.id, insertAction),
+        target: uris.virtualMediaAction(host, system.id, insertAction),
         'TransferProtocolType@Redfish.AllowableValues': [...transferProtocols],
         'TransferMethod@Redfish.AllowableValues': [...transferMethods],
       },
       '#VirtualMedia.EjectMedia': {
-        target: virtualMediaUris.action(host, system.id, ejectAction),
+        target: uris.virtualMediaAction(host, system.id, ejectAction),
       },
     },
   };
@@ -134,10 +123,10 @@ export const toVirtualMedia = (
 
 export const toVirtualMediaCollection = (system: VisibleSystem, host: MediaHost): RedfishBody =>
   toCollection(
-    virtualMediaUris.collection(host, system.id),
-    virtualMediaOdataTypes.VirtualMediaCollection,
+    uris.virtualMediaCollection(host, system.id),
+    odataTypes.VirtualMediaCollection,
     'Virtual Media Collection',
-    [virtualMediaUris.media(host, system.id)],
+    [uris.virtualMedia(host, system.id)],
   );
 
 interface InsertParameters {
@@ -266,23 +255,26 @@ export const handleInsertMedia =
   (host: MediaHost): AuthenticatedHandler =>
   async (ctx): Promise<HandlerReply> => {
     const system = mediaTarget(ctx, host, true);
+    // The ETag the caller saw: GET shows the full image URL to Administrators only.
+    requireIfMatch(
+      ctx.ifMatch,
+      etagOf(toVirtualMedia(system, host, ctx.principal.role === 'Administrator')),
+    );
     const request = toInsertRequest(parseActionBody(validateInsert, ctx.body, insertAction));
-    const fields = {
-      user: ctx.principal.user,
-      system: system.id,
-      action: insertAction,
-      image: redactUrl(request.url),
-    };
-    const outcome = await callBackend(
-      () => ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }),
+    const outcome = await performWrite(
+      ctx,
+      {
+        system,
+        action: insertAction,
+        details: { image: redactUrl(request.url) },
+        version: system.snapshot.version,
+      },
+      (options) =>
+        ctx.deps.backend.insertMedia(system.ref, request, { user: ctx.principal.user }, options),
       failureContext(system, 'Image', insertAction, ctx.deps.backend.capabilities),
-    ).catch((error: unknown) => {
-      ctx.log.warn({ ...fields, err: error }, 'system action failed');
-      throw error;
-    });
-    ctx.log.info({ ...fields, outcome: outcome.kind }, 'system action');
+    );
     if (outcome.kind === 'unchanged') return { status: 204 };
-    const startTime = `${new Date(ctx.deps.clock.now()).toISOString().slice(0, 19)}+00:00`;
+    const startTime = redfishDateTime(ctx.deps.clock.now());
     return taskAccepted(
       acceptedTask(system, outcome.taskId, outcome.appliesOnNextStart, startTime),
     );
@@ -292,16 +284,18 @@ export const handleEjectMedia =
   (host: MediaHost): AuthenticatedHandler =>
   async (ctx): Promise<HandlerReply> => {
     const system = mediaTarget(ctx, host, true);
+    // The ETag the caller saw: GET shows the full image URL to Administrators only.
+    requireIfMatch(
+      ctx.ifMatch,
+      etagOf(toVirtualMedia(system, host, ctx.principal.role === 'Administrator')),
+    );
     // sushy sends no body (and no Content-Type) and falls back to `{}`: both mean "eject".
     parseActionBody(validateEject, ctx.body, ejectAction);
-    const fields = { user: ctx.principal.user, system: system.id, action: ejectAction };
-    await callBackend(
-      () => ctx.deps.backend.ejectMedia(system.ref, { user: ctx.principal.user }),
+    await performWrite(
+      ctx,
+      { system, action: ejectAction, version: system.snapshot.version },
+      (options) => ctx.deps.backend.ejectMedia(system.ref, { user: ctx.principal.user }, options),
       failureContext(system, 'Image', ejectAction, ctx.deps.backend.capabilities),
-    ).catch((error: unknown) => {
-      ctx.log.warn({ ...fields, err: error }, 'system action failed');
-      throw error;
-    });
-    ctx.log.info(fields, 'system action');
+    );
     return { status: 204 };
   };
