@@ -19,6 +19,7 @@ const vm = (namespace: string, name: string, labels: Record<string, string> = {}
   bootTargets: ['None', 'Hdd'],
   nics: [],
   disks: [],
+  indicatorLed: 'Off',
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',
@@ -58,6 +59,8 @@ const backendOf = (vms: readonly VmSnapshot[]) => {
     setBoot: () => Promise.reject(new Error('not used')),
     insertMedia: () => Promise.reject(new Error('not used')),
     ejectMedia: () => Promise.reject(new Error('not used')),
+    setIndicatorLed: () => Promise.reject(new Error('not used')),
+    setSecureBoot: () => Promise.reject(new Error('not used')),
   };
   return { backend, counts };
 };

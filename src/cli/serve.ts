@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/simulator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
+import type { ServiceEndpoint } from '../redfish/handler.ts';
 import { listen, type Listener } from './listener.ts';
 
 export interface ServeOptions {
@@ -31,6 +32,8 @@ export interface ServeOptions {
   readonly simulate: boolean;
   /** Extra simulated VMs beyond the demo scenario. */
   readonly vms?: number;
+  /** The pod's IP (POD_IP from the downward API), shown as the Manager's own interface. */
+  readonly podIp?: string;
   /** Overrides server.port / server.host of the config (e.g. `--port`, or 0 in tests). */
   readonly port?: number;
   readonly host?: string;
@@ -72,6 +75,11 @@ const serviceUuid = (config: Config): string =>
       .sort()
       .join(','),
   );
+
+/** The service's own address: the pod IP when known, else the listen host unless it is a
+ *  wildcard (then the service cannot tell which of its addresses clients use). */
+const serviceAddresses = (podIp: string | undefined, host: string): readonly string[] =>
+  podIp ? [podIp] : ['0.0.0.0', '::', ''].includes(host) ? [] : [host];
 
 export const serve = async (options: ServeOptions): Promise<RunningService> => {
   const { logger } = options;
@@ -184,6 +192,8 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     const authenticator = createAuthenticator({ getConfig, sessions, clock, metrics, logger });
     const scope = createScope({ getConfig, backend });
 
+    // Known once the listener is bound, which needs the app first.
+    const bound: { endpoint?: ServiceEndpoint } = {};
     const app = await buildApp({
       backend,
       authenticator,
@@ -191,7 +201,12 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       logger,
       metrics,
       clock,
-      service: { uuid: serviceUuid(config), product, firmwareVersion },
+      service: {
+        uuid: serviceUuid(config),
+        product,
+        firmwareVersion,
+        endpoint: () => bound.endpoint,
+      },
       sessions: { manager: sessions, timeout: sessionTimeout },
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
@@ -212,6 +227,11 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       onTlsError: (error) => logger.error({ err: error }, 'TLS certificate reload failed'),
     });
     cleanups.push(() => listener.close());
+    bound.endpoint = {
+      port: listener.port,
+      tls: tls !== undefined,
+      addresses: serviceAddresses(options.podIp, host),
+    };
     const scheme = tls ? 'https' : 'http';
     const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${listener.port}`;
     logger.info({ url, namespaces: namespacesOf(config) }, 'Redfish service listening');

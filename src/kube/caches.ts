@@ -7,15 +7,17 @@ import type { Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
+import type { InstancetypeKind } from './sizing.ts';
 import type {
   DataVolume,
+  Instancetype,
   Meta,
   PersistentVolumeClaim,
   VirtualMachine,
   VirtualMachineInstance,
 } from './types.ts';
 
-export type CachedKind = 'vm' | 'vmi' | 'dv' | 'pvc';
+export type CachedKind = 'vm' | 'vmi' | 'dv' | 'pvc' | 'instancetype';
 
 export interface NamespaceCachesOptions {
   readonly namespace: string;
@@ -25,6 +27,8 @@ export interface NamespaceCachesOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly emptyCdrom: boolean;
+  /** Cluster-wide instancetypes, from the backend's one cluster-scoped cache. */
+  readonly clusterInstancetype: (name: string) => Instancetype | undefined;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
   readonly onChange: (
     kind: CachedKind,
@@ -39,7 +43,17 @@ export const resources: Record<CachedKind, { resource: string; prefix: string }>
   vmi: { resource: 'virtualmachineinstances.kubevirt.io', prefix: '/apis/kubevirt.io/v1' },
   dv: { resource: 'datavolumes.cdi.kubevirt.io', prefix: '/apis/cdi.kubevirt.io/v1beta1' },
   pvc: { resource: 'persistentvolumeclaims', prefix: '/api/v1' },
+  instancetype: {
+    resource: 'virtualmachineinstancetypes.instancetype.kubevirt.io',
+    prefix: '/apis/instancetype.kubevirt.io/v1beta1',
+  },
 };
+
+/** The cluster-scoped VirtualMachineClusterInstancetype collection (one cache per backend). */
+export const clusterInstancetypes = {
+  resource: 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io',
+  path: '/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes',
+} as const;
 
 const plural = (resource: string) => resource.split('.')[0] ?? resource;
 
@@ -48,6 +62,7 @@ export class NamespaceCaches {
   readonly vmis: Informer<VirtualMachineInstance>;
   readonly dvs: Informer<DataVolume>;
   readonly pvcs: Informer<PersistentVolumeClaim>;
+  readonly instancetypes: Informer<Instancetype>;
   readonly #o: NamespaceCachesOptions;
   readonly #snapshots = new Map<string, VmSnapshot>();
   #sorted: readonly VmSnapshot[] | undefined;
@@ -73,10 +88,13 @@ export class NamespaceCaches {
     this.vmis = make<VirtualMachineInstance>('vmi');
     this.dvs = make<DataVolume>('dv');
     this.pvcs = make<PersistentVolumeClaim>('pvc');
+    this.instancetypes = make<Instancetype>('instancetype');
   }
 
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return [this.vms, this.vmis, this.dvs, this.pvcs] as unknown as Informer<{ metadata: Meta }>[];
+    return [this.vms, this.vmis, this.dvs, this.pvcs, this.instancetypes] as unknown as Informer<{
+      metadata: Meta;
+    }>[];
   }
 
   snapshot(name: string): VmSnapshot | undefined {
@@ -91,6 +109,10 @@ export class NamespaceCaches {
       dataVolume: (n) => this.dvs.get(n),
       pvc: (n) => this.pvcs.get(n),
       emptyCdrom: this.#o.emptyCdrom,
+      instancetype: (kind: InstancetypeKind, n: string) =>
+        kind === 'VirtualMachineInstancetype'
+          ? this.instancetypes.get(n)
+          : this.#o.clusterInstancetype(n),
     });
     this.#snapshots.set(name, snapshot);
     return snapshot;
@@ -108,11 +130,22 @@ export class NamespaceCaches {
     return this.#sorted;
   }
 
+  /** Drops every memoised snapshot (a cluster-wide instancetype changed). */
+  invalidateAll(): void {
+    this.#sorted = undefined;
+    this.#snapshots.clear();
+  }
+
   #invalidate(kind: CachedKind, object: { metadata: Meta }): void {
     this.#sorted = undefined;
     const name = object.metadata.name;
     if (kind === 'vm' || kind === 'vmi') {
       this.#snapshots.delete(name);
+      return;
+    }
+    if (kind === 'instancetype') {
+      // Only namespaced ones live here; the VMs that name one are few, clearing all is simpler.
+      this.#snapshots.clear();
       return;
     }
     // A DataVolume or claim changes the snapshots of the VMs whose volumes use it.

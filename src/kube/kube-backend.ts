@@ -16,12 +16,15 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { buildOnceRestorePatch, restoreAfterOnce, setBoot } from './boot.ts';
-import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
+import { NamespaceCaches, clusterInstancetypes, resources, type CachedKind } from './caches.ts';
+import { Informer } from './informers.ts';
+import type { Instancetype, Meta } from './types.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
 import type { MediaStorageConfig } from './media-manifests.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
 import { performPowerAction } from './power.ts';
+import { setIndicatorLed, setSecureBoot } from './vm-settings.ts';
 
 export interface KubeBackend extends VmBackend {
   /** Starts the informers of every namespace. */
@@ -79,7 +82,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   const updateSyncedGauge = (): void => {
     for (const kind of Object.keys(resources) as CachedKind[]) {
       const all = [...caches.values()].map(
-        (c) => c.informers()[['vm', 'vmi', 'dv', 'pvc'].indexOf(kind)],
+        (c) => c.informers()[['vm', 'vmi', 'dv', 'pvc', 'instancetype'].indexOf(kind)],
       );
       const ok = all.every((i) => i?.isSynced() && i.isConnected());
       metrics.informerSynced.set({ resource: resources[kind].resource }, ok ? 1 : 0);
@@ -113,6 +116,22 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       .finally(() => restoring.delete(key));
   };
 
+  // Cluster-wide instancetypes: one cache for every namespace's VMs.
+  const clusterTypes: Informer<Instancetype> = new Informer<Instancetype>({
+    clients,
+    resource: clusterInstancetypes.resource,
+    path: clusterInstancetypes.path,
+    clock,
+    random,
+    logger,
+    metrics,
+    onEvent: () => {
+      for (const cache of caches.values()) cache.invalidateAll();
+      waiters.changed();
+    },
+    onStateChange: updateSyncedGauge,
+  });
+
   const addNamespace = (namespace: string): void => {
     if (caches.has(namespace)) return;
     const cache = new NamespaceCaches({
@@ -123,6 +142,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       logger,
       metrics,
       emptyCdrom: capabilities.cdromHotplug,
+      clusterInstancetype: (name) => clusterTypes.get(name),
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
           maybeRestore(namespace, object.metadata.name);
@@ -134,7 +154,10 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     if (running) for (const informer of cache.informers()) informer.start();
   };
 
-  const informers = () => [...caches.values()].flatMap((c) => c.informers());
+  const informers = (): readonly Informer<{ metadata: Meta }>[] => [
+    clusterTypes,
+    ...[...caches.values()].flatMap((c) => c.informers()),
+  ];
 
   const isReady = (): boolean => informers().every((i) => i.isSynced() && i.isConnected());
 
@@ -158,6 +181,13 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       );
     }
   };
+
+  const settingsInput = (ref: VmRef, write: WriteOptions | undefined) => ({
+    clients,
+    ref,
+    vm: caches.get(ref.namespace)?.vms.get(ref.name),
+    ...(write?.signal ? { signal: write.signal } : {}),
+  });
 
   for (const namespace of options.namespaces) addNamespace(namespace);
 
@@ -234,6 +264,20 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       }
       await media.eject(ref, actor, write);
       await waiters.until(() => snapshotFor(ref).media.state === 'Empty');
+    },
+
+    async setIndicatorLed(ref, led, actor, write) {
+      checkVersion(snapshotFor(ref), write);
+      logger.info({ user: actor.user, vm: `${ref.namespace}/${ref.name}`, led }, 'indicator LED');
+      const stored = await setIndicatorLed(settingsInput(ref, write), led);
+      await waiters.until(cachedVmIs(ref, stored.metadata.resourceVersion));
+    },
+
+    async setSecureBoot(ref, enabled, actor, write) {
+      checkVersion(snapshotFor(ref), write);
+      logger.info({ user: actor.user, vm: `${ref.namespace}/${ref.name}`, enabled }, 'secure boot');
+      const stored = await setSecureBoot(settingsInput(ref, write), enabled);
+      await waiters.until(cachedVmIs(ref, stored.metadata.resourceVersion));
     },
 
     start() {

@@ -57,6 +57,7 @@ const snapshot = (
   memoryBytes: 4 * GiB,
   nics: [],
   disks: [],
+  indicatorLed: 'Off',
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',
@@ -115,6 +116,12 @@ class TestBackend implements VmBackend {
     throw new Error('not used by these routes');
   }
   ejectMedia(): never {
+    throw new Error('not used by these routes');
+  }
+  setIndicatorLed(): never {
+    throw new Error('not used by these routes');
+  }
+  setSecureBoot(): never {
     throw new Error('not used by these routes');
   }
 }
@@ -1027,6 +1034,22 @@ void describe('route table', () => {
     '/redfish/v1/JsonSchemas': 'JsonSchemaFileCollection',
     '/redfish/v1/JsonSchemas/:schemaId': 'JsonSchemaFile',
     '/redfish/v1/JsonSchemas/:schemaId/:file': 'JsonSchemaFile',
+    '/redfish/v1/Systems/:systemId/Processors': 'ProcessorCollection',
+    '/redfish/v1/Systems/:systemId/Processors/:processorId': 'Processor',
+    '/redfish/v1/Systems/:systemId/Memory': 'MemoryCollection',
+    '/redfish/v1/Systems/:systemId/Memory/:memoryId': 'Memory',
+    '/redfish/v1/Systems/:systemId/EthernetInterfaces': 'EthernetInterfaceCollection',
+    '/redfish/v1/Systems/:systemId/EthernetInterfaces/:interfaceId': 'EthernetInterface',
+    '/redfish/v1/Systems/:systemId/SimpleStorage': 'SimpleStorageCollection',
+    '/redfish/v1/Systems/:systemId/SimpleStorage/:storageId': 'SimpleStorage',
+    '/redfish/v1/Systems/:systemId/Storage': 'StorageCollection',
+    '/redfish/v1/Systems/:systemId/Storage/:storageId': 'Storage',
+    '/redfish/v1/Systems/:systemId/Storage/:storageId/Drives/:driveId': 'Drive',
+    '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes': 'VolumeCollection',
+    '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes/:volumeId': 'Volume',
+    '/redfish/v1/Managers/:managerId/NetworkProtocol': 'ManagerNetworkProtocol',
+    '/redfish/v1/Managers/:managerId/EthernetInterfaces': 'EthernetInterfaceCollection',
+    '/redfish/v1/Managers/:managerId/EthernetInterfaces/:interfaceId': 'EthernetInterface',
     ...Object.fromEntries(
       ['/redfish/v1/Systems/:systemId', '/redfish/v1/Managers/:managerId'].flatMap((host) => [
         [`${host}/VirtualMedia`, 'VirtualMediaCollection'],

@@ -19,6 +19,11 @@ import {
   handleRegistryGet,
 } from './resources/bundled-documents.ts';
 import { handleChassisCollectionGet, handleChassisGet } from './resources/chassis.ts';
+import {
+  handleManagerEthernetInterfaceCollectionGet,
+  handleManagerEthernetInterfaceGet,
+  handleManagerNetworkProtocolGet,
+} from './resources/manager-network.ts';
 import { handleManagerCollectionGet, handleManagerGet } from './resources/managers.ts';
 import { handleMetadataGet, handleODataGet } from './resources/odata-documents.ts';
 import { handleServiceRootGet, handleVersionGet } from './resources/service-root.ts';
@@ -30,6 +35,23 @@ import {
   handleSessionServiceGet,
   handleSessionServicePatch,
 } from './resources/sessions.ts';
+import {
+  handleEthernetInterfaceCollectionGet,
+  handleEthernetInterfaceGet,
+} from './resources/ethernet-interfaces.ts';
+import { handleMemoryCollectionGet, handleMemoryGet } from './resources/memory.ts';
+import { handleProcessorCollectionGet, handleProcessorGet } from './resources/processors.ts';
+import {
+  handleSimpleStorageCollectionGet,
+  handleSimpleStorageGet,
+} from './resources/simple-storage.ts';
+import {
+  handleDriveGet,
+  handleStorageCollectionGet,
+  handleStorageGet,
+  handleVolumeCollectionGet,
+  handleVolumeGet,
+} from './resources/storage.ts';
 import { handleSystemPatch, handleSystemReset } from './resources/system-actions.ts';
 import { handleSystemCollectionGet, handleSystemGet } from './resources/systems.ts';
 import {
@@ -126,6 +148,105 @@ const routes: readonly Route[] = [
     url: '/redfish/v1/Managers/:managerId',
     privilege: 'Login',
     handler: handleManagerGet,
+  },
+
+  // Inventory under a system (issue 13): read-only, so Login as for the system itself.
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Processors',
+    privilege: 'Login',
+    handler: handleProcessorCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Processors/:processorId',
+    privilege: 'Login',
+    handler: handleProcessorGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Memory',
+    privilege: 'Login',
+    handler: handleMemoryCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Memory/:memoryId',
+    privilege: 'Login',
+    handler: handleMemoryGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/EthernetInterfaces',
+    privilege: 'Login',
+    handler: handleEthernetInterfaceCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/EthernetInterfaces/:interfaceId',
+    privilege: 'Login',
+    handler: handleEthernetInterfaceGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/SimpleStorage',
+    privilege: 'Login',
+    handler: handleSimpleStorageCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/SimpleStorage/:storageId',
+    privilege: 'Login',
+    handler: handleSimpleStorageGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage',
+    privilege: 'Login',
+    handler: handleStorageCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId',
+    privilege: 'Login',
+    handler: handleStorageGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Drives/:driveId',
+    privilege: 'Login',
+    handler: handleDriveGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes',
+    privilege: 'Login',
+    handler: handleVolumeCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes/:volumeId',
+    privilege: 'Login',
+    handler: handleVolumeGet,
+  },
+
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/NetworkProtocol',
+    privilege: 'Login',
+    handler: handleManagerNetworkProtocolGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/EthernetInterfaces',
+    privilege: 'Login',
+    handler: handleManagerEthernetInterfaceCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/EthernetInterfaces/:interfaceId',
+    privilege: 'Login',
+    handler: handleManagerEthernetInterfaceGet,
   },
 
   ...virtualMediaRoutes('system', '/redfish/v1/Systems/:systemId'),

@@ -27,6 +27,7 @@ const vm = (namespace: string, name: string, labels: Record<string, string>): Vm
   bootTargets: ['None', 'Hdd'],
   nics: [],
   disks: [],
+  indicatorLed: 'Off',
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',
@@ -54,6 +55,8 @@ const backend: VmBackend = {
   setBoot: () => Promise.reject(new Error('not used')),
   insertMedia: () => Promise.reject(new Error('not used')),
   ejectMedia: () => Promise.reject(new Error('not used')),
+  setIndicatorLed: () => Promise.reject(new Error('not used')),
+  setSecureBoot: () => Promise.reject(new Error('not used')),
 };
 
 const compose = (initial: Config) => {

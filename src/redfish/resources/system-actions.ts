@@ -6,10 +6,12 @@ import {
   BootModes,
   BootOverrideEnabledValues,
   BootTargets,
+  IndicatorLeds,
   type BootChange,
   type BootMode,
   type BootOverrideEnabled,
   type BootTarget,
+  type IndicatorLed,
   type WriteOptions,
 } from '../../backend/port.ts';
 import { callBackend, type BackendFailureContext } from '../backend-failure.ts';
@@ -50,9 +52,10 @@ interface BootPatch {
     readonly BootSourceOverrideEnabled?: BootOverrideEnabled;
     readonly BootSourceOverrideMode?: BootMode;
   };
+  readonly IndicatorLED?: IndicatorLed;
 }
 
-// Only Boot's three override properties are writable; everything else the system shows is
+// Only Boot's three override properties and IndicatorLED are writable; everything else the system shows is
 // PropertyNotWritable and anything it does not show is PropertyUnknown (request-body.ts).
 const validateBootPatch = compileBodySchema<BootPatch>({
   type: 'object',
@@ -71,6 +74,7 @@ const validateBootPatch = compileBodySchema<BootPatch>({
       },
       additionalProperties: false,
     },
+    IndicatorLED: { type: 'string', enum: IndicatorLeds, nullable: true },
   },
   additionalProperties: false,
 });
@@ -146,7 +150,7 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
   const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
   const current = currentSystem(ctx, system);
   requireIfMatch(ctx.ifMatch, etagOf(current));
-  const { Boot = {} } = parsePatchBody(validateBootPatch, ctx.body, current);
+  const { Boot = {}, IndicatorLED } = parsePatchBody(validateBootPatch, ctx.body, current);
   const change: BootChange = {
     ...(Boot.BootSourceOverrideTarget === undefined
       ? {}
@@ -159,6 +163,26 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
   // Targets this VM cannot boot from are outside its AllowableValues, like unknown values.
   if (change.target !== undefined && !system.snapshot.bootTargets.includes(change.target))
     throw new RedfishError(propertyValueNotInList(change.target, 'Boot/BootSourceOverrideTarget'));
+  const setLed = IndicatorLED !== undefined && IndicatorLED !== system.snapshot.indicatorLed;
+  if (setLed)
+    await perform(
+      ctx,
+      system,
+      { action: 'SetIndicatorLED', led: IndicatorLED },
+      () =>
+        ctx.deps.backend.setIndicatorLed(
+          system.ref,
+          IndicatorLED,
+          { user: ctx.principal.user },
+          writeOptions(ctx, system),
+        ),
+      {
+        resource: { type: 'ComputerSystem', id: system.id },
+        conflict: resourceInUse(),
+        unsupported: propertyValueNotInList(IndicatorLED, 'IndicatorLED'),
+        invalid: propertyValueError('IndicatorLED'),
+      },
+    );
   if (Object.keys(change).length === 0) return { status: 204 };
   const refused = refusedProperty(change);
   await perform(
@@ -170,7 +194,8 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
         system.ref,
         change,
         { user: ctx.principal.user },
-        writeOptions(ctx, system),
+        // If-Match held for this request; the LED write just moved the version on.
+        setLed ? {} : writeOptions(ctx, system),
       ),
     {
       resource: { type: 'ComputerSystem', id: system.id },
