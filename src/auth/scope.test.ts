@@ -20,6 +20,7 @@ const vm = (namespace: string, name: string, labels: Record<string, string> = {}
   nics: [],
   disks: [],
   indicatorLed: 'Off',
+  efiVarsPersistent: false,
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',

@@ -137,6 +137,9 @@ export interface VmSnapshot {
   readonly disks: readonly DiskSnapshot[];
   /** Secure boot as configured (applies from the next start). */
   readonly secureBoot?: boolean;
+  /** The EFI variables (and so the secure-boot keys) survive restarts (a persistent NVRAM);
+   *  otherwise every boot starts from the firmware's default keys. */
+  readonly efiVarsPersistent: boolean;
   /** Firmware as the running instance booted it; absent while the VM is off. */
   readonly currentBoot?: { readonly mode: BootMode; readonly secureBoot: boolean };
   /** The emulated machine type (q35, pc-q35-rhel9.6.0…) when the platform says. */

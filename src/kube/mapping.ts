@@ -253,6 +253,7 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
     disks: disksOf(input),
     // KubeVirt defaults secureBoot to true whenever EFI is present; BIOS cannot secure-boot.
     secureBoot: efi ? (efi.secureBoot ?? true) : false,
+    efiVarsPersistent: efi?.persistent ?? false,
     ...(currentBoot ? { currentBoot } : {}),
     ...(machineType ? { machineType } : {}),
     indicatorLed: indicatorLedOf(vm),

@@ -58,6 +58,7 @@ const snapshot = (
   nics: [],
   disks: [],
   indicatorLed: 'Off',
+  efiVarsPersistent: false,
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',
@@ -832,7 +833,10 @@ void describe('protocol errors', () => {
     const { app } = await makeApp();
     assert.deepEqual(errorIds(await call(app, '/redfish/v1/Nope'), 404), ['InvalidURI']);
     assert.deepEqual(
-      errorIds(await call(app, '/redfish/v1/Systems/demo-a.web/Bios', { user: 'admin' }), 404),
+      errorIds(
+        await call(app, '/redfish/v1/Systems/demo-a.web/PCIeDevices', { user: 'admin' }),
+        404,
+      ),
       ['InvalidURI'],
     );
   });
@@ -1047,6 +1051,10 @@ void describe('route table', () => {
     '/redfish/v1/Systems/:systemId/Storage/:storageId/Drives/:driveId': 'Drive',
     '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes': 'VolumeCollection',
     '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes/:volumeId': 'Volume',
+    '/redfish/v1/Systems/:systemId/Bios': 'Bios',
+    '/redfish/v1/Systems/:systemId/Bios/Settings': 'Bios',
+    '/redfish/v1/Systems/:systemId/SecureBoot': 'SecureBoot',
+    '/redfish/v1/Systems/:systemId/SecureBoot/Actions/SecureBoot.ResetKeys': 'SecureBoot',
     '/redfish/v1/Managers/:managerId/NetworkProtocol': 'ManagerNetworkProtocol',
     '/redfish/v1/Managers/:managerId/EthernetInterfaces': 'EthernetInterfaceCollection',
     '/redfish/v1/Managers/:managerId/EthernetInterfaces/:interfaceId': 'EthernetInterface',

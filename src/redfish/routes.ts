@@ -18,7 +18,13 @@ import {
   handleRegistryFileGet,
   handleRegistryGet,
 } from './resources/bundled-documents.ts';
+import { handleBiosGet, handleBiosSettingsGet, handleBiosSettingsPatch } from './resources/bios.ts';
 import { handleChassisCollectionGet, handleChassisGet } from './resources/chassis.ts';
+import {
+  handleSecureBootGet,
+  handleSecureBootPatch,
+  handleSecureBootResetKeys,
+} from './resources/secure-boot.ts';
 import {
   handleManagerEthernetInterfaceCollectionGet,
   handleManagerEthernetInterfaceGet,
@@ -228,6 +234,45 @@ const routes: readonly Route[] = [
     url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes/:volumeId',
     privilege: 'Login',
     handler: handleVolumeGet,
+  },
+
+  // Firmware settings (issue 13); the registry asks ConfigureComponents for Bios and SecureBoot
+  // writes.
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Bios',
+    privilege: 'Login',
+    handler: handleBiosGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Bios/Settings',
+    privilege: 'Login',
+    handler: handleBiosSettingsGet,
+  },
+  {
+    method: 'PATCH',
+    url: '/redfish/v1/Systems/:systemId/Bios/Settings',
+    privilege: 'ConfigureComponents',
+    handler: handleBiosSettingsPatch,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/SecureBoot',
+    privilege: 'Login',
+    handler: handleSecureBootGet,
+  },
+  {
+    method: 'PATCH',
+    url: '/redfish/v1/Systems/:systemId/SecureBoot',
+    privilege: 'ConfigureComponents',
+    handler: handleSecureBootPatch,
+  },
+  {
+    method: 'POST',
+    url: '/redfish/v1/Systems/:systemId/SecureBoot/Actions/SecureBoot.ResetKeys',
+    privilege: 'ConfigureComponents',
+    handler: handleSecureBootResetKeys,
   },
 
   {

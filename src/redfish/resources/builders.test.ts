@@ -32,6 +32,7 @@ const system = (name: string, extra: Partial<VmSnapshot> = {}): VisibleSystem =>
     nics: [],
     disks: [],
     indicatorLed: 'Off',
+    efiVarsPersistent: false,
     media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
     version: '7',
     createdAt: '2026-01-01T00:00:00Z',

@@ -23,6 +23,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem, visibleSystems } from '../visibility.ts';
+import { biosVersion } from './bios.ts';
 
 const systemType: SystemType = 'Virtual';
 /** Neutral on purpose: Ironic switches vendor quirks on names like Dell or Supermicro
@@ -121,6 +122,9 @@ export const toComputerSystem = (
     SimpleStorage: link(uris.simpleStorageCollection(system.id)),
     Storage: link(uris.storageCollection(system.id)),
     IndicatorLED: indicatorLed,
+    BiosVersion: biosVersion(system),
+    Bios: link(uris.bios(system.id)),
+    SecureBoot: link(uris.secureBoot(system.id)),
     Actions: {
       '#ComputerSystem.Reset': {
         target: uris.systemReset(system.id),
