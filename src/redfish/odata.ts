@@ -62,13 +62,6 @@ export const uris = {
     `${serviceRootUri}/Managers/${id}/EthernetInterfaces`,
   managerEthernetInterface: (id: string, nic: string): string =>
     `${serviceRootUri}/Managers/${id}/EthernetInterfaces/${nic}`,
-  logServices: (id: string): string => `${serviceRootUri}/Systems/${id}/LogServices`,
-  logService: (id: string, log: string): string =>
-    `${serviceRootUri}/Systems/${id}/LogServices/${log}`,
-  logEntries: (id: string, log: string): string =>
-    `${serviceRootUri}/Systems/${id}/LogServices/${log}/Entries`,
-  logEntry: (id: string, log: string, entry: string): string =>
-    `${serviceRootUri}/Systems/${id}/LogServices/${log}/Entries/${entry}`,
 } as const;
 
 /** The newest schema version of each type in the bundled DSP8010 2025.4 (so the DMTF files in
@@ -94,7 +87,7 @@ export const odataTypes = {
   MessageRegistry: '#MessageRegistry.v1_7_0.MessageRegistry',
   JsonSchemaFile: '#JsonSchemaFile.v1_1_5.JsonSchemaFile',
   JsonSchemaFileCollection: '#JsonSchemaFileCollection.JsonSchemaFileCollection',
-  // Inventory, firmware settings and logs (issue 13).
+  // Inventory and firmware settings (issue 13).
   Processor: '#Processor.v1_22_0.Processor',
   ProcessorCollection: '#ProcessorCollection.ProcessorCollection',
   Memory: '#Memory.v1_23_0.Memory',
@@ -111,10 +104,6 @@ export const odataTypes = {
   Bios: '#Bios.v1_2_3.Bios',
   SecureBoot: '#SecureBoot.v1_1_2.SecureBoot',
   ManagerNetworkProtocol: '#ManagerNetworkProtocol.v1_12_0.ManagerNetworkProtocol',
-  LogService: '#LogService.v1_9_0.LogService',
-  LogServiceCollection: '#LogServiceCollection.LogServiceCollection',
-  LogEntry: '#LogEntry.v1_21_0.LogEntry',
-  LogEntryCollection: '#LogEntryCollection.LogEntryCollection',
 } as const;
 
 export interface Link {

@@ -181,6 +181,7 @@ void describe('inventory resources of a system', () => {
         vcpus,
         `${name}: Ironic sums TotalThreads`,
       );
+      assert.match(cpus[0].Description, /instancetype/, name);
       const module = await service.getValid(`${systemUrl(id)}/Memory/Memory0`);
       assert.equal(module.CapacityMiB, memory * 1024);
     }

@@ -10,6 +10,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem } from '../visibility.ts';
+import { sizingSources } from './processors.ts';
 
 const MiB = 1024 ** 2;
 /** A VM's memory is one block of guest RAM; there are no DIMMs to count. */
@@ -23,6 +24,9 @@ export const toMemory = (system: VisibleSystem, memoryBytes: number): RedfishBod
   '@odata.type': odataTypes.Memory,
   Id: moduleId,
   Name: 'Guest memory',
+  ...(system.snapshot.memorySource === undefined
+    ? {}
+    : { Description: `Sized from ${sizingSources[system.snapshot.memorySource]}` }),
   MemoryType: 'DRAM',
   CapacityMiB: Math.floor(memoryBytes / MiB),
   Status: { State: 'Enabled', Health: 'OK' },

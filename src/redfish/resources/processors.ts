@@ -2,6 +2,7 @@
 // KubeVirt gives it and the guest architecture (what Ironic's inspection reads for cpus and
 // cpu_arch). Absent figures are left out, never invented (BEHAVIOUR.md "Inventory").
 import type { VisibleSystem } from '../../auth/types.ts';
+import type { SizingSource } from '../../backend/port.ts';
 import type { ProcessorArchitecture, InstructionSet } from '../enums.ts';
 import { RedfishError, resourceNotFound } from '../messages.ts';
 import { toCollection, odataTypes, uris } from '../odata.ts';
@@ -23,18 +24,29 @@ const architectures: Readonly<
   riscv64: { architecture: 'RISC-V', instructionSet: 'RV64' },
 };
 
+/** Where the figures were read, as the Description says it (docs/REDFISH.md). */
+export const sizingSources: Readonly<Record<SizingSource, string>> = {
+  topology: "the VM's CPU topology",
+  instancetype: "the VM's instancetype",
+  resources: "the VM's resource limits or requests",
+  running: 'the running instance',
+};
+
 /** Processor Ids `CPU0`…, one per socket; none when the topology is unknown. */
 const processorIds = (system: VisibleSystem): readonly string[] =>
   Array.from({ length: system.snapshot.cpu?.sockets ?? 0 }, (_, i) => `CPU${i}`);
 
 export const toProcessor = (system: VisibleSystem, cpuId: string): RedfishBody => {
-  const { cpu, architecture } = system.snapshot;
+  const { cpu, cpuSource, architecture } = system.snapshot;
   const words = architecture === undefined ? undefined : architectures[architecture];
   return {
     '@odata.id': uris.processor(system.id, cpuId),
     '@odata.type': odataTypes.Processor,
     Id: cpuId,
     Name: `Virtual processor ${cpuId}`,
+    ...(cpuSource === undefined
+      ? {}
+      : { Description: `Virtual CPU socket; sized from ${sizingSources[cpuSource]}` }),
     ProcessorType: 'CPU',
     Socket: cpuId,
     ...(words
