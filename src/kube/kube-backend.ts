@@ -159,7 +159,13 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     ...[...caches.values()].flatMap((c) => c.informers()),
   ];
 
-  const isReady = (): boolean => informers().every((i) => i.isSynced() && i.isConnected());
+  /** The caches readiness waits for. Cluster instancetypes are not among them: a namespaced
+   *  install (RoleBindings only) may not list cluster-scoped objects, and without them only the
+   *  sizes of VMs using one are unknown (left out) until the cache fills. */
+  const required = (): readonly Informer<{ metadata: Meta }>[] =>
+    [...caches.values()].flatMap((c) => c.informers());
+
+  const isReady = (): boolean => required().every((i) => i.isSynced() && i.isConnected());
 
   const snapshotFor = (ref: VmRef): VmSnapshot => {
     const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);
@@ -296,7 +302,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     },
 
     async waitForSync(signal?: AbortSignal) {
-      await Promise.all(informers().map((i) => i.waitForSync(signal)));
+      await Promise.all(required().map((i) => i.waitForSync(signal)));
     },
 
     setNamespaces(namespaces: readonly string[]) {

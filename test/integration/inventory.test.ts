@@ -172,8 +172,13 @@ void describe('inventory resources of a system', () => {
       ['inv-cluster-type', 2, 5],
     ] as const) {
       const id = `${ns}.${name}`;
-      const system = await service.getValid(systemUrl(id));
-      assert.equal(system.ProcessorSummary.LogicalProcessorCount, vcpus, name);
+      // The cluster-scoped cache does not hold up readiness, so it may fill a moment later.
+      const system = await waitForSystem(
+        service,
+        id,
+        (s) => s.ProcessorSummary?.LogicalProcessorCount === vcpus,
+        `${name} sized by its instancetype`,
+      );
       assert.equal(system.MemorySummary.TotalSystemMemoryGiB, memory, name);
       const cpus = await processors(id);
       assert.equal(
