@@ -177,6 +177,7 @@ const runServe = async (args: string[]) => {
     // The demo listens on loopback only: its passwords are printed on the terminal.
     ...(values.host ? { host: values.host } : configPath ? {} : { host: '127.0.0.1' }),
     ...(process.env.POD_NAMESPACE ? { serviceNamespace: process.env.POD_NAMESPACE } : {}),
+    ...(process.env.POD_IP ? { podIp: process.env.POD_IP } : {}),
     logger,
   });
   if (service.demoCredentials) {

@@ -42,6 +42,10 @@ export interface BootSettings {
   readonly mode: BootMode;
 }
 
+/** The identify-LED states (the Redfish IndicatorLED words). */
+export const IndicatorLeds = ['Lit', 'Blinking', 'Off'] as const;
+export type IndicatorLed = (typeof IndicatorLeds)[number];
+
 /** Health of a VM as a BMC would report it. */
 export type Health = 'OK' | 'Warning' | 'Critical';
 
@@ -51,6 +55,9 @@ export interface CpuTopology {
   readonly threads: number;
 }
 
+/** Where the CPU and memory figures were read, for the docs and the inventory's Description. */
+export type SizingSource = 'topology' | 'instancetype' | 'resources' | 'running';
+
 export interface NicSnapshot {
   readonly name: string;
   /** MAC from the spec or, failing that, the running instance; absent when neither knows it. */
@@ -58,6 +65,10 @@ export interface NicSnapshot {
   readonly model?: string;
   /** Whether this interface can PXE-boot (it has a boot order slot). */
   readonly bootable: boolean;
+  /** Link state the running instance reports; absent while the VM is off. */
+  readonly linkUp?: boolean;
+  /** Addresses the running instance reports (IPv4 and IPv6 mixed), in its order. */
+  readonly ipAddresses?: readonly string[];
 }
 
 export type DiskKind = 'disk' | 'cdrom' | 'lun';
@@ -118,10 +129,24 @@ export interface VmSnapshot {
   /** Boot targets this VM can honour given its devices. */
   readonly bootTargets: readonly BootTarget[];
   readonly cpu?: CpuTopology;
+  readonly cpuSource?: SizingSource;
+  /** The guest's CPU architecture in platform words (amd64, arm64, s390x…); absent if unknown. */
+  readonly architecture?: string;
   readonly memoryBytes?: number;
+  readonly memorySource?: SizingSource;
   readonly nics: readonly NicSnapshot[];
   readonly disks: readonly DiskSnapshot[];
+  /** Secure boot as configured (applies from the next start). */
   readonly secureBoot?: boolean;
+  /** The EFI variables (and so the secure-boot keys) survive restarts (a persistent NVRAM);
+   *  otherwise every boot starts from the firmware's default keys. */
+  readonly efiVarsPersistent: boolean;
+  /** Firmware as the running instance booted it; absent while the VM is off. */
+  readonly currentBoot?: { readonly mode: BootMode; readonly secureBoot: boolean };
+  /** The emulated machine type (q35, pc-q35-rhel9.6.0…) when the platform says. */
+  readonly machineType?: string;
+  /** The identify LED a client set (kept on the VM, so every replica shows it). */
+  readonly indicatorLed: IndicatorLed;
   readonly media: MediaSnapshot;
   /** Changes whenever anything in this snapshot may have changed; the basis of ETags. */
   readonly version: string;
@@ -199,4 +224,13 @@ export interface VmBackend {
   ): Promise<InsertMediaOutcome>;
   /** Detaches and deletes the virtual CD; succeeds on an empty slot. */
   ejectMedia(ref: VmRef, actor: Actor, options?: WriteOptions): Promise<void>;
+  /** Sets the identify LED (a VM annotation: a VM has no lamp, but the operator's mark stays). */
+  setIndicatorLed(
+    ref: VmRef,
+    led: IndicatorLed,
+    actor: Actor,
+    options?: WriteOptions,
+  ): Promise<void>;
+  /** Sets whether the VM secure-boots from its next start (EFI only). */
+  setSecureBoot(ref: VmRef, enabled: boolean, actor: Actor, options?: WriteOptions): Promise<void>;
 }

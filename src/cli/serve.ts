@@ -30,6 +30,7 @@ import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
 import { answerUnparsed } from '../redfish/unparsed-requests.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
+import type { ServiceEndpoint } from '../redfish/handler.ts';
 import { listen, type Listener } from './listener.ts';
 import { productVersion } from './version.ts';
 
@@ -42,6 +43,8 @@ export interface ServeOptions {
   readonly simulate: boolean;
   /** Extra simulated VMs beyond the demo scenario. */
   readonly vms?: number;
+  /** The pod's IP (POD_IP from the downward API), shown as the Manager's own interface. */
+  readonly podIp?: string;
   /** Overrides server.port / server.host of the config (e.g. `--port`, or 0 in tests). */
   readonly port?: number;
   /** Overrides server.metrics_port. Default: the config's, except that an ephemeral Redfish
@@ -124,6 +127,11 @@ const serviceUuid = (config: Config): string =>
       .sort()
       .join(','),
   );
+
+/** The service's own address: the pod IP when known, else the listen host unless it is a
+ *  wildcard (then the service cannot tell which of its addresses clients use). */
+const serviceAddresses = (podIp: string | undefined, host: string): readonly string[] =>
+  podIp ? [podIp] : ['0.0.0.0', '::', ''].includes(host) ? [] : [host];
 
 export const serve = async (options: ServeOptions): Promise<RunningService> => {
   const { logger } = options;
@@ -325,6 +333,8 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     });
     const scope = createScope({ getConfig, backend });
 
+    // Known once the listener is bound, which needs the app first.
+    const bound: { endpoint?: ServiceEndpoint } = {};
     const app = await buildApp({
       backend,
       authenticator,
@@ -332,7 +342,12 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       logger,
       metrics,
       clock,
-      service: { uuid: serviceUuid(config), product, firmwareVersion: productVersion },
+      service: {
+        uuid: serviceUuid(config),
+        product,
+        firmwareVersion: productVersion,
+        endpoint: () => bound.endpoint,
+      },
       sessions: { manager: sessions, timeout: sessionTimeout },
       accounts: () =>
         current.authentication.users.map((u) => ({ userName: u.username, role: u.role })),
@@ -362,6 +377,11 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       answerUnparsed,
     });
     cleanups.push(() => listener.close());
+    bound.endpoint = {
+      port: listener.port,
+      tls: tls !== undefined,
+      addresses: serviceAddresses(options.podIp, host),
+    };
     const scheme = tls ? 'https' : 'http';
     const url = `${scheme}://${authority(host, listener.port)}`;
     logger.info({ url, namespaces: namespacesOf(config) }, 'Redfish service listening');

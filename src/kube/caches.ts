@@ -9,15 +9,17 @@ import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
 import { trimObject } from './trim.ts';
 import { importDueAt } from './media-snapshot.ts';
+import type { InstancetypeKind } from './sizing.ts';
 import type {
   DataVolume,
+  Instancetype,
   Meta,
   PersistentVolumeClaim,
   VirtualMachine,
   VirtualMachineInstance,
 } from './types.ts';
 
-export type CachedKind = 'vm' | 'vmi' | 'dv' | 'pvc';
+export type CachedKind = 'vm' | 'vmi' | 'dv' | 'pvc' | 'instancetype';
 
 export interface NamespaceCachesOptions {
   readonly namespace: string;
@@ -34,6 +36,8 @@ export interface NamespaceCachesOptions {
   readonly dataVolumes: boolean;
   /** datavolume.iso_download_timeout; absent: imports may take for ever. */
   readonly importTimeoutMs?: number;
+  /** Cluster-wide instancetypes, from the backend's one cluster-scoped cache. */
+  readonly clusterInstancetype: (name: string) => Instancetype | undefined;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
   readonly onChange: (
     kind: CachedKind,
@@ -48,7 +52,17 @@ export const resources: Record<CachedKind, { resource: string; prefix: string }>
   vmi: { resource: 'virtualmachineinstances.kubevirt.io', prefix: '/apis/kubevirt.io/v1' },
   dv: { resource: 'datavolumes.cdi.kubevirt.io', prefix: '/apis/cdi.kubevirt.io/v1beta1' },
   pvc: { resource: 'persistentvolumeclaims', prefix: '/api/v1' },
+  instancetype: {
+    resource: 'virtualmachineinstancetypes.instancetype.kubevirt.io',
+    prefix: '/apis/instancetype.kubevirt.io/v1beta1',
+  },
 };
+
+/** The cluster-scoped VirtualMachineClusterInstancetype collection (one cache per backend). */
+export const clusterInstancetypes = {
+  resource: 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io',
+  path: '/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes',
+} as const;
 
 const plural = (resource: string) => resource.split('.')[0] ?? resource;
 
@@ -57,6 +71,7 @@ export class NamespaceCaches {
   readonly vmis: Informer<VirtualMachineInstance>;
   readonly dvs: Informer<DataVolume> | undefined;
   readonly pvcs: Informer<PersistentVolumeClaim>;
+  readonly instancetypes: Informer<Instancetype>;
   readonly #o: NamespaceCachesOptions;
   readonly vmLabelSelector: string | undefined;
   readonly #snapshots = new Map<string, VmSnapshot>();
@@ -91,16 +106,23 @@ export class NamespaceCaches {
     this.vmis = make<VirtualMachineInstance>('vmi');
     this.dvs = options.dataVolumes ? make<DataVolume>('dv') : undefined;
     this.pvcs = make<PersistentVolumeClaim>('pvc');
+    this.instancetypes = make<Instancetype>('instancetype');
   }
 
   /** The informer of one kind; undefined for DataVolumes without CDI. */
   informer(kind: CachedKind): Informer<{ metadata: Meta }> | undefined {
-    const all = { vm: this.vms, vmi: this.vmis, dv: this.dvs, pvc: this.pvcs };
+    const all = {
+      vm: this.vms,
+      vmi: this.vmis,
+      dv: this.dvs,
+      pvc: this.pvcs,
+      instancetype: this.instancetypes,
+    };
     return all[kind] as unknown as Informer<{ metadata: Meta }> | undefined;
   }
 
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return (['vm', 'vmi', 'dv', 'pvc'] as const)
+    return (['vm', 'vmi', 'dv', 'pvc', 'instancetype'] as const)
       .map((kind) => this.informer(kind))
       .filter((i) => i !== undefined);
   }
@@ -126,6 +148,10 @@ export class NamespaceCaches {
       ...(this.#o.importTimeoutMs !== undefined
         ? { importDeadline: { now: this.#o.clock.now(), timeoutMs: this.#o.importTimeoutMs } }
         : {}),
+      instancetype: (kind: InstancetypeKind, n: string) =>
+        kind === 'VirtualMachineInstancetype'
+          ? this.instancetypes.get(n)
+          : this.#o.clusterInstancetype(n),
     });
     this.#snapshots.set(name, snapshot);
     return snapshot;
@@ -175,6 +201,11 @@ export class NamespaceCaches {
     const name = object.metadata.name;
     if (kind === 'vm' || kind === 'vmi') {
       this.#snapshots.delete(name);
+      return;
+    }
+    if (kind === 'instancetype') {
+      // Only namespaced ones live here; the VMs that name one are few, clearing all is simpler.
+      this.#snapshots.clear();
       return;
     }
     // A DataVolume or claim changes the snapshots of the VMs whose volumes use it. Only built

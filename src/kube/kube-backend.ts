@@ -21,7 +21,9 @@ import {
   type ClusterFacts,
   type ClusterOverride,
 } from './capabilities.ts';
-import { NamespaceCaches, resources, type CachedKind } from './caches.ts';
+import { NamespaceCaches, clusterInstancetypes, resources, type CachedKind } from './caches.ts';
+import { Informer } from './informers.ts';
+import type { Instancetype, Meta } from './types.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
 import type { MediaStorageConfig } from './media-manifests.ts';
@@ -32,6 +34,7 @@ import {
 } from '../media-url-policy/image-url-policy.ts';
 import { createKubeClients, SharedAgentKubeConfig } from './client.ts';
 import { performPowerAction } from './power.ts';
+import { setIndicatorLed, setSecureBoot } from './vm-settings.ts';
 
 export interface KubeBackend extends VmBackend {
   /** Starts the informers of every namespace. */
@@ -141,6 +144,22 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       .finally(() => restoring.delete(key));
   };
 
+  // Cluster-wide instancetypes: one cache for every namespace's VMs.
+  const clusterTypes: Informer<Instancetype> = new Informer<Instancetype>({
+    clients,
+    resource: clusterInstancetypes.resource,
+    path: clusterInstancetypes.path,
+    clock,
+    random,
+    logger,
+    metrics,
+    onEvent: () => {
+      for (const cache of caches.values()) cache.invalidateAll();
+      waiters.changed();
+    },
+    onStateChange: updateSyncedGauge,
+  });
+
   const addNamespace = (namespace: string, vmLabelSelector: string | undefined): void => {
     if (caches.has(namespace)) return;
     const cache = new NamespaceCaches({
@@ -156,6 +175,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       ...(options.datavolume?.importTimeoutMs !== undefined
         ? { importTimeoutMs: options.datavolume.importTimeoutMs }
         : {}),
+      clusterInstancetype: (name) => clusterTypes.get(name),
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
           maybeRestore(namespace, object.metadata.name);
@@ -167,9 +187,18 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     if (running) for (const informer of cache.informers()) informer.start();
   };
 
-  const informers = () => [...caches.values()].flatMap((c) => c.informers());
+  const informers = (): readonly Informer<{ metadata: Meta }>[] => [
+    clusterTypes,
+    ...[...caches.values()].flatMap((c) => c.informers()),
+  ];
 
-  const isReady = (): boolean => running && informers().every((i) => i.isCurrent());
+  /** The caches readiness waits for. Cluster instancetypes are not among them: a namespaced
+   *  install (RoleBindings only) may not list cluster-scoped objects, and without them only the
+   *  sizes of VMs using one are unknown (left out) until the cache fills. */
+  const required = (): readonly Informer<{ metadata: Meta }>[] =>
+    [...caches.values()].flatMap((c) => c.informers());
+
+  const isReady = (): boolean => running && required().every((i) => i.isCurrent());
 
   const snapshotFor = (ref: VmRef): VmSnapshot => {
     const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);
@@ -203,6 +232,13 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         { cdi: facts.cdi },
         'CDI was installed or removed; restart the service to follow virtual media',
       );
+  });
+
+  const settingsInput = (ref: VmRef, write: WriteOptions | undefined) => ({
+    clients,
+    ref,
+    vm: caches.get(ref.namespace)?.vms.get(ref.name),
+    ...(write?.signal ? { signal: write.signal } : {}),
   });
 
   return {
@@ -288,6 +324,23 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       await waiters.until(() => snapshotFor(ref).media.state === 'Empty');
     },
 
+    async setIndicatorLed(ref, led, actor, write) {
+      checkVersion(snapshotFor(ref), write);
+      logger.debug({ user: actor.user, vm: `${ref.namespace}/${ref.name}`, led }, 'indicator LED');
+      const stored = await setIndicatorLed(settingsInput(ref, write), led);
+      await waiters.until(cachedVmIs(ref, stored.metadata.resourceVersion));
+    },
+
+    async setSecureBoot(ref, enabled, actor, write) {
+      checkVersion(snapshotFor(ref), write);
+      logger.debug(
+        { user: actor.user, vm: `${ref.namespace}/${ref.name}`, enabled },
+        'secure boot',
+      );
+      const stored = await setSecureBoot(settingsInput(ref, write), enabled);
+      await waiters.until(cachedVmIs(ref, stored.metadata.resourceVersion));
+    },
+
     async start() {
       await cluster.start();
       dataVolumes = cluster.facts().cdi;
@@ -308,7 +361,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     },
 
     async waitForSync(signal?: AbortSignal) {
-      await Promise.all(informers().map((i) => i.waitForSync(signal)));
+      await Promise.all(required().map((i) => i.waitForSync(signal)));
     },
 
     setNamespaces(next: readonly string[], selectors: VmLabelSelectors = {}) {
@@ -321,8 +374,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         cache.stopTimers();
         caches.delete(namespace);
       }
-      if (running)
-        for (const namespace of next) addNamespace(namespace, selectors[namespace]);
+      if (running) for (const namespace of next) addNamespace(namespace, selectors[namespace]);
       updateSyncedGauge();
       logger.info({ namespaces: next }, 'kube backend namespaces updated');
     },

@@ -1,28 +1,37 @@
 // Pure mapping of KubeVirt/CDI objects (VM + VMI + DataVolumes + PVCs) to the port's VmSnapshot.
 // Nothing here calls the API or mutates its inputs; values we cannot know are left out.
 import { createHash } from 'node:crypto';
-import type {
-  BootSettings,
-  BootTarget,
-  CpuTopology,
-  DiskSnapshot,
-  Health,
-  NicSnapshot,
-  PowerState,
-  VmSnapshot,
+import {
+  IndicatorLeds,
+  type BootSettings,
+  type BootTarget,
+  type DiskSnapshot,
+  type Health,
+  type IndicatorLed,
+  type NicSnapshot,
+  type PowerState,
+  type VmSnapshot,
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
 import { toMediaSnapshot, withMediaHealth, type ImportDeadline } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
+import {
+  architectureOf,
+  cpuOf,
+  instancetypeOf,
+  memoryOf,
+  type InstancetypeLookup,
+} from './sizing.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import { redactUrlsIn } from '../observability/logger.ts';
-import type {
-  Condition,
-  DataVolume,
-  PersistentVolumeClaim,
-  VirtualMachine,
-  VirtualMachineInstance,
+import {
+  Annotations,
+  type Condition,
+  type DataVolume,
+  type PersistentVolumeClaim,
+  type VirtualMachine,
+  type VirtualMachineInstance,
 } from './types.ts';
 
 export interface MappingInput {
@@ -34,6 +43,8 @@ export interface MappingInput {
   readonly emptyCdrom: boolean;
   /** Imports still running at insertion + datavolume.iso_download_timeout count as failed. */
   readonly importDeadline?: ImportDeadline;
+  /** Instancetypes from cache; without it a VM's instancetype sizing is unknown. */
+  readonly instancetype?: InstancetypeLookup;
 }
 
 /** KubeVirt's namespace for legacy name-derived firmware UUIDs (kubevirt-facts.json "firmware"). */
@@ -149,51 +160,30 @@ export const bootTargetsOf = (vm: VirtualMachine, emptyCdrom: boolean): readonly
   return targets;
 };
 
-const cpuOf = (
-  vm: VirtualMachine,
-  vmi: VirtualMachineInstance | undefined,
-): CpuTopology | undefined => {
-  const domain = vm.spec.template?.spec?.domain;
-  const spec = domain?.cpu;
-  if (spec && (spec.sockets ?? spec.cores ?? spec.threads) !== undefined) {
-    return { sockets: spec.sockets ?? 1, cores: spec.cores ?? 1, threads: spec.threads ?? 1 };
-  }
-  const running = vmi?.status?.currentCPUTopology;
-  if (running)
-    return {
-      sockets: running.sockets ?? 1,
-      cores: running.cores ?? 1,
-      threads: running.threads ?? 1,
-    };
-  // KubeVirt puts the CPU limit (else request), rounded up, into sockets (fidelity doc §3).
-  const cpu = parseQuantity(domain?.resources?.limits?.cpu ?? domain?.resources?.requests?.cpu);
-  if (cpu !== undefined && cpu > 0) return { sockets: Math.ceil(cpu), cores: 1, threads: 1 };
-  return undefined;
-};
-
-const memoryOf = (
-  vm: VirtualMachine,
-  vmi: VirtualMachineInstance | undefined,
-): number | undefined => {
-  const domain = vm.spec.template?.spec?.domain;
-  return parseQuantity(
-    domain?.memory?.guest ??
-      domain?.resources?.requests?.memory ??
-      domain?.resources?.limits?.memory ??
-      vmi?.status?.memory?.guestCurrent,
-  );
-};
-
 const nicsOf = (vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): NicSnapshot[] =>
   vmInterfaces(vm).map((nic) => {
-    const mac = nic.macAddress ?? vmi?.status?.interfaces?.find((i) => i.name === nic.name)?.mac;
+    const live = vmi?.status?.interfaces?.find((i) => i.name === nic.name);
+    const mac = nic.macAddress ?? live?.mac;
+    const addresses = live?.ipAddresses ?? (live?.ipAddress ? [live.ipAddress] : undefined);
     return {
       name: nic.name,
       ...(mac ? { mac: mac.toLowerCase().replaceAll('-', ':') } : {}),
       ...(nic.model ? { model: nic.model } : {}),
       bootable: true,
+      ...(live?.linkState ? { linkUp: live.linkState === 'up' } : {}),
+      ...(addresses ? { ipAddresses: addresses } : {}),
     };
   });
+
+/** The firmware the running instance booted with (its spec is fixed for its lifetime). */
+const currentBootOf = (vmi: VirtualMachineInstance | undefined): VmSnapshot['currentBoot'] => {
+  if (vmi?.status?.phase !== 'Running') return undefined;
+  const efi = vmi.spec?.domain?.firmware?.bootloader?.efi;
+  return { mode: efi ? 'UEFI' : 'Legacy', secureBoot: efi ? (efi.secureBoot ?? true) : false };
+};
+
+const indicatorLedOf = (vm: VirtualMachine): IndicatorLed =>
+  IndicatorLeds.find((v) => v === vm.metadata.annotations?.[Annotations.indicatorLed]) ?? 'Off';
 
 const claimSize = (pvc: PersistentVolumeClaim | undefined): number | undefined =>
   parseQuantity(pvc?.status?.capacity?.storage ?? pvc?.spec?.resources?.requests?.storage);
@@ -243,8 +233,12 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const { vm, vmi } = input;
   const firmware = vm.spec.template?.spec?.domain?.firmware;
   const efi = firmware?.bootloader?.efi;
-  const cpu = cpuOf(vm, vmi);
-  const memoryBytes = memoryOf(vm, vmi);
+  const instancetype = instancetypeOf(vm, input.instancetype);
+  const cpu = cpuOf(vm, vmi, instancetype);
+  const memory = memoryOf(vm, vmi, instancetype);
+  const architecture = architectureOf(vm, vmi);
+  const currentBoot = currentBootOf(vmi);
+  const machineType = vmi?.status?.machine?.type ?? vm.spec.template?.spec?.domain?.machine?.type;
   // KubeVirt and CDI messages quote the image URL, whose query may be a pre-signed credential;
   // these messages reach every user who can see the system.
   const imported = toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline);
@@ -267,12 +261,17 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
     platformStatus: vm.status?.printableStatus ?? 'Stopped',
     boot: bootSettingsOf(vm),
     bootTargets: bootTargetsOf(vm, input.emptyCdrom),
-    ...(cpu ? { cpu } : {}),
-    ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+    ...(cpu ? { cpu: cpu.value, cpuSource: cpu.source } : {}),
+    ...(architecture ? { architecture } : {}),
+    ...(memory ? { memoryBytes: memory.value, memorySource: memory.source } : {}),
     nics: nicsOf(vm, vmi),
     disks: disksOf(input),
     // KubeVirt defaults secureBoot to true whenever EFI is present; BIOS cannot secure-boot.
     secureBoot: efi ? (efi.secureBoot ?? true) : false,
+    efiVarsPersistent: efi?.persistent ?? false,
+    ...(currentBoot ? { currentBoot } : {}),
+    ...(machineType ? { machineType } : {}),
+    indicatorLed: indicatorLedOf(vm),
     media,
     version: versionOf(input),
     createdAt: vm.metadata.creationTimestamp ?? '',

@@ -56,6 +56,8 @@ export interface Firmware {
 
 export interface DomainSpec {
   cpu?: { sockets?: number; cores?: number; threads?: number };
+  machine?: { type?: string };
+  features?: { smm?: { enabled?: boolean } };
   memory?: { guest?: string };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   firmware?: Firmware;
@@ -64,6 +66,8 @@ export interface DomainSpec {
 }
 
 export interface VmiSpec {
+  /** Set by KubeVirt's mutating webhook to the cluster's default when a VM omits it. */
+  architecture?: string;
   domain?: DomainSpec;
   volumes?: Volume[];
 }
@@ -75,6 +79,8 @@ export interface VirtualMachine {
   spec: {
     runStrategy?: string;
     running?: boolean;
+    /** Kind defaults to VirtualMachineClusterInstancetype (KubeVirt's InstancetypeMatcher). */
+    instancetype?: { kind?: string; name: string };
     template?: { metadata?: { labels?: Record<string, string> }; spec?: VmiSpec };
   };
   status?: {
@@ -91,9 +97,17 @@ export interface VirtualMachineInstance {
   status?: {
     phase?: string;
     conditions?: Condition[];
-    interfaces?: { name?: string; mac?: string }[];
+    interfaces?: {
+      name?: string;
+      mac?: string;
+      linkState?: string;
+      ipAddress?: string;
+      ipAddresses?: string[];
+    }[];
     currentCPUTopology?: { sockets?: number; cores?: number; threads?: number };
     memory?: { guestCurrent?: string };
+    machine?: { type?: string };
+    guestOSInfo?: { machine?: string };
   };
 }
 
@@ -119,6 +133,13 @@ export interface PersistentVolumeClaim {
   status?: { phase?: string; capacity?: { storage?: string } };
 }
 
+/** VirtualMachineInstancetype and VirtualMachineClusterInstancetype (instancetype.kubevirt.io/
+ *  v1beta1): the sizing a VM may take instead of its own domain.cpu / memory. */
+export interface Instancetype {
+  metadata: Meta;
+  spec?: { cpu?: { guest?: number }; memory?: { guest?: string } };
+}
+
 /** A list response as the API server sends it. */
 export interface ObjectList<T> {
   metadata?: { resourceVersion?: string };
@@ -129,6 +150,8 @@ export interface ObjectList<T> {
 export const Annotations = {
   /** JSON BootRecord: what Redfish asked for and what to restore. */
   boot: 'kubevirt-redfish.io/boot',
+  /** The IndicatorLED value a client set (Lit, Blinking; absent means Off). */
+  indicatorLed: 'kubevirt-redfish.io/indicator-led',
 } as const;
 
 /** The dedicated virtual-media CD-ROM disk (and, when media is inserted, its volume). */

@@ -130,6 +130,94 @@ export const dmtfEnums = {
       'Other',
     ],
   },
+  IndicatorLED: {
+    schema: 'Resource.json',
+    values: ['Lit', 'Blinking', 'Off'],
+  },
+  ProcessorArchitecture: {
+    schema: 'Processor.v1_22_0.json',
+    values: ['x86', 'IA-64', 'ARM', 'MIPS', 'Power', 'RISC-V', 'OEM'],
+  },
+  InstructionSet: {
+    schema: 'Processor.v1_22_0.json',
+    values: [
+      'x86',
+      'x86-64',
+      'IA-64',
+      'ARM-A32',
+      'ARM-A64',
+      'MIPS32',
+      'MIPS64',
+      'PowerISA',
+      'RV32',
+      'RV64',
+      'OEM',
+    ],
+  },
+  LinkStatus: {
+    schema: 'EthernetInterface.v1_12_4.json',
+    values: ['LinkUp', 'NoLink', 'LinkDown'],
+  },
+  Protocol: {
+    schema: 'Protocol.json',
+    values: [
+      'PCIe',
+      'AHCI',
+      'UHCI',
+      'SAS',
+      'SATA',
+      'USB',
+      'NVMe',
+      'FC',
+      'iSCSI',
+      'FCoE',
+      'FCP',
+      'FICON',
+      'NVMeOverFabrics',
+      'SMB',
+      'NFSv3',
+      'NFSv4',
+      'HTTP',
+      'HTTPS',
+      'FTP',
+      'SFTP',
+      'iWARP',
+      'RoCE',
+      'RoCEv2',
+      'I2C',
+      'TCP',
+      'UDP',
+      'TFTP',
+      'GenZ',
+      'MultiProtocol',
+      'InfiniBand',
+      'Ethernet',
+      'NVLink',
+      'OEM',
+      'DisplayPort',
+      'HDMI',
+      'VGA',
+      'DVI',
+      'CXL',
+      'UPI',
+      'QPI',
+      'eMMC',
+      'UET',
+      'UALink',
+    ],
+  },
+  SecureBootCurrentBootType: {
+    schema: 'SecureBoot.v1_1_2.json',
+    values: ['Enabled', 'Disabled'],
+  },
+  SecureBootModeType: {
+    schema: 'SecureBoot.v1_1_2.json',
+    values: ['SetupMode', 'UserMode', 'AuditMode', 'DeployedMode'],
+  },
+  ResetKeysType: {
+    schema: 'SecureBoot.v1_1_2.json',
+    values: ['ResetAllKeysToDefault', 'DeleteAllKeys', 'DeletePK'],
+  },
 } as const;
 
 type Values<K extends keyof typeof dmtfEnums> = (typeof dmtfEnums)[K]['values'][number];
@@ -143,6 +231,14 @@ export type BootSourceOverrideMode = Values<'BootSourceOverrideMode'>;
 export type SystemType = Values<'SystemType'>;
 export type ManagerType = Values<'ManagerType'>;
 export type ChassisType = Values<'ChassisType'>;
+export type IndicatorLED = Values<'IndicatorLED'>;
+export type ProcessorArchitecture = Values<'ProcessorArchitecture'>;
+export type InstructionSet = Values<'InstructionSet'>;
+export type LinkStatus = Values<'LinkStatus'>;
+export type Protocol = Values<'Protocol'>;
+export type SecureBootCurrentBootType = Values<'SecureBootCurrentBootType'>;
+export type SecureBootModeType = Values<'SecureBootModeType'>;
+export type ResetKeysType = Values<'ResetKeysType'>;
 
 /** ResetTypes this service implements on this platform, in the port's order. The port names
  *  its actions after ResetType values (the compiler checks PowerAction ⊂ ResetType wherever

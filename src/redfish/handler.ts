@@ -15,11 +15,22 @@ import type { VmBackend } from '../backend/port.ts';
 import type { Clock } from '../util/clock.ts';
 import type { AuditHook } from './write.ts';
 
+/** Where this service listens: the Manager's NetworkProtocol and EthernetInterfaces. */
+export interface ServiceEndpoint {
+  readonly port: number;
+  /** HTTPS is served (plain HTTP is then served on the same port too: listener.ts). */
+  readonly tls: boolean;
+  /** The service's own addresses (the pod IP); empty when it does not know them. */
+  readonly addresses: readonly string[];
+}
+
 /** Who this service says it is (ServiceRoot UUID/Product, Manager FirmwareVersion). */
 export interface ServiceIdentity {
   readonly uuid: string;
   readonly product: string;
   readonly firmwareVersion: string;
+  /** Known once the listener is bound; undefined before. */
+  readonly endpoint?: () => ServiceEndpoint | undefined;
 }
 
 /** SessionService.SessionTimeout: the value in force and how a client changes it (held where

@@ -170,6 +170,16 @@ export const propertyValueNotInList = (value: string, path: string): RedfishMess
 export const propertyValueTypeError = (value: string, path: string): RedfishMessage =>
   message(400, 'PropertyValueTypeError', [value, path], { relatedProperties: [pointer(path)] });
 
+/** A value the resource cannot take while another property has its current value (secure boot
+ *  without UEFI). */
+export const propertyValueConflict = (path: string, other: string): RedfishMessage =>
+  message(400, 'PropertyValueConflict', [path, other], {
+    relatedProperties: [pointer(path), pointer(other)],
+  });
+
+export const actionNotSupported = (action: string): RedfishMessage =>
+  message(400, 'ActionNotSupported', [action]);
+
 export const propertyValueError = (path: string): RedfishMessage =>
   message(400, 'PropertyValueError', [path], { relatedProperties: [pointer(path)] });
 

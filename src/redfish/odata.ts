@@ -47,6 +47,39 @@ export const uris = {
   tasks: `${serviceRootUri}/TaskService/Tasks`,
   task: (id: string): string => `${serviceRootUri}/TaskService/Tasks/${id}`,
   taskMonitor: (id: string): string => `${serviceRootUri}/TaskService/TaskMonitors/${id}`,
+  // Inventory under a system (issue 13), and what its Manager and Chassis add.
+  processors: (id: string): string => `${serviceRootUri}/Systems/${id}/Processors`,
+  processor: (id: string, cpu: string): string =>
+    `${serviceRootUri}/Systems/${id}/Processors/${cpu}`,
+  memory: (id: string): string => `${serviceRootUri}/Systems/${id}/Memory`,
+  memoryModule: (id: string, module: string): string =>
+    `${serviceRootUri}/Systems/${id}/Memory/${module}`,
+  ethernetInterfaces: (id: string): string => `${serviceRootUri}/Systems/${id}/EthernetInterfaces`,
+  ethernetInterface: (id: string, nic: string): string =>
+    `${serviceRootUri}/Systems/${id}/EthernetInterfaces/${nic}`,
+  simpleStorageCollection: (id: string): string => `${serviceRootUri}/Systems/${id}/SimpleStorage`,
+  simpleStorage: (id: string, storage: string): string =>
+    `${serviceRootUri}/Systems/${id}/SimpleStorage/${storage}`,
+  storageCollection: (id: string): string => `${serviceRootUri}/Systems/${id}/Storage`,
+  storage: (id: string, storage: string): string =>
+    `${serviceRootUri}/Systems/${id}/Storage/${storage}`,
+  drive: (id: string, storage: string, drive: string): string =>
+    `${serviceRootUri}/Systems/${id}/Storage/${storage}/Drives/${drive}`,
+  volumes: (id: string, storage: string): string =>
+    `${serviceRootUri}/Systems/${id}/Storage/${storage}/Volumes`,
+  volume: (id: string, storage: string, volume: string): string =>
+    `${serviceRootUri}/Systems/${id}/Storage/${storage}/Volumes/${volume}`,
+  bios: (id: string): string => `${serviceRootUri}/Systems/${id}/Bios`,
+  biosSettings: (id: string): string => `${serviceRootUri}/Systems/${id}/Bios/Settings`,
+  secureBoot: (id: string): string => `${serviceRootUri}/Systems/${id}/SecureBoot`,
+  secureBootResetKeys: (id: string): string =>
+    `${serviceRootUri}/Systems/${id}/SecureBoot/Actions/SecureBoot.ResetKeys`,
+  managerNetworkProtocol: (id: string): string =>
+    `${serviceRootUri}/Managers/${id}/NetworkProtocol`,
+  managerEthernetInterfaces: (id: string): string =>
+    `${serviceRootUri}/Managers/${id}/EthernetInterfaces`,
+  managerEthernetInterface: (id: string, nic: string): string =>
+    `${serviceRootUri}/Managers/${id}/EthernetInterfaces/${nic}`,
 } as const;
 
 /** The newest schema version of each type in the bundled DSP8010 2025.4 (so the DMTF files in
@@ -80,6 +113,23 @@ export const odataTypes = {
   Task: '#Task.v1_7_4.Task',
   // Not a resource, but error bodies and Task.Messages carry it.
   Message: '#Message.v1_3_0.Message',
+  // Inventory and firmware settings (issue 13).
+  Processor: '#Processor.v1_22_0.Processor',
+  ProcessorCollection: '#ProcessorCollection.ProcessorCollection',
+  Memory: '#Memory.v1_23_0.Memory',
+  MemoryCollection: '#MemoryCollection.MemoryCollection',
+  EthernetInterface: '#EthernetInterface.v1_12_4.EthernetInterface',
+  EthernetInterfaceCollection: '#EthernetInterfaceCollection.EthernetInterfaceCollection',
+  SimpleStorage: '#SimpleStorage.v1_3_2.SimpleStorage',
+  SimpleStorageCollection: '#SimpleStorageCollection.SimpleStorageCollection',
+  Storage: '#Storage.v1_21_0.Storage',
+  StorageCollection: '#StorageCollection.StorageCollection',
+  Drive: '#Drive.v1_22_0.Drive',
+  Volume: '#Volume.v1_10_2.Volume',
+  VolumeCollection: '#VolumeCollection.VolumeCollection',
+  Bios: '#Bios.v1_2_3.Bios',
+  SecureBoot: '#SecureBoot.v1_1_2.SecureBoot',
+  ManagerNetworkProtocol: '#ManagerNetworkProtocol.v1_12_0.ManagerNetworkProtocol',
 } as const;
 
 /** Redfish DateTime: ISO 8601 to the second with an explicit offset, as BMCs report it. */

@@ -18,7 +18,18 @@ import {
   handleRegistryFileGet,
   handleRegistryGet,
 } from './resources/bundled-documents.ts';
+import { handleBiosGet, handleBiosSettingsGet, handleBiosSettingsPatch } from './resources/bios.ts';
 import { handleChassisCollectionGet, handleChassisGet } from './resources/chassis.ts';
+import {
+  handleSecureBootGet,
+  handleSecureBootPatch,
+  handleSecureBootResetKeys,
+} from './resources/secure-boot.ts';
+import {
+  handleManagerEthernetInterfaceCollectionGet,
+  handleManagerEthernetInterfaceGet,
+  handleManagerNetworkProtocolGet,
+} from './resources/manager-network.ts';
 import { handleManagerCollectionGet, handleManagerGet } from './resources/managers.ts';
 import { handleMetadataGet, handleODataGet } from './resources/odata-documents.ts';
 import { handleServiceRootGet, handleVersionGet } from './resources/service-root.ts';
@@ -30,6 +41,23 @@ import {
   handleSessionServiceGet,
   handleSessionServicePatch,
 } from './resources/sessions.ts';
+import {
+  handleEthernetInterfaceCollectionGet,
+  handleEthernetInterfaceGet,
+} from './resources/ethernet-interfaces.ts';
+import { handleMemoryCollectionGet, handleMemoryGet } from './resources/memory.ts';
+import { handleProcessorCollectionGet, handleProcessorGet } from './resources/processors.ts';
+import {
+  handleSimpleStorageCollectionGet,
+  handleSimpleStorageGet,
+} from './resources/simple-storage.ts';
+import {
+  handleDriveGet,
+  handleStorageCollectionGet,
+  handleStorageGet,
+  handleVolumeCollectionGet,
+  handleVolumeGet,
+} from './resources/storage.ts';
 import { handleSystemPatch, handleSystemReset } from './resources/system-actions.ts';
 import { handleSystemCollectionGet, handleSystemGet } from './resources/systems.ts';
 import {
@@ -149,6 +177,143 @@ const routes: readonly Route[] = [
     privilege: 'ConfigureComponents',
     privilegeOverride: mediaOverride,
     handler: handleEjectMedia('manager'),
+  },
+  // Inventory under a system (issue 13): read-only, so Login as for the system itself.
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Processors',
+    privilege: 'Login',
+    handler: handleProcessorCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Processors/:processorId',
+    privilege: 'Login',
+    handler: handleProcessorGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Memory',
+    privilege: 'Login',
+    handler: handleMemoryCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Memory/:memoryId',
+    privilege: 'Login',
+    handler: handleMemoryGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/EthernetInterfaces',
+    privilege: 'Login',
+    handler: handleEthernetInterfaceCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/EthernetInterfaces/:interfaceId',
+    privilege: 'Login',
+    handler: handleEthernetInterfaceGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/SimpleStorage',
+    privilege: 'Login',
+    handler: handleSimpleStorageCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/SimpleStorage/:storageId',
+    privilege: 'Login',
+    handler: handleSimpleStorageGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage',
+    privilege: 'Login',
+    handler: handleStorageCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId',
+    privilege: 'Login',
+    handler: handleStorageGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Drives/:driveId',
+    privilege: 'Login',
+    handler: handleDriveGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes',
+    privilege: 'Login',
+    handler: handleVolumeCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Storage/:storageId/Volumes/:volumeId',
+    privilege: 'Login',
+    handler: handleVolumeGet,
+  },
+
+  // Firmware settings (issue 13); the registry asks ConfigureComponents for Bios and SecureBoot
+  // writes.
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Bios',
+    privilege: 'Login',
+    handler: handleBiosGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/Bios/Settings',
+    privilege: 'Login',
+    handler: handleBiosSettingsGet,
+  },
+  {
+    method: 'PATCH',
+    url: '/redfish/v1/Systems/:systemId/Bios/Settings',
+    privilege: 'ConfigureComponents',
+    handler: handleBiosSettingsPatch,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/SecureBoot',
+    privilege: 'Login',
+    handler: handleSecureBootGet,
+  },
+  {
+    method: 'PATCH',
+    url: '/redfish/v1/Systems/:systemId/SecureBoot',
+    privilege: 'ConfigureComponents',
+    handler: handleSecureBootPatch,
+  },
+  {
+    method: 'POST',
+    url: '/redfish/v1/Systems/:systemId/SecureBoot/Actions/SecureBoot.ResetKeys',
+    privilege: 'ConfigureComponents',
+    handler: handleSecureBootResetKeys,
+  },
+
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/NetworkProtocol',
+    privilege: 'Login',
+    handler: handleManagerNetworkProtocolGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/EthernetInterfaces',
+    privilege: 'Login',
+    handler: handleManagerEthernetInterfaceCollectionGet,
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/EthernetInterfaces/:interfaceId',
+    privilege: 'Login',
+    handler: handleManagerEthernetInterfaceGet,
   },
 
   {

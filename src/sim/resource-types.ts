@@ -369,6 +369,36 @@ const definitions: Omit<ServedType, 'key'>[] = [
       { name: 'Phase', type: 'string', description: '', value: '.status.phase' },
     ],
   },
+  // instancetype.kubevirt.io: the sizing a VM may reference instead of its own domain.cpu and
+  // memory (the CRDs print only Age).
+  {
+    ...base,
+    group: 'instancetype.kubevirt.io',
+    version: 'v1beta1',
+    resource: 'virtualmachineinstancetypes',
+    kind: 'VirtualMachineInstancetype',
+    listKind: 'VirtualMachineInstancetypeList',
+    singular: 'virtualmachineinstancetype',
+    shortNames: ['vminstancetype', 'vminstancetypes', 'vmf', 'vmfs'],
+    namespaced: true,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [crdAge],
+  },
+  {
+    ...base,
+    group: 'instancetype.kubevirt.io',
+    version: 'v1beta1',
+    resource: 'virtualmachineclusterinstancetypes',
+    kind: 'VirtualMachineClusterInstancetype',
+    listKind: 'VirtualMachineClusterInstancetypeList',
+    singular: 'virtualmachineclusterinstancetype',
+    shortNames: ['vmclusterinstancetype', 'vmclusterinstancetypes', 'vmcf', 'vmcfs'],
+    namespaced: false,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [crdAge],
+  },
 ];
 
 /** Every type the simulator serves, in discovery order. */
@@ -390,6 +420,8 @@ export const TypeKeys = {
   dataVolumes: 'datavolumes.cdi.kubevirt.io',
   kubevirts: 'kubevirts.kubevirt.io',
   cdis: 'cdis.cdi.kubevirt.io',
+  instancetypes: 'virtualmachineinstancetypes.instancetype.kubevirt.io',
+  clusterInstancetypes: 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io',
 } as const satisfies Record<string, TypeKey>;
 
 /** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */

@@ -5,7 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { schemaOf, validateRedfish } from '../helpers/redfish-schema.ts';
+import { odataTypes } from '../../src/redfish/odata.ts';
+import { precompileSchemas, schemaOf, validateRedfish } from '../helpers/redfish-schema.ts';
 import { startService, type TestService, type TestUser } from '../helpers/service.ts';
 
 const shared = new URL('../../../shared/redfish-schema/', import.meta.url);
@@ -84,6 +85,8 @@ void describe('conformance crawl of the running service', () => {
   let service: TestService;
   const crawls = new Map<TestUser, Crawl>();
   before(async () => {
+    // Compiled up front: a first compile mid-crawl can outlast the keep-alive timeout.
+    precompileSchemas(Object.values(odataTypes));
     service = await startService();
   });
   after(() => service.close());

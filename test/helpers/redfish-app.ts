@@ -55,6 +55,8 @@ const snapshot = (
   memoryBytes: 4 * GiB,
   nics: [],
   disks: [],
+  indicatorLed: 'Off',
+  efiVarsPersistent: false,
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',
@@ -123,6 +125,12 @@ class TestBackend implements VmBackend {
     throw new Error('not used by these routes');
   }
   ejectMedia(): never {
+    throw new Error('not used by these routes');
+  }
+  setIndicatorLed(): never {
+    throw new Error('not used by these routes');
+  }
+  setSecureBoot(): never {
     throw new Error('not used by these routes');
   }
 }

@@ -20,6 +20,8 @@ export const vmSnapshot = (
   bootTargets: ['None', 'Hdd'],
   nics: [],
   disks: [],
+  indicatorLed: 'Off',
+  efiVarsPersistent: false,
   media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
   version: '1',
   createdAt: '2026-01-01T00:00:00Z',
@@ -43,6 +45,8 @@ export const snapshotBackend = (vms: readonly VmSnapshot[]) => {
     },
     reset: () => Promise.reject(new Error('not used')),
     setBoot: () => Promise.reject(new Error('not used')),
+    setIndicatorLed: () => Promise.reject(new Error('not used')),
+    setSecureBoot: () => Promise.reject(new Error('not used')),
     insertMedia: () => Promise.reject(new Error('not used')),
     ejectMedia: () => Promise.reject(new Error('not used')),
   };

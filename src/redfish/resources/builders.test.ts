@@ -31,6 +31,8 @@ const system = (name: string, extra: Partial<VmSnapshot> = {}): VisibleSystem =>
     bootTargets: ['None', 'Pxe'],
     nics: [],
     disks: [],
+    indicatorLed: 'Off',
+    efiVarsPersistent: false,
     media: { state: 'Empty', inserted: false, writeProtected: true, pendingRestart: false },
     version: '7',
     createdAt: '2026-01-01T00:00:00Z',
@@ -98,17 +100,36 @@ void describe('body builders', () => {
 
   void it('chassis rolls up the worst health of its systems', () => {
     const lab = { name: 'lab', namespace: 'ns' };
-    const empty = toChassis(lab, []);
+    const empty = toChassis(lab, [], service.uuid);
     validateRedfish(empty);
     assert.equal((empty.Status as { HealthRollup: string }).HealthRollup, 'OK');
-    const mixed = toChassis(lab, [
-      system('a', { health: 'Warning' }),
-      system('b', { health: 'Critical' }),
-      system('c'),
-    ]);
+    const mixed = toChassis(
+      lab,
+      [system('a', { health: 'Warning' }), system('b', { health: 'Critical' }), system('c')],
+      service.uuid,
+    );
     validateRedfish(mixed);
     assert.equal((mixed.Status as { HealthRollup: string }).HealthRollup, 'Critical');
     assert.equal(mixed.Description, 'KubeVirt VirtualMachines in namespace ns');
     validateRedfish(toChassisCollection([lab]));
+  });
+
+  void it("chassis is On while any system is, and shows its members' identify lamps", () => {
+    const lab = { name: 'lab', namespace: 'ns' };
+    const off = toChassis(lab, [system('a', { powerState: 'Off' })], service.uuid);
+    assert.equal(off.PowerState, 'Off');
+    assert.equal(off.IndicatorLED, 'Off');
+    const on = toChassis(
+      lab,
+      [
+        system('a', { powerState: 'Off', indicatorLed: 'Lit' }),
+        system('b', { indicatorLed: 'Blinking' }),
+      ],
+      service.uuid,
+    );
+    validateRedfish(on);
+    assert.equal(on.PowerState, 'On');
+    assert.equal(on.IndicatorLED, 'Blinking');
+    assert.equal(on.UUID, off.UUID, 'the UUID depends only on the service and the chassis name');
   });
 });

@@ -1,7 +1,8 @@
 // Chassis resources: one per configured chassis the caller may see (a namespace and a VM
 // selector), linking the systems it holds and their managers.
 import type { ChassisView, VisibleSystem } from '../../auth/types.ts';
-import type { ChassisType, Health } from '../enums.ts';
+import { uuidV5 } from '../../util/uuid.ts';
+import type { ChassisType, Health, IndicatorLED, PowerState } from '../enums.ts';
 import { link, toCollection, odataTypes, uris } from '../odata.ts';
 import {
   pathParam,
@@ -27,9 +28,28 @@ const rollup = (systems: readonly VisibleSystem[]): Health =>
     'OK',
   );
 
+/** A zone has no power supply of its own: it is On while any of its systems is (or is coming)
+ *  on, as an enclosure is, and Off when all of them are off. */
+const powerOf = (systems: readonly VisibleSystem[]): PowerState =>
+  systems.some((s) => s.snapshot.powerState !== 'Off') ? 'On' : 'Off';
+
+const ledOrder: readonly IndicatorLED[] = ['Off', 'Lit', 'Blinking'];
+
+/** The enclosure's identify lamp shows its members' (Blinking over Lit over Off): it has none of
+ *  its own to set, so the chassis' IndicatorLED is read-only. */
+const ledOf = (systems: readonly VisibleSystem[]): IndicatorLED =>
+  systems.reduce<IndicatorLED>(
+    (led, s) =>
+      ledOrder.indexOf(s.snapshot.indicatorLed) > ledOrder.indexOf(led)
+        ? s.snapshot.indicatorLed
+        : led,
+    'Off',
+  );
+
 export const toChassis = (
   chassis: ChassisView,
   systems: readonly VisibleSystem[],
+  serviceUuid: string,
 ): RedfishBody => ({
   '@odata.id': uris.chassis(chassis.name),
   '@odata.type': odataTypes.Chassis,
@@ -37,6 +57,10 @@ export const toChassis = (
   Name: chassis.name,
   Description: chassis.description ?? `KubeVirt VirtualMachines in namespace ${chassis.namespace}`,
   ChassisType: chassisType,
+  // Derived from the service's UUID and the chassis name: the same on every replica.
+  UUID: uuidV5(serviceUuid, `chassis/${chassis.name}`),
+  PowerState: powerOf(systems),
+  IndicatorLED: ledOf(systems),
   Status: { State: 'Enabled', Health: 'OK', HealthRollup: rollup(systems) },
   Links: {
     ComputerSystems: systems.map((s) => link(uris.system(s.id))),
@@ -61,6 +85,6 @@ export const handleChassisGet = (ctx: AuthenticatedContext): HandlerReply => {
   const chassis = visibleChassis(ctx, pathParam(ctx, 'chassisId'));
   return {
     status: 200,
-    body: toChassis(chassis, visibleSystemsOfChassis(ctx, chassis.name)),
+    body: toChassis(chassis, visibleSystemsOfChassis(ctx, chassis.name), ctx.deps.service.uuid),
   };
 };

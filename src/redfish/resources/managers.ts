@@ -1,6 +1,7 @@
 // Manager resources: one Manager (a virtual BMC) per visible system, sharing the system's Id, so
 // Ironic finds FirmwareVersion and, in issue 4, VirtualMedia where older sushy looks for it.
 import type { VisibleSystem } from '../../auth/types.ts';
+import { uuidV5 } from '../../util/uuid.ts';
 import type { ManagerType } from '../enums.ts';
 import { link, odataTypes, redfishDateTime, toCollection, uris } from '../odata.ts';
 import {
@@ -25,6 +26,8 @@ export const toManager = (
   Name: `Manager for ${system.snapshot.ref.name}`,
   Description: `Redfish service managing VirtualMachine ${system.ref.namespace}/${system.ref.name}`,
   ManagerType: managerType,
+  // Derived from the service and the system: the same on every replica and across restarts.
+  UUID: uuidV5(service.uuid, `manager/${system.id}`),
   FirmwareVersion: service.firmwareVersion,
   ServiceEntryPointUUID: service.uuid,
   DateTime: redfishDateTime(nowMs),
@@ -34,6 +37,8 @@ export const toManager = (
   Status: { State: 'Enabled', Health: 'OK' },
   // sushy 4.3.3 and older Ironic find virtual media only here (virtual-media.ts).
   VirtualMedia: link(uris.virtualMediaCollection('manager', system.id)),
+  NetworkProtocol: link(uris.managerNetworkProtocol(system.id)),
+  EthernetInterfaces: link(uris.managerEthernetInterfaces(system.id)),
   Links: {
     ManagerForServers: [link(uris.system(system.id))],
     ManagerForChassis: [link(uris.chassis(system.chassis))],

@@ -7,10 +7,12 @@ import {
   BootModes,
   BootOverrideEnabledValues,
   BootTargets,
+  IndicatorLeds,
   type BootChange,
   type BootMode,
   type BootOverrideEnabled,
   type BootTarget,
+  type IndicatorLed,
 } from '../../backend/port.ts';
 import { supportedResetTypes } from '../enums.ts';
 import {
@@ -50,9 +52,10 @@ interface BootPatch {
     readonly BootSourceOverrideEnabled?: BootOverrideEnabled;
     readonly BootSourceOverrideMode?: BootMode;
   };
+  readonly IndicatorLED?: IndicatorLed;
 }
 
-// Only Boot's three override properties are writable; everything else the system shows is
+// Only Boot's three override properties and IndicatorLED are writable; everything else the system shows is
 // PropertyNotWritable and anything it does not show is PropertyUnknown (request-body.ts).
 const validateBootPatch = compileBodySchema<BootPatch>({
   type: 'object',
@@ -71,6 +74,7 @@ const validateBootPatch = compileBodySchema<BootPatch>({
       },
       additionalProperties: false,
     },
+    IndicatorLED: { type: 'string', enum: IndicatorLeds, nullable: true },
   },
   additionalProperties: false,
 });
@@ -111,7 +115,7 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
   const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
   const current = currentSystem(ctx, system);
   requireIfMatch(ctx.ifMatch, etagOf(current));
-  const { Boot = {} } = parsePatchBody(validateBootPatch, ctx.body, current);
+  const { Boot = {}, IndicatorLED } = parsePatchBody(validateBootPatch, ctx.body, current);
   const change: BootChange = {
     ...(Boot.BootSourceOverrideTarget === undefined
       ? {}
@@ -124,11 +128,41 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
   // Targets this VM cannot boot from are outside its AllowableValues, like unknown values.
   if (change.target !== undefined && !system.snapshot.bootTargets.includes(change.target))
     throw new RedfishError(propertyValueNotInList(change.target, 'Boot/BootSourceOverrideTarget'));
+  const setLed = IndicatorLED !== undefined && IndicatorLED !== system.snapshot.indicatorLed;
+  if (setLed)
+    await performWrite(
+      ctx,
+      {
+        system,
+        action: 'SetIndicatorLED',
+        details: { led: IndicatorLED },
+        version: system.snapshot.version,
+      },
+      (options) =>
+        ctx.deps.backend.setIndicatorLed(
+          system.ref,
+          IndicatorLED,
+          { user: ctx.principal.user },
+          options,
+        ),
+      {
+        resource: { type: 'ComputerSystem', id: system.id },
+        conflict: resourceInUse(),
+        unsupported: propertyValueNotInList(IndicatorLED, 'IndicatorLED'),
+        invalid: propertyValueError('IndicatorLED'),
+      },
+    );
   if (Object.keys(change).length === 0) return { status: 204 };
   const refused = refusedProperty(change);
   await performWrite(
     ctx,
-    { system, action: 'SetBootOverride', details: { ...change }, version: system.snapshot.version },
+    {
+      system,
+      action: 'SetBootOverride',
+      details: { ...change },
+      // If-Match held for this request; an LED write just before moved the version on.
+      ...(setLed ? {} : { version: system.snapshot.version }),
+    },
     (options) =>
       ctx.deps.backend.setBoot(system.ref, change, { user: ctx.principal.user }, options),
     {

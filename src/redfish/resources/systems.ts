@@ -8,6 +8,7 @@ import {
   supportedResetTypes,
   type BootSource,
   type Health,
+  type IndicatorLED,
   type PowerState,
   type ResetType,
   type State,
@@ -22,6 +23,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem, visibleSystems } from '../visibility.ts';
+import { biosVersion } from './bios.ts';
 
 const systemType: SystemType = 'Virtual';
 /** Neutral on purpose: Ironic switches vendor quirks on names like Dell or Supermicro
@@ -93,6 +95,7 @@ export const toComputerSystem = (
   const vm = system.snapshot;
   const powerState: PowerState = vm.powerState;
   const processors = processorSummary(vm);
+  const indicatorLed: IndicatorLED = vm.indicatorLed;
   const memory = memorySummary(vm);
   return {
     '@odata.id': uris.system(system.id),
@@ -111,6 +114,17 @@ export const toComputerSystem = (
     ...(memory === undefined ? {} : { MemorySummary: memory }),
     // Ironic ≥ 24.1 takes virtual media from here when the link exists (virtual-media.ts).
     VirtualMedia: link(uris.virtualMediaCollection('system', system.id)),
+    // What Ironic's inspection reads (issue 13): processors.ts, memory.ts, ethernet-interfaces.ts,
+    // simple-storage.ts, storage.ts.
+    Processors: link(uris.processors(system.id)),
+    Memory: link(uris.memory(system.id)),
+    EthernetInterfaces: link(uris.ethernetInterfaces(system.id)),
+    SimpleStorage: link(uris.simpleStorageCollection(system.id)),
+    Storage: link(uris.storageCollection(system.id)),
+    IndicatorLED: indicatorLed,
+    BiosVersion: biosVersion(system),
+    Bios: link(uris.bios(system.id)),
+    SecureBoot: link(uris.secureBoot(system.id)),
     Actions: {
       '#ComputerSystem.Reset': {
         target: uris.systemReset(system.id),

@@ -53,6 +53,7 @@ describe('API server', () => {
     assert.deepEqual(names(groups.json.groups).sort(), [
       'cdi.kubevirt.io',
       'coordination.k8s.io',
+      'instancetype.kubevirt.io',
       'kubevirt.io',
       'subresources.kubevirt.io',
     ]);
