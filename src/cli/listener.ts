@@ -16,6 +16,18 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { UnparsedAnswer, UnparsedProblem } from '../redfish/unparsed-requests.ts';
 
+/** How long an idle keep-alive connection stays open. It must outlast the idle time after which
+ *  clients and proxies stop reusing a connection (undici 4 s, load balancers commonly 60 s): when
+ *  the server closes first, a request sent on the closing socket fails with ECONNRESET (seen as
+ *  intermittent "fetch failed" under load with Node's 5 s default). */
+const keepAliveTimeoutMs = 65_000;
+
+/** Applies the keep-alive policy to a server of this listener. */
+const keepAlive = <T extends { keepAliveTimeout: number }>(server: T): T => {
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  return server;
+};
+
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
 const problemOf = (code: string | undefined): UnparsedProblem => {
@@ -97,7 +109,7 @@ export const listen = async (options: {
   readonly answerUnparsed?: (problem: UnparsedProblem) => UnparsedAnswer;
 }): Promise<Listener> => {
   const onClientError = options.answerUnparsed && answerClientError(options.answerUnparsed);
-  const plain = createHttpServer(options.handler);
+  const plain = keepAlive(createHttpServer(options.handler));
   const servers: { close(): void; closeAllConnections(): void }[] = [plain];
   if (onClientError) plain.on('clientError', onClientError);
   let front: Server = plain;
@@ -108,7 +120,7 @@ export const listen = async (options: {
       cert: await readFile(tls.certFile),
       key: await readFile(tls.keyFile),
     });
-    const secure = createHttpsServer(await load(), options.handler);
+    const secure = keepAlive(createHttpsServer(await load(), options.handler));
     if (onClientError) secure.on('clientError', onClientError);
     servers.push(secure);
     front = createNetServer((socket) => dispatchByFirstByte(socket, plain, secure));
