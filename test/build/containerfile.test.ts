@@ -90,7 +90,11 @@ describe('deploy/Containerfile and .ci/image-layout.sh', () => {
 
   it('is called by .ci/run after the tests', () => {
     const run = read('.ci/run').split('\n');
-    const tests = run.findIndex((l) => l.trim() === 'npm test');
+    // The suite runs as `npm run coverage`, which is `npm test` under c8.
+    const coverage = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
+      .scripts.coverage;
+    assert.match(coverage ?? '', /\bnpm test$/);
+    const tests = run.findIndex((l) => l.trim() === 'npm run coverage');
     const layout = run.findIndex((l) => l.includes('.ci/image-layout.sh'));
     assert.ok(tests >= 0 && layout > tests);
   });
