@@ -105,6 +105,10 @@ authentication:
     - username: "admin"
       password: "image-layout-password"
       chassis: ["demo-a"]
+# The test image server listens on loopback, which the default image URL policy refuses.
+datavolume:
+  image_url_policy:
+    allow: ["127.0.0.1"]
 YAML
 chmod -R a+rX "$work"
 
