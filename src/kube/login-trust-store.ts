@@ -2,16 +2,15 @@
 // that logged in, the SHA-256 of the pair (never the user name or the address) and when its trust
 // expires. Watched by an informer, so every replica and every restart honours it.
 import { createHash } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { LoginTrustStore } from '../backend/login-trust.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
+import { systemClock } from '../util/clock.ts';
 import { createKubeClients } from './client.ts';
 import { statusCode } from './errors.ts';
 import { Informer } from './informers.ts';
 import { labelSelector, ownedLabels } from './ownership.ts';
 import type { Meta } from './types.ts';
+import type { NamespaceStoreOptions } from './session-store.ts';
 
 export interface KubeLoginTrustStore extends LoginTrustStore {
   start(): void;
@@ -31,14 +30,7 @@ const maxEntries = 2_000;
 /** A ConfigMap data key for a trust key: hex, so any user name and address fit. */
 const dataKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 
-export const createKubeLoginTrustStore = (options: {
-  kubeConfig: KubeConfig;
-  namespace: string;
-  logger: Logger;
-  metrics: Metrics;
-  clock?: Clock;
-  random?: () => number;
-}): KubeLoginTrustStore => {
+export const createKubeLoginTrustStore = (options: NamespaceStoreOptions): KubeLoginTrustStore => {
   const { namespace, logger } = options;
   const clock = options.clock ?? systemClock;
   const clients = createKubeClients({ kubeConfig: options.kubeConfig, metrics: options.metrics });

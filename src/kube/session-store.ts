@@ -61,14 +61,17 @@ const toRecord = (secret: SessionSecret): SessionRecord | undefined => {
   };
 };
 
-export const createKubeSessionStore = (options: {
-  kubeConfig: KubeConfig;
-  namespace: string;
-  logger: Logger;
-  metrics: Metrics;
-  clock?: Clock;
-  random?: () => number;
-}): KubeSessionStore => {
+/** What every store kept in the sessions namespace needs (sessions, settings, login trust). */
+export interface NamespaceStoreOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+export const createKubeSessionStore = (options: NamespaceStoreOptions): KubeSessionStore => {
   const { namespace, logger } = options;
   const clock = options.clock ?? systemClock;
   const clients = createKubeClients({ kubeConfig: options.kubeConfig, metrics: options.metrics });

@@ -1,15 +1,14 @@
 // Service settings kept in one labelled ConfigMap in the session namespace, watched by an
 // informer so every replica reads the same values from its cache.
-import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ServiceSettings, SettingsStore } from '../backend/settings.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
+import { systemClock } from '../util/clock.ts';
 import { createKubeClients } from './client.ts';
 import { statusCode, toBackendError } from './errors.ts';
 import { Informer } from './informers.ts';
 import { labelSelector, ownedLabels } from './ownership.ts';
 import type { Meta } from './types.ts';
+import type { NamespaceStoreOptions } from './session-store.ts';
 
 export interface KubeSettingsStore extends SettingsStore {
   start(): void;
@@ -37,14 +36,7 @@ const toData = (change: ServiceSettings): Record<string, string> =>
     ? {}
     : { [keys.sessionTimeoutSeconds]: String(change.sessionTimeoutSeconds) };
 
-export const createKubeSettingsStore = (options: {
-  kubeConfig: KubeConfig;
-  namespace: string;
-  logger: Logger;
-  metrics: Metrics;
-  clock?: Clock;
-  random?: () => number;
-}): KubeSettingsStore => {
+export const createKubeSettingsStore = (options: NamespaceStoreOptions): KubeSettingsStore => {
   const { namespace } = options;
   const clients = createKubeClients({ kubeConfig: options.kubeConfig, metrics: options.metrics });
   const informer = new Informer<SettingsConfigMap>({
