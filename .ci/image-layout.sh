@@ -57,9 +57,10 @@ mkdir "$work/app" "$work/app/config"
 for f in "${runtime_files[@]}"; do cp -r "$work/build/$f" "$work/app/"; done
 [ ! -e "$work/app/node_modules/typescript" ] || die "dev dependencies left in node_modules"
 
-step "simulator (started separately) and an image server"
+step "simulator (started separately, from the same build) and an image server"
 cd "$repo"
-npx tsx src/main.ts simulate --port 0 --write-kubeconfig "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+# The built simulator under the same Node: `--simulate` and the demo ship in the image too.
+"$node_bin/node" "$work/app/dist/main.js" simulate --port 0 --write-kubeconfig "$work/kubeconfig" >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 360); do [ -s "$work/kubeconfig" ] && break; sleep 0.5; done
 [ -s "$work/kubeconfig" ] || die "simulator did not start: $(cat "$work/sim.log")"

@@ -2,7 +2,7 @@
 // and no test helper, the simulator's data files were emitted beside it, and nothing in the build
 // is test-only code. Usage: tsx scripts/check-dist.ts [DIST]. Exit 1 with the problems listed.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { moduleGraph } from './module-graph.ts';
 
 const dist = resolve(process.argv[2] ?? 'dist');
@@ -25,13 +25,20 @@ for (const file of walk(dist).filter((f) => f.endsWith('.js'))) {
   if (/from ["']node:(assert|test)/.test(text) || /\.test\.js$/.test(file))
     problems.push(`test-only code in the build: ${relative(dist, file)}`);
 }
-// The simulator (demo, --simulate) imports its schemas as JSON modules; they must be emitted.
-for (const data of [
-  'sim/schemas/virtualmachine.schema.json',
-  'sim/schemas/datavolume.schema.json',
-  'sim/schemas/core-patch-strategies.json',
-])
-  if (!existsSync(join(dist, data))) problems.push(`missing from the build: ${data}`);
+// Every file a built module names beside itself (a JSON module, a `new URL(..., import.meta.url)`
+// it reads) must have been emitted: tsc copies only what is imported, so a file read at run time
+// would be missing from the image while tsx, reading the sources, never notices.
+const relativeSpecifier =
+  /\bfrom\s*['"](\.[^'"]+)['"]|new URL\(\s*['"](\.[^'"]+)['"],\s*import\.meta\.url/g;
+for (const file of walk(dist).filter((f) => f.endsWith('.js')))
+  for (const match of readFileSync(file, 'utf8').matchAll(relativeSpecifier)) {
+    const target = resolve(dirname(file), match[1] ?? match[2] ?? '');
+    // package.json sits beside dist/ in the image (the Containerfile copies it).
+    if (!existsSync(target))
+      problems.push(
+        `${relative(dist, file)} names ${match[1] ?? match[2]}, missing from the build`,
+      );
+  }
 
 if (problems.length) {
   process.stderr.write(`${problems.join('\n')}\n`);

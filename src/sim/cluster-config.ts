@@ -3,7 +3,7 @@
 // and what follows from it (fidelity doc sections 4 and 12: CD-ROM hotplug and rebootPolicy
 // depend on the release and its gates). Gate states per release come from
 // schemas/kubevirt-feature-gates.json (kubevirt/kubevirt pkg/virt-config/featuregate).
-import { readFileSync } from 'node:fs';
+import gateTableJson from './schemas/kubevirt-feature-gates.json' with { type: 'json' };
 
 interface GateTable {
   readonly versions: Readonly<
@@ -11,9 +11,7 @@ interface GateTable {
   >;
 }
 
-const gateTable = JSON.parse(
-  readFileSync(new URL('./schemas/kubevirt-feature-gates.json', import.meta.url), 'utf8'),
-) as GateTable;
+const gateTable: GateTable = gateTableJson;
 
 /** The KubeVirt releases the simulator has a gate table for (`1.6` selects v1.6.6). */
 export const KubevirtReleases = Object.keys(gateTable.versions);
