@@ -7,7 +7,7 @@
 // whole namespace, so a cache would hold every event of every configured namespace to answer
 // the rare log read. A log read costs one LIST for the VM and its VMI (they share the name) plus
 // one per media DataVolume; GETs of everything else stay at zero API calls.
-import { randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { AuditEvent, SystemEvent, SystemEventLog } from '../backend/event-log.ts';
 import type { VmRef } from '../backend/port.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -112,10 +112,13 @@ export const createKubeEventLog = (options: KubeEventLogOptions): SystemEventLog
     }
   };
 
-  /** client-go's recorder names events `<object>.<hex time>`; random digits after the
-   *  millisecond keep two replicas recording at the same moment apart. */
-  const eventName = (vmName: string): string =>
-    `${vmName.slice(0, maxNamePrefix)}.${clock.now().toString(16).padStart(12, '0')}${randomBytes(2).toString('hex')}`;
+  /** client-go's recorder names events `<object>.<hex UnixNano>`; random nanoseconds keep two
+   *  replicas recording in the same millisecond apart, and the names of events in the same
+   *  second still sort by time (newestFirst relies on it). */
+  const eventName = (vmName: string): string => {
+    const nanos = BigInt(clock.now()) * 1_000_000n + BigInt(randomInt(1_000_000));
+    return `${vmName.slice(0, maxNamePrefix)}.${nanos.toString(16)}`;
+  };
 
   const manifest = (ref: VmRef, audit: AuditEvent, vm: VirtualMachine | undefined) => {
     const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
