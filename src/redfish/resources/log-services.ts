@@ -17,7 +17,7 @@ import type {
   OverWritePolicy,
 } from '../enums.ts';
 import { callBackend } from '../backend-failure.ts';
-import { RedfishError, generalError, resourceNotFound } from '../messages.ts';
+import { RedfishError, internalError, resourceNotFound } from '../messages.ts';
 import {
   link,
   logServiceId,
@@ -121,9 +121,9 @@ const logOf = (ctx: AuthenticatedContext, host: LogHost): VisibleSystem => {
 };
 
 const readEvents = (ctx: AuthenticatedContext, system: VisibleSystem) => {
-  // A read has nothing to conflict with or refuse; only an unreachable platform (503) or a VM
-  // gone meanwhile (404) are expected.
-  const unexpected = generalError(500, 'The event log could not be read.');
+  // A read has nothing to conflict with or refuse: only an unreachable platform (503) or a VM
+  // gone meanwhile (404) are expected, anything else is a bug.
+  const unexpected = internalError();
   return callBackend(() => ctx.deps.events.list(system.ref), {
     resource: { type: 'ComputerSystem', id: system.id },
     conflict: unexpected,
