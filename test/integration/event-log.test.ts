@@ -193,6 +193,62 @@ void describe('the event log of a system', () => {
     assert.equal(event?.type, 'Warning');
   });
 
+  void it("shows the events of the system's media DataVolume and records insert and eject", async () => {
+    const id = 'demo-b.monitoring';
+    const media = `/redfish/v1/Systems/${id}/VirtualMedia/Cd/Actions/VirtualMedia`;
+    const image = 'http://images.example/installer.iso';
+    const inserted = await service.request(`${media}.InsertMedia`, {
+      method: 'POST',
+      user: 'admin',
+      body: { Image: image },
+    });
+    assert.equal(inserted.status, 202, inserted.text);
+    const store = simulatorOf(service).store;
+    const vmUid = storedVm(service, 'demo-b', 'monitoring').metadata.uid;
+    const dv = store
+      .list('datavolumes.cdi.kubevirt.io', 'demo-b')
+      .items.find((d) => d.metadata.labels?.['kubevirt-redfish.io/vm-uid'] === vmUid);
+    assert.ok(dv, 'the media DataVolume exists');
+    // What CDI's DataVolume controller records on it, and on a DataVolume of another system.
+    const cdiEvent = (name: string, uid: string | undefined, reason: string) =>
+      store.create('events', {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${name}.${reason.toLowerCase()}`, namespace: 'demo-b' },
+        involvedObject: {
+          apiVersion: 'cdi.kubevirt.io/v1beta1',
+          kind: 'DataVolume',
+          namespace: 'demo-b',
+          name,
+          ...(uid === undefined ? {} : { uid }),
+        },
+        reason,
+        message: `${reason} of ${name}`,
+        type: 'Warning',
+        count: 1,
+        lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        source: { component: 'datavolume-controller' },
+      });
+    cdiEvent(dv.metadata.name ?? '', dv.metadata.uid, 'ImportFailed');
+    cdiEvent('someone-elses-dv', undefined, 'Bound');
+    const cdi = await entryOf(id, (e) => e.Name === `DataVolume ${dv.metadata.name}: ImportFailed`);
+    assert.equal(cdi.Severity, 'Warning');
+    assert.equal(cdi.Originator, 'datavolume-controller');
+    const log = await entries(id);
+    assert.ok(!log.some((e) => e.Name.includes('someone-elses-dv')));
+    const insert = log.find((e) => e.Name.endsWith('RedfishInsertMedia'));
+    assert.equal(insert?.Message, `admin: VirtualMedia.InsertMedia image=${image} succeeded`);
+
+    const ejected = await service.request(`${media}.EjectMedia`, {
+      method: 'POST',
+      user: 'admin',
+      body: {},
+    });
+    assert.equal(ejected.status, 204, ejected.text);
+    const eject = await entryOf(id, (e) => e.Name.endsWith('RedfishEjectMedia'));
+    assert.equal(eject.Message, 'admin: VirtualMedia.EjectMedia succeeded');
+  });
+
   void it('pages entries with $top and $skip, the count staying the total', async () => {
     const id = 'demo-a.web.frontend';
     const all = await entries(id);
