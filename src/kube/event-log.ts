@@ -67,19 +67,23 @@ export interface KubeEventLogOptions {
 
 const kubevirtKinds = new Set(['VirtualMachine', 'VirtualMachineInstance']);
 
-/** When an event last happened: legacy events carry lastTimestamp, events.k8s.io ones eventTime. */
-const timeOf = (event: KubeEvent): string =>
-  event.lastTimestamp ??
-  event.eventTime ??
-  event.firstTimestamp ??
-  event.metadata.creationTimestamp ??
-  new Date(0).toISOString();
+/** When an event last happened, in epoch ms: legacy events carry lastTimestamp, events.k8s.io
+ *  ones eventTime; one with no readable time sorts last instead of failing the whole log. */
+const timeOf = (event: KubeEvent): number => {
+  const text =
+    event.lastTimestamp ??
+    event.eventTime ??
+    event.firstTimestamp ??
+    event.metadata.creationTimestamp;
+  const ms = text === undefined ? NaN : Date.parse(text);
+  return Number.isNaN(ms) ? 0 : ms;
+};
 
 export const toSystemEvent = (event: KubeEvent): SystemEvent => {
   const user = event.metadata.annotations?.[auditUserAnnotation];
   return {
     id: event.metadata.uid ?? event.metadata.name,
-    time: new Date(Date.parse(timeOf(event))).toISOString(),
+    time: new Date(timeOf(event)).toISOString(),
     severity: event.type === 'Warning' ? 'Warning' : 'OK',
     reason: event.reason ?? '',
     message: event.message ?? '',
@@ -92,7 +96,7 @@ export const toSystemEvent = (event: KubeEvent): SystemEvent => {
 
 /** Newest first; ties (whole-second timestamps) by name, which the recorder makes time-ordered. */
 const newestFirst = (a: KubeEvent, b: KubeEvent): number =>
-  Date.parse(timeOf(b)) - Date.parse(timeOf(a)) ||
+  timeOf(b) - timeOf(a) ||
   (a.metadata.name < b.metadata.name ? 1 : a.metadata.name > b.metadata.name ? -1 : 0);
 
 export const createKubeEventLog = (options: KubeEventLogOptions): SystemEventLog => {
@@ -169,7 +173,7 @@ export const createKubeEventLog = (options: KubeEventLogOptions): SystemEventLog
         // Events of an earlier VM of the same name (deleted and re-created) are not this one's.
         if (event.involvedObject?.kind === 'VirtualMachine' && uid && event.involvedObject.uid)
           return event.involvedObject.uid === uid;
-        return created === undefined || Date.parse(timeOf(event)) >= Date.parse(created);
+        return created === undefined || timeOf(event) >= Date.parse(created);
       };
       return [
         ...(own ?? []).filter((e) => kubevirtKinds.has(e.involvedObject?.kind ?? '')),
