@@ -164,6 +164,7 @@ void describe('kube event log', () => {
     const audit = { reason: 'RedfishReset', message: 'm', user: 'u', severity: 'OK' } as const;
     for (let i = 0; i < maxEventWritesInFlight + 5; i++)
       log.record({ namespace: 'ns', name: 'web' }, audit);
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(calls.length, maxEventWritesInFlight);
     assert.equal(warnings.filter((w) => w.startsWith('audit event dropped')).length, 5);
     for (const fail of pending.splice(0)) fail();
@@ -174,6 +175,7 @@ void describe('kube event log', () => {
     );
     // Room again once the failed writes have ended.
     log.record({ namespace: 'ns', name: 'web' }, audit);
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(calls.length, maxEventWritesInFlight + 1);
   });
 });

@@ -193,15 +193,21 @@ export const createKubeEventLog = (options: KubeEventLogOptions): SystemEventLog
         return;
       }
       inFlight++;
-      const body = manifest(ref, audit, options.lookup(ref).vm);
-      clients
-        .request('POST', `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`, body)
-        .catch((error: unknown) =>
-          logger.warn(
-            { vm: `${ref.namespace}/${ref.name}`, reason: audit.reason, err: statusMessage(error) },
-            'audit event not recorded',
+      const notRecorded = (error: unknown) =>
+        logger.warn(
+          { vm: `${ref.namespace}/${ref.name}`, reason: audit.reason, err: statusMessage(error) },
+          'audit event not recorded',
+        );
+      // Async from the first step, so nothing here can throw into the write it records.
+      Promise.resolve()
+        .then(() =>
+          clients.request(
+            'POST',
+            `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`,
+            manifest(ref, audit, options.lookup(ref).vm),
           ),
         )
+        .catch(notRecorded)
         .finally(() => inFlight--);
     },
   };
