@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import { deferredChildLogger } from './observability/logger.ts';
 import type { SessionManager } from './auth/sessions.ts';
 import type { Authenticator, Scope } from './auth/types.ts';
+import type { SystemEventLog } from './backend/event-log.ts';
 import type { VmBackend } from './backend/port.ts';
 import { registerOperationalRoutes } from './observability/health.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redfish/handler.ts';
 import { routeTable } from './redfish/routes.ts';
 import { registerRedfish, type FrameworkErrorHandler } from './redfish/server.ts';
+import { recordAudit } from './redfish/audit-events.ts';
 import type { AuditHook } from './redfish/write.ts';
 import type { Clock } from './util/clock.ts';
 
@@ -20,6 +22,8 @@ export type { AccountView, ServiceIdentity, SessionTimeoutSetting } from './redf
  *  then never accepted); without `accounts` no AccountService. */
 export interface AppDependencies {
   readonly backend: VmBackend;
+  /** The systems' event logs; audit records are kept there too unless `audit` says otherwise. */
+  readonly events: SystemEventLog;
   readonly authenticator: Authenticator;
   readonly scope: Scope;
   /** Already redacting credentials (observability/logger.ts). */
@@ -42,7 +46,8 @@ export interface AppDependencies {
   readonly bodyLimitBytes?: number;
   /** TLS is on: plain-HTTP requests that carry or need credentials are refused. */
   readonly credentialsOnlyOverTls?: boolean;
-  /** Where each write's audit record goes; default: the request log (redfish/write.ts). */
+  /** Where each write's audit record goes; default: the request log and, for writes to a
+   *  system, its event log (redfish/audit-events.ts). */
   readonly audit?: AuditHook;
 }
 
@@ -68,6 +73,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
   redfish.frameworkErrors = registerRedfish(app, {
     deps: {
       backend: deps.backend,
+      events: deps.events,
       scope: deps.scope,
       clock: deps.clock,
       service: deps.service,
@@ -79,7 +85,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
         },
       }),
       ...(deps.accounts && { accounts: deps.accounts, lockout: deps.authenticator.lockout }),
-      ...(deps.audit && { audit: deps.audit }),
+      audit: deps.audit ?? recordAudit(deps.events),
     },
     authenticator: deps.authenticator,
     metrics: deps.metrics,

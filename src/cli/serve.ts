@@ -176,6 +176,8 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       source = { kind: 'inCluster' };
     }
     const kubeConfig = loadKubeConfig(source);
+    // This replica's name: the leader Lease's holder and the writer of its audit Events.
+    const identity = options.background?.identity ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
 
     const backend = createKubeBackend({
       kubeConfig,
@@ -195,6 +197,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       },
       imageUrlPolicy: config.datavolume.imageUrlPolicy,
       ...(config.cluster ? { cluster: config.cluster } : {}),
+      instance: identity,
     });
     cleanups.push(() => backend.stop());
     await backend.start();
@@ -301,7 +304,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
       clients: backgroundClients,
       namespace: sessionNamespace,
       name: leaderLeaseName,
-      identity: background.identity ?? `${hostname()}-${randomUUID().slice(0, 8)}`,
+      identity,
       clock,
       logger,
       ...(background.leaseDurationMs !== undefined && {
@@ -337,6 +340,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     const bound: { endpoint?: ServiceEndpoint } = {};
     const app = await buildApp({
       backend,
+      events: backend.events,
       authenticator,
       scope,
       logger,

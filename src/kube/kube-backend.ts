@@ -2,6 +2,7 @@
 // subresources and conflict-safe patches, and finishes one-time boots when the next VMI starts.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { BackendError } from '../backend/errors.ts';
+import type { SystemEventLog } from '../backend/event-log.ts';
 import type {
   Actor,
   BackendCapabilities,
@@ -25,8 +26,10 @@ import { NamespaceCaches, clusterInstancetypes, resources, type CachedKind } fro
 import { Informer } from './informers.ts';
 import type { Instancetype, Meta } from './types.ts';
 import { CacheWaiters } from './cache-waiters.ts';
+import { createKubeEventLog } from './event-log.ts';
 import { createMediaService } from './media.ts';
-import type { MediaStorageConfig } from './media-manifests.ts';
+import { mediaVolumeOf, type MediaStorageConfig } from './media-manifests.ts';
+import { MediaLabels } from './media-naming.ts';
 import {
   createImageUrlPolicy,
   defaultImageUrlPolicy,
@@ -48,6 +51,8 @@ export interface KubeBackend extends VmBackend {
   setNamespaces(namespaces: readonly string[], vmLabelSelectors?: VmLabelSelectors): void;
   /** What was discovered about the cluster (KubeVirt and CDI releases, gates); after start(). */
   clusterFacts(): ClusterFacts;
+  /** The VMs' Kubernetes Events, and this service's audit records written as Events. */
+  readonly events: SystemEventLog;
 }
 
 /** Per namespace, the label selector every VM any chassis there shows must match (the VM
@@ -69,6 +74,8 @@ export interface KubeBackendOptions {
   readonly imageUrlPolicy?: ImageUrlPolicyConfig;
   /** Describes the cluster instead of reading the KubeVirt and CDI CRs (config `cluster`). */
   readonly cluster?: ClusterOverride;
+  /** This replica's name, recorded on the audit Events it writes. */
+  readonly instance?: string;
 }
 
 export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
@@ -241,7 +248,29 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     ...(write?.signal ? { signal: write.signal } : {}),
   });
 
+  const events = createKubeEventLog({
+    clients,
+    clock,
+    logger,
+    ...(options.instance === undefined ? {} : { instance: options.instance }),
+    lookup: (ref) => {
+      const cache = caches.get(ref.namespace);
+      const vm = cache?.vms.get(ref.name);
+      const uid = vm?.metadata.uid;
+      // The attached image, and any import of this VM not attached yet (or being replaced).
+      const attached = vm ? mediaVolumeOf(vm)?.dataVolume?.name : undefined;
+      const importing = (cache?.dvs?.list() ?? [])
+        .filter((dv) => uid !== undefined && dv.metadata.labels?.[MediaLabels.vmUid] === uid)
+        .map((dv) => dv.metadata.name);
+      return {
+        vm,
+        mediaDataVolumes: [...new Set([...(attached ? [attached] : []), ...importing])].sort(),
+      };
+    },
+  });
+
   return {
+    events,
     get capabilities() {
       return capabilities();
     },

@@ -42,6 +42,7 @@ export const requiredAccess = (
     ),
     ...each(ns, 'cdi.kubevirt.io', 'datavolumes', ['get', 'list', 'watch', 'create', 'delete']),
     ...each(ns, '', 'persistentvolumeclaims', ['list', 'watch']),
+    ...each(ns, '', 'events', ['list', 'create']),
     ...each(ns, '', 'secrets', ['list', 'create', 'update', 'delete']),
   ]),
   ...each(sessionNamespace, '', 'secrets', ['list', 'watch', 'create', 'patch', 'delete']),

@@ -218,6 +218,24 @@ export const dmtfEnums = {
     schema: 'SecureBoot.v1_1_2.json',
     values: ['ResetAllKeysToDefault', 'DeleteAllKeys', 'DeletePK'],
   },
+  LogEntryType: { schema: 'LogEntry.v1_21_0.json', values: ['Event', 'SEL', 'Oem', 'CXL'] },
+  EventSeverity: { schema: 'LogEntry.v1_21_0.json', values: ['OK', 'Warning', 'Critical'] },
+  OriginatorTypes: {
+    schema: 'LogEntry.v1_21_0.json',
+    values: ['Client', 'Internal', 'SupportingService'],
+  },
+  LogEntryTypes: {
+    schema: 'LogService.v1_9_0.json',
+    values: ['Event', 'SEL', 'Multiple', 'OEM', 'CXL'],
+  },
+  OverWritePolicy: {
+    schema: 'LogService.v1_9_0.json',
+    values: ['Unknown', 'WrapsWhenFull', 'NeverOverWrites'],
+  },
+  LogPurpose: {
+    schema: 'LogService.v1_9_0.json',
+    values: ['Diagnostic', 'Operations', 'Security', 'Telemetry', 'ExternalEntity', 'OEM'],
+  },
 } as const;
 
 type Values<K extends keyof typeof dmtfEnums> = (typeof dmtfEnums)[K]['values'][number];
@@ -239,6 +257,12 @@ export type Protocol = Values<'Protocol'>;
 export type SecureBootCurrentBootType = Values<'SecureBootCurrentBootType'>;
 export type SecureBootModeType = Values<'SecureBootModeType'>;
 export type ResetKeysType = Values<'ResetKeysType'>;
+export type LogEntryType = Values<'LogEntryType'>;
+export type EventSeverity = Values<'EventSeverity'>;
+export type OriginatorTypes = Values<'OriginatorTypes'>;
+export type LogEntryTypes = Values<'LogEntryTypes'>;
+export type OverWritePolicy = Values<'OverWritePolicy'>;
+export type LogPurpose = Values<'LogPurpose'>;
 
 /** ResetTypes this service implements on this platform, in the port's order. The port names
  *  its actions after ResetType values (the compiler checks PowerAction ⊂ ResetType wherever

@@ -11,6 +11,7 @@ import type {
   RoleId,
   Scope,
 } from '../auth/types.ts';
+import type { SystemEventLog } from '../backend/event-log.ts';
 import type { VmBackend } from '../backend/port.ts';
 import type { Clock } from '../util/clock.ts';
 import type { AuditHook } from './write.ts';
@@ -58,6 +59,8 @@ export interface AccountView {
 /** What handlers may use. Optional members switch route families on (Route.requires). */
 export interface RedfishDependencies {
   readonly backend: VmBackend;
+  /** The systems' event logs (LogServices) and where audit records are kept. */
+  readonly events: SystemEventLog;
   readonly scope: Scope;
   readonly clock: Clock;
   readonly service: ServiceIdentity;

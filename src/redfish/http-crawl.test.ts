@@ -155,6 +155,10 @@ void describe('route table', () => {
         [`${host}/VirtualMedia/:mediaId`, 'VirtualMedia'],
         [`${host}/VirtualMedia/:mediaId/Actions/VirtualMedia.InsertMedia`, 'VirtualMedia'],
         [`${host}/VirtualMedia/:mediaId/Actions/VirtualMedia.EjectMedia`, 'VirtualMedia'],
+        [`${host}/LogServices`, 'LogServiceCollection'],
+        [`${host}/LogServices/:logServiceId`, 'LogService'],
+        [`${host}/LogServices/:logServiceId/Entries`, 'LogEntryCollection'],
+        [`${host}/LogServices/:logServiceId/Entries/:entryId`, 'LogEntry'],
       ]),
     ),
   };

@@ -8,6 +8,13 @@ export const serviceRootUri = '/redfish/v1';
  *  Manager (older sushy looks only there). */
 export type MediaHost = 'system' | 'manager';
 
+/** Where a system's event log is addressed from: the system, or its Manager (the OCP baseline
+ *  profile requires LogServices on every Manager; log-services.ts says why it is served twice). */
+export type LogHost = MediaHost;
+
+/** The one log of each system (LogService Id). */
+export const logServiceId = 'Log';
+
 /** The one virtual media slot of each system; MediaTypes CD and DVD make Ironic pick it. */
 export const cdMediaId = 'Cd';
 
@@ -80,6 +87,14 @@ export const uris = {
     `${serviceRootUri}/Managers/${id}/EthernetInterfaces`,
   managerEthernetInterface: (id: string, nic: string): string =>
     `${serviceRootUri}/Managers/${id}/EthernetInterfaces/${nic}`,
+  // The event log of a system (issue 13 item 6), under the system and under its Manager.
+  logServices: (host: LogHost, id: string): string =>
+    `${host === 'system' ? uris.system(id) : uris.manager(id)}/LogServices`,
+  logService: (host: LogHost, id: string): string =>
+    `${uris.logServices(host, id)}/${logServiceId}`,
+  logEntries: (host: LogHost, id: string): string => `${uris.logService(host, id)}/Entries`,
+  logEntry: (host: LogHost, id: string, entry: string): string =>
+    `${uris.logEntries(host, id)}/${entry}`,
 } as const;
 
 /** The newest schema version of each type in the bundled DSP8010 2025.4 (so the DMTF files in
@@ -130,6 +145,10 @@ export const odataTypes = {
   Bios: '#Bios.v1_2_3.Bios',
   SecureBoot: '#SecureBoot.v1_1_2.SecureBoot',
   ManagerNetworkProtocol: '#ManagerNetworkProtocol.v1_12_0.ManagerNetworkProtocol',
+  LogServiceCollection: '#LogServiceCollection.LogServiceCollection',
+  LogService: '#LogService.v1_9_0.LogService',
+  LogEntryCollection: '#LogEntryCollection.LogEntryCollection',
+  LogEntry: '#LogEntry.v1_21_0.LogEntry',
 } as const;
 
 /** Redfish DateTime: ISO 8601 to the second with an explicit offset, as BMCs report it. */

@@ -30,6 +30,12 @@ import {
   handleManagerEthernetInterfaceGet,
   handleManagerNetworkProtocolGet,
 } from './resources/manager-network.ts';
+import {
+  handleLogEntryCollectionGet,
+  handleLogEntryGet,
+  handleLogServiceCollectionGet,
+  handleLogServiceGet,
+} from './resources/log-services.ts';
 import { handleManagerCollectionGet, handleManagerGet } from './resources/managers.ts';
 import { handleMetadataGet, handleODataGet } from './resources/odata-documents.ts';
 import { handleServiceRootGet, handleVersionGet } from './resources/service-root.ts';
@@ -295,6 +301,57 @@ const routes: readonly Route[] = [
     url: '/redfish/v1/Systems/:systemId/SecureBoot/Actions/SecureBoot.ResetKeys',
     privilege: 'ConfigureComponents',
     handler: handleSecureBootResetKeys,
+  },
+
+  // The event log (issue 13 item 6) under a system and, for the OCP baseline profile, under its
+  // Manager: reading logs needs Login (registry: LogService, LogEntry GET).
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/LogServices',
+    privilege: 'Login',
+    handler: handleLogServiceCollectionGet('system'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/LogServices/:logServiceId',
+    privilege: 'Login',
+    handler: handleLogServiceGet('system'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/LogServices/:logServiceId/Entries',
+    privilege: 'Login',
+    handler: handleLogEntryCollectionGet('system'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Systems/:systemId/LogServices/:logServiceId/Entries/:entryId',
+    privilege: 'Login',
+    handler: handleLogEntryGet('system'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/LogServices',
+    privilege: 'Login',
+    handler: handleLogServiceCollectionGet('manager'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/LogServices/:logServiceId',
+    privilege: 'Login',
+    handler: handleLogServiceGet('manager'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/LogServices/:logServiceId/Entries',
+    privilege: 'Login',
+    handler: handleLogEntryCollectionGet('manager'),
+  },
+  {
+    method: 'GET',
+    url: '/redfish/v1/Managers/:managerId/LogServices/:logServiceId/Entries/:entryId',
+    privilege: 'Login',
+    handler: handleLogEntryGet('manager'),
   },
 
   {

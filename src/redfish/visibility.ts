@@ -8,7 +8,7 @@ import {
   resourceNotFound,
   serviceTemporarilyUnavailable,
 } from './messages.ts';
-import type { AuthenticatedContext } from './handler.ts';
+import { pathParam, type AuthenticatedContext } from './handler.ts';
 
 /** Until the caches have synced the service knows nothing it could answer truthfully. */
 const requireReady = (ctx: AuthenticatedContext): void => {
@@ -46,6 +46,16 @@ export const visibleSystem = (
     );
   throw new RedfishError(resourceNotFound(type, id));
 };
+
+/** The system a URL under a system (`:systemId`) or under its Manager (`:managerId`) addresses;
+ *  a missing one is reported as the resource the URL names. */
+export const hostedSystem = (
+  ctx: AuthenticatedContext,
+  host: 'system' | 'manager',
+): VisibleSystem =>
+  host === 'system'
+    ? visibleSystem(ctx, pathParam(ctx, 'systemId'))
+    : visibleSystem(ctx, pathParam(ctx, 'managerId'), 'Manager');
 
 /** Systems of one chassis the caller may see (empty when the chassis is not visible). */
 export const visibleSystemsOfChassis = (

@@ -72,6 +72,21 @@ const cases: readonly Case[] = [
       expect: components,
     },
   ]),
+  // The event log: reading it needs Login (registry LogEntry GET); nobody can clear it.
+  ...['Systems', 'Managers'].flatMap((host) => [
+    {
+      name: `GET the event log under ${host}`,
+      method: 'GET',
+      path: (s: string) => `/redfish/v1/${host}/${s}/LogServices/Log/Entries`,
+      expect: everyone(200),
+    },
+    {
+      name: `DELETE the event log's entries under ${host}`,
+      method: 'DELETE',
+      path: (s: string) => `/redfish/v1/${host}/${s}/LogServices/Log/Entries`,
+      expect: everyone(405),
+    },
+  ]),
   {
     name: 'PATCH SessionService',
     method: 'PATCH',

@@ -315,6 +315,14 @@ describe('RBAC', () => {
       await service.waitFor(async () => (await powerState()) === 'On', 20_000);
       await reset('GracefulShutdown');
       await act(`${system}/VirtualMedia/Cd/Actions/VirtualMedia.EjectMedia`, {}, [204]);
+      // The event log: its read lists Events, and the eject above is written as one.
+      await service.waitFor(async () => {
+        const log = await service.request(`${system}/LogServices/Log/Entries`, { user: 'admin' });
+        assert.equal(log.status, 200, log.text);
+        return (log.body.Members as { Name: string }[]).some((e) =>
+          e.Name.endsWith('RedfishEjectMedia'),
+        );
+      });
       const login = await service.request('/redfish/v1/SessionService/Sessions', {
         method: 'POST',
         body: { UserName: 'admin', Password: 'admin-password' },
@@ -344,6 +352,8 @@ describe('RBAC', () => {
         'create  secrets',
         'create  configmaps',
         'watch kubevirt.io virtualmachineinstances',
+        'list  events',
+        'create  events',
       ])
         assert.ok(
           seen.has(expected),

@@ -14,6 +14,7 @@ import type {
   Scope,
   VisibleSystem,
 } from '../../src/auth/types.ts';
+import type { AuditEvent, SystemEvent, SystemEventLog } from '../../src/backend/event-log.ts';
 import type {
   Actor,
   BackendCapabilities,
@@ -134,6 +135,58 @@ class TestBackend implements VmBackend {
     throw new Error('not used by these routes');
   }
 }
+
+/** An event log holding what it was given, plus the audit events recorded through it. */
+class TestEventLog implements SystemEventLog {
+  readonly events: { readonly ref: VmRef; readonly event: SystemEvent }[] = [];
+  readonly recorded: { readonly ref: VmRef; readonly event: AuditEvent }[] = [];
+  /** Makes reads fail as an unreachable platform does. */
+  failReads: Error | undefined;
+  constructor(readonly clock: ManualClock) {}
+  list(ref: VmRef): Promise<readonly SystemEvent[]> {
+    if (this.failReads) return Promise.reject(this.failReads);
+    return Promise.resolve(
+      this.events
+        .filter((e) => e.ref.namespace === ref.namespace && e.ref.name === ref.name)
+        .map((e) => e.event)
+        .sort((a, b) => Date.parse(b.time) - Date.parse(a.time)),
+    );
+  }
+  record(ref: VmRef, event: AuditEvent): void {
+    this.recorded.push({ ref, event });
+    this.events.push({
+      ref,
+      event: {
+        id: `audit-${this.recorded.length}`,
+        time: new Date(this.clock.now()).toISOString(),
+        severity: event.severity,
+        reason: event.reason,
+        message: event.message,
+        subject: `VirtualMachine ${ref.name}`,
+        reporter: 'kubevirt-redfish',
+        user: event.user,
+        count: 1,
+      },
+    });
+  }
+}
+
+/** What the platform says happened to demo-a/web before any test acts. */
+const demoEvents = (): TestEventLog['events'] => [
+  {
+    ref: { namespace: 'demo-a', name: 'web' },
+    event: {
+      id: '5b0c2f7e-3d61-4c1a-9e55-0a1b2c3d4e5f',
+      time: '2026-01-01T00:00:05Z',
+      severity: 'OK',
+      reason: 'Started',
+      message: 'VirtualMachineInstance started.',
+      subject: 'VirtualMachineInstance web',
+      reporter: 'virt-handler',
+      count: 1,
+    },
+  },
+];
 
 const chassisConfig: readonly ChassisView[] = [
   { name: 'chassis-a', namespace: 'demo-a', description: 'Lab A' },
@@ -275,6 +328,8 @@ export const makeApp = async (
   const logs: Record<string, unknown>[] = [];
   const metrics = createMetrics();
   const clock = new ManualClock();
+  const events = new TestEventLog(clock);
+  events.events.push(...demoEvents());
   let timeoutSeconds = 1800;
   const sessions = createSessionManager({
     store: new MemorySessionStore(),
@@ -296,6 +351,7 @@ export const makeApp = async (
   };
   const app = await buildApp({
     backend,
+    events,
     authenticator: testAuthenticator(sessions),
     scope: testScope(backend),
     ...(options.bare ? {} : sessionsAndAccounts),
@@ -314,7 +370,7 @@ export const makeApp = async (
     ...(options.audit === undefined ? {} : { audit: options.audit }),
   });
   apps.push(app);
-  return { app, backend, logs, metrics, sessions };
+  return { app, backend, events, logs, metrics, sessions };
 };
 
 export const basic = (user: string, password = users[user]?.password ?? 'x') =>

@@ -40,14 +40,18 @@ export const writes = (service: TestService): number =>
   requestsFor(service) - requestsFor(service, 'GET');
 
 /** Requests (of one method, or all) the service made to the API server for Redfish work. Left
- *  out: the leader Lease, renewed every few seconds whatever the test does, and the ConfigMaps of
+ *  out: the leader Lease, renewed every few seconds whatever the test does, the ConfigMaps of
  *  the sessions namespace, where a user's first login from a client records its lockout
- *  exemption (the login-trust record) at a moment the test does not choose. */
+ *  exemption (the login-trust record) at a moment the test does not choose, and the Events of
+ *  the VM namespaces: each write's audit record is written after its answer, best effort
+ *  (event-log.test.ts checks them). */
 export const requestsFor = (service: TestService, method?: string): number => {
   const api = simulatorOf(service).apiServer;
   const background = [
     '/apis/coordination.k8s.io/',
     '/api/v1/namespaces/kubevirt-redfish/configmaps',
+    '/api/v1/namespaces/demo-a/events',
+    '/api/v1/namespaces/demo-b/events',
   ];
   const count = (pathPrefix?: string) =>
     api.requestCount({

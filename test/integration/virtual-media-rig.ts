@@ -165,6 +165,7 @@ export const startService = async (
   const getConfig = () => config;
   const app = await buildApp({
     backend,
+    events: backend.events,
     authenticator: createAuthenticator({
       getConfig,
       sessions,

@@ -39,6 +39,8 @@ export const toManager = (
   VirtualMedia: link(uris.virtualMediaCollection('manager', system.id)),
   NetworkProtocol: link(uris.managerNetworkProtocol(system.id)),
   EthernetInterfaces: link(uris.managerEthernetInterfaces(system.id)),
+  // The system's log, served under the Manager too (OCP baseline; log-services.ts).
+  LogServices: link(uris.logServices('manager', system.id)),
   Links: {
     ManagerForServers: [link(uris.system(system.id))],
     ManagerForChassis: [link(uris.chassis(system.chassis))],

@@ -125,6 +125,8 @@ export const toComputerSystem = (
     BiosVersion: biosVersion(system),
     Bios: link(uris.bios(system.id)),
     SecureBoot: link(uris.secureBoot(system.id)),
+    // Kubernetes Events and this service's audit records (log-services.ts).
+    LogServices: link(uris.logServices('system', system.id)),
     Actions: {
       '#ComputerSystem.Reset': {
         target: uris.systemReset(system.id),

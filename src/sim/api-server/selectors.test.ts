@@ -58,4 +58,31 @@ describe('field selectors', () => {
     const ev = { ...obj('e'), involvedObject: { name: 'vm1' } };
     assert.equal(parseFieldSelector(events, 'involvedObject.name=vm1')(ev), true);
   });
+  it("matches an event's involved object on several fields, and `source` on its component", () => {
+    const ev = (kind: string, name: string, source: Record<string, unknown>) => ({
+      ...obj(`${name}.1`),
+      involvedObject: { kind, name },
+      ...source,
+    });
+    const all = [
+      ev('VirtualMachine', 'vm1', { source: { component: 'virtualmachine-controller' } }),
+      ev('VirtualMachineInstance', 'vm1', { source: { component: 'virt-handler', host: 'n1' } }),
+      ev('DataVolume', 'vm1', { source: {}, reportingComponent: 'datavolume-controller' }),
+      ev('VirtualMachine', 'vm2', { source: { component: 'kubevirt-redfish' } }),
+    ];
+    const kinds = (selector: string) =>
+      all
+        .filter(parseFieldSelector(events, selector))
+        .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}`);
+    assert.deepEqual(kinds('involvedObject.name=vm1,involvedObject.kind=VirtualMachine'), [
+      'VirtualMachine/vm1',
+    ]);
+    assert.deepEqual(kinds('involvedObject.name=vm1,involvedObject.kind!=VirtualMachine'), [
+      'VirtualMachineInstance/vm1',
+      'DataVolume/vm1',
+    ]);
+    assert.deepEqual(kinds('source=virt-handler'), ['VirtualMachineInstance/vm1']);
+    // kube-apiserver falls back to reportingComponent when source.component is empty.
+    assert.deepEqual(kinds('source=datavolume-controller'), ['DataVolume/vm1']);
+  });
 });

@@ -103,6 +103,17 @@ const extraFields: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
+/** Selectable fields whose value is not the object's field of that path: an event's `source`
+ *  is its source.component, else its reportingComponent (registry/core/event/strategy.go). */
+const computedFields: Readonly<Record<string, (object: KubeObject) => unknown>> = {
+  'events source': (object) => {
+    const component = (object.source as { component?: unknown } | undefined)?.component;
+    return typeof component === 'string' && component !== ''
+      ? component
+      : object.reportingComponent;
+  },
+};
+
 export const parseFieldSelector = (type: ServedType, selector: string | null): Selector => {
   if (selector === null || selector.trim() === '') return () => true;
   const known = ['metadata.name', 'metadata.namespace', ...(extraFields[type.resource] ?? [])];
@@ -121,7 +132,8 @@ export const parseFieldSelector = (type: ServedType, selector: string | null): S
   });
   return (object) =>
     terms.every(({ field, negate, value }) => {
-      const actual = jsonPath(object, `.${field}`);
+      const computed = computedFields[`${type.resource} ${field}`];
+      const actual = computed ? computed(object) : jsonPath(object, `.${field}`);
       const text = actual === undefined || actual === null ? '' : display(actual);
       return negate ? text !== value : text === value;
     });

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../../util/clock.ts';
 import type { ClusterConfig } from '../cluster-config.ts';
 import { StatusError, type KubeObject, type ObjectStore, type StoreEvent } from '../types.ts';
+import { createEventRecorder } from './event-recorder.ts';
 import { hotplugTarget } from './hotplug.ts';
 import {
   Finalizers,
@@ -54,6 +55,8 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
   const { store, clock, cluster } = options;
   const liveHotplug = cluster.declarativeHotplug || cluster.hotplugVolumes;
   const now = (): string => timestamp(clock.now());
+  // virt-controller's VM controller records under this component (watch/application.go).
+  const recorder = createEventRecorder({ store, clock, component: 'virtualmachine-controller' });
   const split = (key: string): [string, string] => {
     const at = key.indexOf('/');
     return [key.slice(0, at), key.slice(at + 1)];
@@ -107,7 +110,8 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
     const template = vmSpecOf(vm).template;
     const spec = vmiSpecFromTemplate(vm);
     if (firstRequest(vm)?.data?.paused === 'true') spec.startStrategy = 'Paused';
-    ignoreExisting(() =>
+    let created = false;
+    ignoreExisting(() => {
       store.create(
         Keys.vmi,
         {
@@ -145,17 +149,34 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
           },
         },
         { skipValidation: true },
-      ),
-    );
+      );
+      created = true;
+    });
+    // vm.go startVMI: the event KubeVirt records once the VMI exists.
+    if (created)
+      recorder.event(
+        vm,
+        'Normal',
+        'SuccessfulCreate',
+        `Started the virtual machine by creating the new virtual machine instance ${name ?? ''}`,
+      );
   };
 
-  const stopVmi = (vmi: KubeObject): void => {
+  const stopVmi = (vm: KubeObject, vmi: KubeObject): void => {
     if (vmi.metadata.deletionTimestamp) return;
     try {
       store.delete(Keys.vmi, vmi.metadata.namespace, vmi.metadata.name ?? '');
     } catch (error) {
       if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
+      return;
     }
+    // vm.go stopVMI names the instance by its uid.
+    recorder.event(
+      vm,
+      'Normal',
+      'SuccessfulDelete',
+      `Stopped the virtual machine by deleting the virtual machine instance ${vmi.metadata.uid ?? ''}`,
+    );
   };
 
   const addStartRequest = (vm: KubeObject): void => {
@@ -181,7 +202,7 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
     switch (strategy) {
       case 'Always':
         if (vmi) {
-          if (hasStopRequestFor(vm, vmi) || isFinal(vmi)) stopVmi(vmi);
+          if (hasStopRequestFor(vm, vmi) || isFinal(vmi)) stopVmi(vm, vmi);
         } else startVmi(vm);
         return;
       case 'RerunOnFailure':
@@ -192,7 +213,7 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
             !vmi.metadata.deletionTimestamp &&
             (hasStopRequestFor(vm, vmi) || failed || succeeded)
           ) {
-            stopVmi(vmi);
+            stopVmi(vm, vmi);
             if (failed) addStartRequest(vm);
           }
           return;
@@ -204,11 +225,11 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
         return;
       case 'Manual':
         if (vmi) {
-          if (hasStopRequestFor(vm, vmi)) stopVmi(vmi);
+          if (hasStopRequestFor(vm, vmi)) stopVmi(vm, vmi);
         } else if (hasStartRequest(vm)) startVmi(vm);
         return;
       case 'Halted':
-        if (vmi) stopVmi(vmi);
+        if (vmi) stopVmi(vm, vmi);
         else if (hasStartRequest(vm))
           // A paused start on a Halted VM: virt-controller flips the VM to Always itself.
           store.mutate(Keys.vm, vm.metadata.namespace, vm.metadata.name ?? '', (draft) => {
@@ -300,7 +321,7 @@ export const startVirtController = (options: VirtControllerOptions): VirtControl
     };
     const hasFinalizer = vm.metadata.finalizers?.includes(Finalizers.vmController) === true;
     if (vm.metadata.deletionTimestamp) {
-      if (vmi) stopVmi(vmi);
+      if (vmi) stopVmi(vm, vmi);
       else if (hasFinalizer) setFinalizer(false);
     } else if (!hasFinalizer) setFinalizer(true);
 

@@ -6,6 +6,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { ClusterConfig } from '../cluster-config.ts';
 import type { KubeObject, ObjectStore, StoreEvent } from '../types.ts';
 import type { Delays } from './delays.ts';
+import { createEventRecorder } from './event-recorder.ts';
 import { stepHotplugStatus } from './hotplug.ts';
 import {
   Finalizers,
@@ -51,6 +52,22 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
   const { store, clock, delays, cluster } = options;
   const timers = new StepTimers(clock);
   const now = (): string => timestamp(clock.now());
+  // The events KubeVirt records about a VMI: virt-handler's (pkg/virt-handler/vm.go, messages
+  // from controller.go) and, for the launcher pod this simulation does not model, the VMI
+  // controller's (watch/vmi/lifecycle.go).
+  const handlerEvents = createEventRecorder({
+    store,
+    clock,
+    component: 'virt-handler',
+    host: simulatedNode,
+  });
+  const controllerEvents = createEventRecorder({
+    store,
+    clock,
+    component: 'virtualmachine-controller',
+  });
+  /** VMIs (by uid) whose graceful shutdown was announced: only the first attempt is recorded. */
+  const announcedShutdowns = new Set<string>();
   const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
   const split = (key: string): [string, string] => {
     const at = key.indexOf('/');
@@ -68,15 +85,16 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
     return true;
   };
 
-  /** Applies `change` to the VMI's status if it is still the same VMI (uid) it was planned for. */
+  /** Applies `change` to the VMI's status if it is still the same VMI (uid) it was planned for;
+   *  returns the updated VMI, or undefined when it was not. */
   const update = (
     vmi: KubeObject,
     change: (status: VmiStatus, draft: KubeObject) => void,
-  ): void => {
+  ): KubeObject | undefined => {
     const { namespace, name, uid } = vmi.metadata;
     const current = store.get(Keys.vmi, namespace, name ?? '');
-    if (!current || current.metadata.uid !== uid) return;
-    store.mutate(
+    if (!current || current.metadata.uid !== uid) return undefined;
+    return store.mutate(
       Keys.vmi,
       namespace,
       name ?? '',
@@ -95,28 +113,41 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
     status.phaseTransitionTimestamps = [...transitions, { phase, phaseTransitionTimestamp: now() }];
   };
 
+  /** vm.go recordPhaseChangeEvent: a clean end is Normal, a crash a Warning. */
+  const recordEnd = (vmi: KubeObject | undefined, phase: 'Succeeded' | 'Failed'): void => {
+    if (!vmi) return;
+    if (phase === 'Succeeded')
+      handlerEvents.event(vmi, 'Normal', 'Stopped', 'The VirtualMachineInstance was shut down.');
+    else handlerEvents.event(vmi, 'Warning', 'Stopped', 'The VirtualMachineInstance crashed.');
+  };
+
   const finish = (vmi: KubeObject, phase: 'Succeeded' | 'Failed'): void =>
-    update(vmi, (status) => {
-      enterPhase(status, phase);
-      let conditions = removeCondition(
-        removeCondition(status.conditions, 'AgentConnected'),
-        'Paused',
-      );
-      conditions = upsertCondition(
-        conditions,
-        {
-          type: 'Ready',
-          status: 'False',
-          reason: phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed',
-          message:
-            phase === 'Succeeded' ? 'Guest VM has shut down' : 'virt-launcher exited with an error',
-          lastProbeTime: null,
-        },
-        now(),
-      );
-      status.conditions = conditions;
-      delete status.guestOSInfo;
-    });
+    recordEnd(
+      update(vmi, (status) => {
+        enterPhase(status, phase);
+        let conditions = removeCondition(
+          removeCondition(status.conditions, 'AgentConnected'),
+          'Paused',
+        );
+        conditions = upsertCondition(
+          conditions,
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed',
+            message:
+              phase === 'Succeeded'
+                ? 'Guest VM has shut down'
+                : 'virt-launcher exited with an error',
+            lastProbeTime: null,
+          },
+          now(),
+        );
+        status.conditions = conditions;
+        delete status.guestOSInfo;
+      }),
+      phase,
+    );
 
   const setCondition = (status: VmiStatus, condition: Condition): void => {
     status.conditions = upsertCondition(
@@ -179,6 +210,7 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
       for (const suffix of ['', '#agent', '#hotplug']) timers.cancel(key + suffix);
       return;
     }
+    if (isFinal(vmi)) announcedShutdowns.delete(vmi.metadata.uid ?? '');
     const uid = vmi.metadata.uid ?? '';
     const phase = vmiStatusOf(vmi).phase ?? '';
     const later = (
@@ -200,8 +232,19 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
         const grace = vmiSpecOf(vmi).terminationGracePeriodSeconds ?? defaultGraceSeconds;
         const budget = phase === 'Running' ? Math.min(grace * 1000, delays.guestShutdown) : 0;
         const elapsed = clock.now() - Date.parse(vmi.metadata.deletionTimestamp);
+        // vm.go: a guest given a grace period is signalled once (ShuttingDown); one that does not
+        // shut down within it, or has none, is killed (Deleted) before the VMI ends.
+        const graceful = phase === 'Running' && grace > 0;
+        if (graceful && !announcedShutdowns.has(uid)) {
+          announcedShutdowns.add(uid);
+          handlerEvents.event(vmi, 'Normal', 'ShuttingDown', 'Signaled Graceful Shutdown');
+        }
+        const killed = phase === 'Running' && (grace === 0 || grace * 1000 < delays.guestShutdown);
         later('', `shutdown:${grace}`, Math.max(0, budget - elapsed), (current) => {
-          if (!isFinal(current)) finish(current, 'Succeeded');
+          if (isFinal(current)) return;
+          if (killed)
+            handlerEvents.event(current, 'Normal', 'Deleted', 'VirtualMachineInstance stopping');
+          finish(current, 'Succeeded');
         });
       } else if (vmi.metadata.finalizers?.includes(Finalizers.vmiForeground)) {
         store.mutate(Keys.vmi, namespace, name, (draft) => {
@@ -221,8 +264,8 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
       case '':
       case 'Pending':
         if (volumesReady(vmi))
-          later('', 'scheduling', delays.scheduling, (current) =>
-            update(current, (status) => {
+          later('', 'scheduling', delays.scheduling, (current) => {
+            const scheduling = update(current, (status) => {
               enterPhase(status, 'Scheduling');
               setCondition(status, {
                 type: 'PodScheduled',
@@ -230,8 +273,16 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
                 reason: 'Pending',
                 message: '',
               });
-            }),
-          );
+            });
+            // lifecycle.go: the launcher pod is created as the VMI starts scheduling.
+            if (scheduling)
+              controllerEvents.event(
+                scheduling,
+                'Normal',
+                'SuccessfulCreate',
+                `Created virtual machine pod virt-launcher-${name}-${uid.slice(0, 5)}`,
+              );
+          });
         else timers.cancel(key);
         break;
       case 'Scheduling':
@@ -248,8 +299,8 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
         );
         break;
       case 'Scheduled':
-        later('', 'running', delays.running, (current) =>
-          update(current, (status) => {
+        later('', 'running', delays.running, (current) => {
+          const running = update(current, (status) => {
             enterPhase(status, 'Running');
             Object.assign(status, runningStatusFields(current));
             status.conditions = removeCondition(status.conditions, 'PodScheduled');
@@ -269,8 +320,13 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
                 reason: 'PausedByUser',
                 message: 'VMI was paused by user',
               });
-          }),
-        );
+          });
+          // vm.go: the domain is defined, then recordPhaseChangeEvent on Running.
+          if (running) {
+            handlerEvents.event(running, 'Normal', 'Created', 'VirtualMachineInstance defined.');
+            handlerEvents.event(running, 'Normal', 'Started', 'VirtualMachineInstance started.');
+          }
+        });
         break;
       case 'Running': {
         const conditions = vmiStatusOf(vmi).conditions;
