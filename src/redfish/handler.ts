@@ -11,7 +11,7 @@ import type {
   RoleId,
   Scope,
 } from '../auth/types.ts';
-import type { VmBackend } from '../backend/port.ts';
+import type { VmBackend, WriteOptions } from '../backend/port.ts';
 import type { Clock } from '../util/clock.ts';
 import type { AuditHook } from './write.ts';
 
@@ -39,7 +39,7 @@ export interface SessionTimeoutSetting {
   /** Seconds, 30–86400. */
   current(): number;
   /** Persists a new timeout; every replica applies it once its cache has it. */
-  set(seconds: number): Promise<void>;
+  set(seconds: number, options?: Pick<WriteOptions, 'signal'>): Promise<void>;
 }
 
 /** What the SessionService needs: the sessions, the login check and the timeout. */
