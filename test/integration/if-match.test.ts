@@ -86,6 +86,37 @@ void describe('If-Match with a lagging watch', () => {
     }
   });
 
+  void it('SecureBoot and IndicatorLED PATCHes with the ETag of an object changed since answer 412', async () => {
+    const secureBoot = `${systemUrl(id)}/SecureBoot`;
+    const seenSecureBoot = await service.request(secureBoot, { user: 'admin' });
+    const seenSystem = await service.request(systemUrl(id), { user: 'admin' });
+    simulatorOf(service).faults.watchDelayMs = 1_000;
+    try {
+      editBehindTheService(service, 'db-primary');
+      const before = storedVm(service, ns, 'db-primary');
+      assertPreconditionFailed(
+        await service.request(secureBoot, {
+          method: 'PATCH',
+          user: 'admin',
+          headers: { 'if-match': seenSecureBoot.headers.get('etag') ?? '' },
+          body: { SecureBootEnable: !seenSecureBoot.body.SecureBootEnable },
+        }),
+      );
+      assertPreconditionFailed(
+        await service.request(systemUrl(id), {
+          method: 'PATCH',
+          user: 'admin',
+          headers: { 'if-match': seenSystem.headers.get('etag') ?? '' },
+          body: { IndicatorLED: seenSystem.body.IndicatorLED === 'Lit' ? 'Off' : 'Lit' },
+        }),
+      );
+      const after = storedVm(service, ns, 'db-primary');
+      assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'no write');
+    } finally {
+      simulatorOf(service).faults.watchDelayMs = 0;
+    }
+  });
+
   void it('the current ETag still writes once the cache has caught up', async () => {
     await service.waitFor(async () => {
       const current = await service.request(systemUrl(id), { user: 'admin' });
