@@ -33,7 +33,8 @@ export class SessionLimitError extends Error {
 }
 
 /** A login or logout: stops before its next store call once the signal aborts (the client
- *  hung up), so nothing is created for nobody. */
+ *  hung up, or the deadline passed), and a login that aborts after storing its session
+ *  deletes it, so no session exists whose token nobody holds. */
 export type SessionWriteOptions = Pick<WriteOptions, 'signal'>;
 
 export interface SessionManager {
@@ -169,6 +170,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
       };
       try {
         await store.create(record);
+        // Nobody can receive the token of a login whose client hung up (or whose deadline
+        // passed): it is undone like a failed one.
+        writeOptions.signal?.throwIfAborted();
       } catch (error) {
         // The write may have landed although its answer was lost (a timeout, a connection cut
         // during an outage): nobody holds that token, yet it would count towards the user's

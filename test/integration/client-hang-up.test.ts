@@ -82,6 +82,23 @@ void describe('a client that hangs up mid-write', () => {
     return { outcome: audit()[0]?.outcome, after };
   };
 
+  void it('a login stopped after storing its session deletes it: no session nobody holds', async () => {
+    const sessionSecrets = `/api/v1/namespaces/kubevirt-redfish/secrets`;
+    const stored = () =>
+      simulatorOf(service).store.list('secrets', 'kubevirt-redfish').items.length;
+    const before = stored();
+    simulatorOf(service).faults.latencyMs = latencyMs;
+    const { outcome, after: calls } = await sendAndHangUp(
+      '/redfish/v1/SessionService/Sessions',
+      { UserName: 'operator-a', Password: users['operator-a'] },
+      { method: 'POST', pathPrefix: sessionSecrets },
+      { deletes: { method: 'DELETE', pathPrefix: sessionSecrets } },
+    );
+    assert.equal(outcome, 'failed');
+    assert.deepEqual(calls, { deletes: 1 });
+    await waitForCluster(service, () => stored() === before, 'the session Secret deleted');
+  });
+
   void it('Reset: the retries of a conflicting patch stop, and the VM is not started', async () => {
     const name = 'legacy-bios';
     const id = `${ns}.${name}`;
