@@ -118,9 +118,11 @@ const validateResetKeys = compileBodySchema<ResetKeysParameters>({
 });
 
 /** Succeeds only for what is already true (see resetKeysTypes); the service never claims to have
- *  changed keys it cannot reach. */
+ *  changed keys it cannot reach. The write shape up to the body (scope, If-Match, body); there
+ *  is no port call to make, so nothing to audit. */
 export const handleSecureBootResetKeys = (ctx: AuthenticatedContext): HandlerReply => {
   const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
+  requireIfMatch(ctx.ifMatch, etagOf(toSecureBoot(system)));
   const { ResetKeysType } = parseActionBody(validateResetKeys, ctx.body, resetKeysAction);
   const allowed = resetKeysTypes(system.snapshot);
   if (allowed.length === 0) throw new RedfishError(actionNotSupported(resetKeysAction));
