@@ -20,7 +20,7 @@ import {
 
 const ns = 'demo-a';
 /** Latency the simulated API server adds to every request: the hang-up lands mid-call. */
-const latencyMs = 400;
+const latencyMs = 600;
 
 void describe('a client that hangs up mid-write', () => {
   let service: TestService;
