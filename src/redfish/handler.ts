@@ -109,6 +109,9 @@ interface BaseContext {
   /** Aborted when the client hangs up before its answer is sent or the write deadline passes:
    *  a write stops retrying then (never aborts for reads). */
   readonly signal: AbortSignal;
+  /** Aborted only at the write deadline: for the rest of a request whose first write landed
+   *  (write.ts, WriteTarget.completes). */
+  readonly deadline: AbortSignal;
 }
 
 export interface PublicContext extends BaseContext {

@@ -54,6 +54,10 @@ export interface WriteTarget<T = unknown> {
   /** The snapshot version If-Match was checked against: the port re-checks it at write time
    *  (and the API server through resourceVersion), so a change in between answers 412. */
   readonly version?: string;
+  /** This write completes a change an earlier write of the same request began (a PATCH of
+   *  two properties): a hang-up no longer stops it, only the deadline, so the client's change
+   *  is made whole rather than half. */
+  readonly completes?: boolean;
   /** What only the result tells (the id of a created session), added to a success record. */
   readonly outcomeDetails?: (result: T) => Readonly<Record<string, unknown>>;
 }
@@ -78,8 +82,9 @@ export const performWrite = async <T>(
   write: (options: WriteOptions) => Promise<T>,
   failure: BackendFailureContext,
 ): Promise<T> => {
+  const signal = target.completes === true ? ctx.deadline : ctx.signal;
   const options: WriteOptions = {
-    signal: ctx.signal,
+    signal,
     ...(ctx.ifMatch === undefined || target.version === undefined
       ? {}
       : { expectedVersion: target.version }),
@@ -97,7 +102,7 @@ export const performWrite = async <T>(
     const result = await callBackend(
       () =>
         write(options).catch((error: unknown) => {
-          throw stoppedBySignal(error, ctx.signal);
+          throw stoppedBySignal(error, signal);
         }),
       failure,
     );

@@ -156,8 +156,9 @@ export const handleBiosSettingsPatch = async (ctx: AuthenticatedContext): Promis
         system,
         action: 'SetSecureBoot',
         details: { secureBoot },
-        // If-Match held for this request; the mode write just before moved the version on.
-        ...(modeChanges ? {} : { version: system.snapshot.version }),
+        // If-Match held for this request; the mode write just before moved the version on, and
+        // once it has landed the secure-boot half is made even if the client hangs up.
+        ...(modeChanges ? { completes: true } : { version: system.snapshot.version }),
       },
       (options) => ctx.deps.backend.setSecureBoot(system.ref, secureBoot, actor, options),
       failure(system, 'Attributes/SecureBoot'),
