@@ -139,11 +139,16 @@ const start = async (input: PowerInput): Promise<void> => {
 
 /** On for a VM the cache shows up: true unless a stop was asked for since (a GracefulShutdown
  *  a moment ago that the watch has not delivered yet); that one read is the price of not
- *  answering success for a VM about to be Off. */
+ *  answering success for a VM about to be Off. A stop already over by then is an Off VM, which
+ *  On starts. */
 const confirmUp = async (input: PowerInput): Promise<void> => {
   if (stopUnderway(input.vm)) throw shuttingDown(input);
   input.signal?.throwIfAborted();
-  if (stopUnderway(await getVmFresh(input.clients, input.ref))) throw shuttingDown(input);
+  const fresh = await getVmFresh(input.clients, input.ref);
+  if (stopUnderway(fresh)) throw shuttingDown(input);
+  const shown = fresh.status?.printableStatus ?? 'Stopped';
+  if (shown === 'Stopped' || shown === 'Halted')
+    await start({ ...input, vm: fresh, vmi: undefined, powerState: 'Off' });
 };
 
 const stop = (input: PowerInput, force: boolean) =>

@@ -1,7 +1,7 @@
 // Reset On while a graceful shutdown is still in progress (issue 14): KubeVirt cannot start a VM
 // whose instance is stopping (its start answers "already running" and the stop completes), so
 // the service answers 409 ResourceInUse, "in transition", instead of a 204 after which the VM
-// ends Off. Once it is Off, On starts it.
+// ends Off. Once it is Off, On starts it, whatever the service's cache still shows.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { instantDelays } from '../../src/sim/controllers/delays.ts';
@@ -88,5 +88,20 @@ void describe('Reset On during a graceful shutdown', () => {
     await endsOff();
     await runningAgain();
     assert.equal(live(), true);
+  });
+
+  void it('On once the stop is over starts the VM, even while the cache still shows it On', async () => {
+    await runningAgain();
+    simulatorOf(service).faults.watchDelayMs = 4_000;
+    try {
+      await reset(service, id, 'GracefulShutdown');
+      await waitForCluster(service, () => !live(), 'the stop completed');
+      assert.equal((await service.getValid(`/redfish/v1/Systems/${id}`)).PowerState, 'On');
+      await reset(service, id, 'On');
+    } finally {
+      simulatorOf(service).faults.watchDelayMs = 0;
+    }
+    await waitForCluster(service, live, 'a new VMI runs', 10_000);
+    await waitForSystem(service, id, (s) => s.PowerState === 'On', 'On');
   });
 });
