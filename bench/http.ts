@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
 import { hashPassword } from '../src/auth/passwords.ts';
+import { serviceConfigYaml } from '../test/helpers/config-yaml.ts';
 import { Report, fmt, machine, sleep } from './lib/measure.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -190,40 +191,20 @@ interface Service {
 const basic = (user: string, pass: string) =>
   `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
-const configYaml = async (dir: string, tls: { cert: string; key: string } | undefined) => {
-  const hash = await hashPassword(hashedPassword, 10);
-  return `
-server:
-  host: "127.0.0.1"
-  port: 8443
-  tls:
-    enabled: ${tls ? 'true' : 'false'}
-${tls ? `    cert_file: "${tls.cert}"\n    key_file: "${tls.key}"\n` : ''}system_id_convention: "enhanced"
-chassis:
-  - name: "demo-a"
-    namespace: "demo-a"
-    vm_selector:
-      labels:
-        redfish-enabled: "true"
-  - name: "demo-b"
-    namespace: "demo-b"
-    vm_selector:
-      labels:
-        redfish-enabled: "true"
-authentication:
-  users:
-    - username: "admin"
-      password: "${password}"
-      chassis: ["demo-a", "demo-b"]
-    - username: "hashed"
-      password_hash: "${hash}"
-      chassis: ["demo-a", "demo-b"]
-sessions:
-  namespace: "demo-a"
-datavolume:
-  storage_size: "3Gi"
-`.replace(/^\n/, `# bench/http.ts, in ${dir}\n`);
-};
+const configYaml = async (dir: string, tls: { cert: string; key: string } | undefined) =>
+  serviceConfigYaml({
+    users: [
+      { username: 'admin', password, chassis: ['demo-a', 'demo-b'] },
+      {
+        username: 'hashed',
+        passwordHash: await hashPassword(hashedPassword, 10),
+        chassis: ['demo-a', 'demo-b'],
+      },
+    ],
+    ...(tls ? { tls } : {}),
+    // The separate `simulate` process has only the demo namespaces.
+    sessionsNamespace: 'demo-a',
+  }).replace(/^\n/, `# bench/http.ts, in ${dir}\n`);
 
 const startSim = async (dir: string, vms: number): Promise<{ proc: Proc; kubeconfig: string }> => {
   const kubeconfig = join(dir, `kubeconfig-${vms}`);

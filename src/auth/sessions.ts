@@ -2,6 +2,7 @@
 // stored, kept in the cluster through the SessionStore port so every replica honours them, and
 // expired after SessionTimeout seconds without use.
 import { createHash, randomBytes } from 'node:crypto';
+import type { WriteOptions } from '../backend/port.ts';
 import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../util/clock.ts';
@@ -31,8 +32,13 @@ export class SessionLimitError extends Error {
   }
 }
 
+/** A login or logout: stops before its next store call once the signal aborts (the client
+ *  hung up, or the deadline passed), and a login that aborts after storing its session
+ *  deletes it, so no session exists whose token nobody holds. */
+export type SessionWriteOptions = Pick<WriteOptions, 'signal'>;
+
 export interface SessionManager {
-  create(user: string): Promise<CreatedSession>;
+  create(user: string, options?: SessionWriteOptions): Promise<CreatedSession>;
   /** Resolves a token; expired sessions are deleted and reported as such. Refreshes the
    *  session's activity time (throttled). Does not check the user still exists. Answers from
    *  the cache; only a well-formed token the cluster has not already denied is looked up there.
@@ -43,7 +49,7 @@ export interface SessionManager {
   /** Live sessions, oldest first. */
   list(): readonly SessionRecord[];
   /** Ends a session; succeeds when already gone. */
-  delete(id: string): Promise<void>;
+  delete(id: string, options?: SessionWriteOptions): Promise<void>;
   /** Ends every session of a user (removed, or password changed); returns how many. */
   revokeUser(user: string): Promise<number>;
   /** Deletes sessions that timed out without being used again; returns how many. */
@@ -146,9 +152,10 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
   };
 
   return {
-    async create(user) {
+    async create(user, writeOptions = {}) {
       const mine = store.list().filter((r) => r.user === user);
       await deleteExpired(mine);
+      writeOptions.signal?.throwIfAborted();
       const now = clock.now();
       if (mine.filter((r) => !isExpired(r, now)).length >= maxPerUser)
         throw new SessionLimitError(user);
@@ -163,6 +170,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
       };
       try {
         await store.create(record);
+        // Nobody can receive the token of a login whose client hung up (or whose deadline
+        // passed): it is undone like a failed one.
+        writeOptions.signal?.throwIfAborted();
       } catch (error) {
         // The write may have landed although its answer was lost (a timeout, a connection cut
         // during an outage): nobody holds that token, yet it would count towards the user's
@@ -201,7 +211,10 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
 
     get: (id) => live().find((r) => r.id === id),
     list: live,
-    delete: remove,
+    async delete(id, writeOptions = {}) {
+      writeOptions.signal?.throwIfAborted();
+      await remove(id);
+    },
 
     async revokeUser(user) {
       const mine = store.list().filter((r) => r.user === user);

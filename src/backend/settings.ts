@@ -1,6 +1,7 @@
 // The settings port: service settings a client changes at run time through Redfish
 // (SessionService.SessionTimeout), kept in the cluster so every replica applies the same value.
 // src/kube/ implements it.
+import type { WriteOptions } from './port.ts';
 
 /** Settings a client may change; an absent value means "as configured". */
 export interface ServiceSettings {
@@ -14,6 +15,7 @@ export interface SettingsStore {
   /** The settings as last seen in the cluster, from cache. */
   get(): ServiceSettings;
   /** Stores the given settings over the current ones; every replica sees them once its cache
-   *  has caught up. Fails with a BackendError. */
-  update(change: ServiceSettings): Promise<void>;
+   *  has caught up. Fails with a BackendError. Stops before its next API call once
+   *  `options.signal` aborts. */
+  update(change: ServiceSettings, options?: Pick<WriteOptions, 'signal'>): Promise<void>;
 }

@@ -275,7 +275,8 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
           ? stored
           : current.sessions.timeoutSeconds;
       },
-      set: (seconds: number) => settingsStore.update({ sessionTimeoutSeconds: seconds }),
+      set: (seconds: number, options?: { signal?: AbortSignal }) =>
+        settingsStore.update({ sessionTimeoutSeconds: seconds }, options),
     };
     const sessions: SessionManager = createSessionManager({
       store: sessionStore,

@@ -245,6 +245,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     clients,
     ref,
     vm: caches.get(ref.namespace)?.vms.get(ref.name),
+    pinned: write?.expectedVersion !== undefined,
     ...(write?.signal ? { signal: write.signal } : {}),
   });
 
@@ -268,6 +269,18 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       };
     },
   });
+
+  /** The VM a media write is pinned to (If-Match): the cached one the client's ETag shows. */
+  const mediaOptions = (ref: VmRef, write: WriteOptions | undefined) => {
+    const pinnedTo =
+      write?.expectedVersion === undefined
+        ? undefined
+        : caches.get(ref.namespace)?.vms.get(ref.name);
+    return {
+      ...(write?.signal ? { signal: write.signal } : {}),
+      ...(pinnedTo ? { pinnedTo } : {}),
+    };
+  };
 
   return {
     events,
@@ -334,7 +347,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       if (!dataVolumes)
         throw new BackendError('unsupported', 'CDI is not installed: images cannot be imported');
-      const outcome = await media.insert(ref, request, actor, write);
+      const outcome = await media.insert(ref, request, actor, mediaOptions(ref, write));
       metrics.mediaImports.inc({ result: outcome.kind });
       // The 202 names a task monitor the client may poll at once: it must resolve.
       if (outcome.kind === 'started')
@@ -349,7 +362,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         if (snapshot.media.state === 'Empty') return;
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       }
-      await media.eject(ref, actor, write);
+      await media.eject(ref, actor, mediaOptions(ref, write));
       await waiters.until(() => snapshotFor(ref).media.state === 'Empty');
     },
 

@@ -100,10 +100,13 @@ void test('provisioning is a power-on only when the VM is meant to run', () => {
   assert.equal(starting.powerState, 'PoweringOn');
   const waiting = toVmSnapshot(
     input(
-      baseVm({}, {
-        printableStatus: 'WaitingForVolumeBinding',
-        stateChangeRequests: [{ action: 'Start' }],
-      } as VirtualMachine['status']),
+      baseVm(
+        {},
+        {
+          printableStatus: 'WaitingForVolumeBinding',
+          stateChangeRequests: [{ action: 'Start' }],
+        },
+      ),
     ),
   );
   assert.equal(waiting.powerState, 'PoweringOn');

@@ -2,14 +2,14 @@
 // the dedicated CD-ROM; EjectMedia detaches it and deletes what we created. Inserts on one VM
 // are serialised in-process, and across replicas by the deterministic DataVolume name (a
 // second create answers AlreadyExists) plus resourceVersion-conditional VM patches, so exactly
-// one DataVolume results.
+// one DataVolume results. An insert is all or nothing: when it stops after creating its
+// DataVolume and Secret (the client hung up, a conflict, a failure) it deletes them again.
 import type {
   Actor,
   BackendCapabilities,
   InsertMediaOutcome,
   InsertMediaRequest,
   VmRef,
-  WriteOptions,
 } from '../backend/port.ts';
 import { BackendError, isBackendError } from '../backend/errors.ts';
 import type { Clock } from '../util/clock.ts';
@@ -30,16 +30,24 @@ import {
 import { MediaLabels, mediaDataVolumeName, mediaSecretName, mediaTaskId } from './media-naming.ts';
 import { importFailure } from './media-snapshot.ts';
 import type { DataVolume, VirtualMachine, VirtualMachineInstance } from './types.ts';
-import { getVmFresh, patchVm } from './vm-patch.ts';
+import { getVmFresh, patchVm, requireUnchanged } from './vm-patch.ts';
+
+export interface MediaWriteOptions {
+  /** Aborted when the client hangs up or the deadline passes: no further step is started. */
+  readonly signal?: AbortSignal;
+  /** If-Match: the VM as the client's ETag shows it. The write is pinned to its
+   *  resourceVersion at the API server; any change since answers preconditionFailed. */
+  readonly pinnedTo?: VirtualMachine;
+}
 
 export interface MediaService {
   insert(
     ref: VmRef,
     request: InsertMediaRequest,
     actor: Actor,
-    options?: WriteOptions,
+    options?: MediaWriteOptions,
   ): Promise<InsertMediaOutcome>;
-  eject(ref: VmRef, actor: Actor, options?: WriteOptions): Promise<void>;
+  eject(ref: VmRef, actor: Actor, options?: MediaWriteOptions): Promise<void>;
 }
 
 /** Runs tasks with the same key one after another (per-VM serialisation within a process). */
@@ -85,6 +93,10 @@ const ownerOf = (ref: VmRef, vm: VirtualMachine): OwnedBy => {
   return { name: ref.name, namespace: ref.namespace, uid };
 };
 
+/** An outage can lose the answer to a VM patch that the API server applied. */
+const mayHaveLanded = (error: unknown): boolean =>
+  isBackendError(error) && error.kind === 'unavailable';
+
 const differentImage = () =>
   new BackendError('conflict', 'a different image is inserted; eject it first');
 
@@ -117,24 +129,29 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     name: string,
     request: InsertMediaRequest,
     actor: Actor,
+    signal: AbortSignal | undefined,
   ): Promise<{ dv: DataVolume | undefined; created: boolean }> => {
+    signal?.throwIfAborted();
     if (request.credentials) {
       await api.putSecret(
         buildMediaSecret({ dataVolumeName: name, vm: owner, ...request.credentials }),
       );
     }
-    const creating = api.createDataVolume(
-      buildMediaDataVolume({
-        name,
-        vm: owner,
-        url: request.url,
-        withCredentials: request.credentials !== undefined,
-        storage,
-        insertedAt: new Date(clock.now()).toISOString(),
-        insertedBy: actor.user,
-        writeProtected: request.writeProtected,
-      }),
-    );
+    const creating = Promise.resolve().then(() => {
+      signal?.throwIfAborted();
+      return api.createDataVolume(
+        buildMediaDataVolume({
+          name,
+          vm: owner,
+          url: request.url,
+          withCredentials: request.credentials !== undefined,
+          storage,
+          insertedAt: new Date(clock.now()).toISOString(),
+          insertedBy: actor.user,
+          writeProtected: request.writeProtected,
+        }),
+      );
+    });
     const result = await creating.catch(async (error: unknown) => {
       // A Secret without its DataVolume would otherwise wait for the leftover sweep.
       if (request.credentials)
@@ -149,9 +166,12 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     ref: VmRef,
     request: InsertMediaRequest,
     actor: Actor,
-    signal: AbortSignal | undefined,
+    { signal, pinnedTo }: MediaWriteOptions,
   ): Promise<InsertMediaOutcome> => {
-    const vm = await getVmFresh(clients, ref);
+    // Pinned: checked before anything is created, and again by the VM patch itself.
+    const vm = pinnedTo
+      ? await requireUnchanged(clients, ref, pinnedTo)
+      : await getVmFresh(clients, ref);
     const owner = ownerOf(ref, vm);
     const wanted = mediaDataVolumeName(ref.name, owner.uid, request.url);
     const current = mediaVolumeOf(vm);
@@ -175,13 +195,45 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       }
     }
     let created = false;
-    if (!dv) ({ dv, created } = await createImport(owner, wanted, request, actor));
+    if (!dv) ({ dv, created } = await createImport(owner, wanted, request, actor, signal));
+    try {
+      return await attach(ref, request, actor, { vm, dv, wanted, current, signal, pinnedTo });
+    } catch (error) {
+      // A stopped attach (a hang-up, a conflict, If-Match) must not leave our DataVolume and
+      // Secret unattached. After an outage the patch may have landed with its answer lost:
+      // those are left to the leftover sweep, which removes them only if unattached.
+      if (created && !mayHaveLanded(error))
+        await removeImport(ref.namespace, wanted).catch((cleanup: unknown) =>
+          logger.warn(
+            { vm: keyOf(ref), dataVolume: wanted, err: String(cleanup) },
+            'could not remove the import of an insert that did not complete',
+          ),
+        );
+      throw error;
+    }
+  };
+
+  /** Attaches the import to the VM's CD-ROM: the one VM write of an insert. */
+  const attach = async (
+    ref: VmRef,
+    request: InsertMediaRequest,
+    actor: Actor,
+    step: {
+      vm: VirtualMachine;
+      dv: DataVolume | undefined;
+      wanted: string;
+      current: ReturnType<typeof mediaVolumeOf>;
+      signal: AbortSignal | undefined;
+      pinnedTo: VirtualMachine | undefined;
+    },
+  ): Promise<InsertMediaOutcome> => {
+    const { vm, dv, wanted, current, signal } = step;
     if (!dv?.metadata.uid || dv.metadata.deletionTimestamp) {
       throw new BackendError('unavailable', 'the previous import of this image is being removed', {
         retryAfterSeconds: 2,
       });
     }
-
+    signal?.throwIfAborted();
     const vmi = await api.getVmi(ref);
     // Declarative hotplug swaps media only in a CD-ROM drive the running VMI booted with. On a
     // stopped VM a plain volume makes KubeVirt wait for the import before it boots, so a
@@ -189,25 +241,19 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     const live = isLive(vmi);
     const hotplug =
       live && capabilities().cdromHotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks);
-    try {
-      await patchVm(
-        clients,
-        ref,
-        vm,
-        (fresh) => {
-          const name = mediaVolumeOf(fresh)?.dataVolume?.name;
-          if (name === wanted) return undefined;
-          if (mediaVolumeOf(fresh)) throw differentImage();
-          return attachMediaPatch(fresh, wanted, hotplug);
-        },
-        signal,
-      );
-    } catch (error) {
-      // Lost the race to a different image: our DataVolume must not linger unattached.
-      if (created && isBackendError(error) && error.kind === 'conflict')
-        await removeImport(ref.namespace, wanted);
-      throw error;
-    }
+    await patchVm(
+      clients,
+      ref,
+      vm,
+      (fresh) => {
+        const name = mediaVolumeOf(fresh)?.dataVolume?.name;
+        if (name === wanted) return undefined;
+        if (mediaVolumeOf(fresh)) throw differentImage();
+        return attachMediaPatch(fresh, wanted, hotplug);
+      },
+      signal,
+      step.pinnedTo !== undefined,
+    );
     const appliesOnNextStart = live && !hotplug && !current;
     // Debug detail: the Redfish layer records the insert once (audit).
     logger.debug(
@@ -223,17 +269,20 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     return { kind: 'started', taskId: mediaTaskId(dv.metadata.uid), appliesOnNextStart };
   };
 
-  const eject = async (ref: VmRef, actor: Actor, signal: AbortSignal | undefined) => {
+  const eject = async (ref: VmRef, actor: Actor, { signal, pinnedTo }: MediaWriteOptions) => {
     let detached: string | undefined;
+    // Pinned: the detach patch carries the version the client saw. Once it is detached, the
+    // deletes below run to the end even if the client has gone: they finish the eject.
     const vm = await patchVm(
       clients,
       ref,
-      undefined,
+      pinnedTo,
       (fresh) => {
         detached = mediaVolumeOf(fresh)?.dataVolume?.name;
         return detachMediaPatch(fresh, capabilities().cdromHotplug);
       },
       signal,
+      pinnedTo !== undefined,
     );
     // Every DataVolume and Secret we made for this VM goes, including any a crashed insert
     // left unattached; on an empty drive nothing matches and the eject still succeeds.
@@ -255,10 +304,10 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       const verdict = options.imageUrlPolicy.check(request.url);
       if (!verdict.allowed)
         throw new BackendError('invalid', `the image URL host is ${verdict.reason}`);
-      return mutex.run(keyOf(ref), () => insert(ref, request, actor, write?.signal));
+      return mutex.run(keyOf(ref), () => insert(ref, request, actor, write ?? {}));
     },
     async eject(ref, actor, write) {
-      await mutex.run(keyOf(ref), () => eject(ref, actor, write?.signal));
+      await mutex.run(keyOf(ref), () => eject(ref, actor, write ?? {}));
     },
   };
 };

@@ -64,6 +64,27 @@ const ensureManual = async (input: PowerInput): Promise<void> => {
   );
 };
 
+/**
+ * A stop is underway: asked for and not acted on yet (the last state-change request is a Stop),
+ * or the VMI is shutting down. A start now would be lost: KubeVirt answers "already running",
+ * the stop completes and the VM ends Off. So a power-on then answers that the system is in
+ * transition (409 ResourceInUse), and the client powers on once it is Off.
+ */
+export const stopUnderway = (vm: VirtualMachine): boolean => {
+  const pending = vm.status?.stateChangeRequests?.at(-1);
+  if (pending !== undefined) return pending.action === 'Stop';
+  const shown = vm.status?.printableStatus;
+  // Halted with an instance: the stop flipped the strategy and virt-controller has yet to act.
+  const halting = vm.spec.runStrategy === 'Halted' && vm.status?.created === true;
+  return halting || shown === 'Stopping' || shown === 'Terminating';
+};
+
+const shuttingDown = (input: PowerInput): BackendError =>
+  new BackendError(
+    'inTransition',
+    `${input.ref.namespace}/${input.ref.name} is shutting down; power it on once it is Off`,
+  );
+
 const put = async (
   input: PowerInput,
   kind: 'virtualmachines' | 'virtualmachineinstances',
@@ -86,6 +107,8 @@ export const onceNeedsAlways = (vm: VirtualMachine, rebootPolicyTerminate: boole
 };
 
 const start = async (input: PowerInput): Promise<void> => {
+  // Refused before any write: not even the runStrategy is changed for a start that cannot be.
+  if (input.powerState === 'PoweringOff' || stopUnderway(input.vm)) throw shuttingDown(input);
   if (onceNeedsAlways(input.vm, input.rebootPolicyTerminate)) {
     await patchVm(
       input.clients,
@@ -107,10 +130,25 @@ const start = async (input: PowerInput): Promise<void> => {
     // Our cache may lag a start another client (or replica) just made: already running is success.
     if (statusCode(error) === 409) {
       const fresh = await getVmFresh(input.clients, input.ref);
+      if (stopUnderway(fresh)) throw shuttingDown(input);
       if (fresh.status?.created || fresh.status?.printableStatus === 'Starting') return;
     }
     throw error;
   }
+};
+
+/** On for a VM the cache shows up: true unless a stop was asked for since (a GracefulShutdown
+ *  a moment ago that the watch has not delivered yet); that one read is the price of not
+ *  answering success for a VM about to be Off. A stop already over by then is an Off VM, which
+ *  On starts. */
+const confirmUp = async (input: PowerInput): Promise<void> => {
+  if (stopUnderway(input.vm)) throw shuttingDown(input);
+  input.signal?.throwIfAborted();
+  const fresh = await getVmFresh(input.clients, input.ref);
+  if (stopUnderway(fresh)) throw shuttingDown(input);
+  const shown = fresh.status?.printableStatus ?? 'Stopped';
+  if (shown === 'Stopped' || shown === 'Halted')
+    await start({ ...input, vm: fresh, vmi: undefined, powerState: 'Off' });
 };
 
 const stop = (input: PowerInput, force: boolean) =>
@@ -128,7 +166,7 @@ const perform = async (input: PowerInput, action: PowerAction): Promise<void> =>
   const state = input.powerState;
   switch (action) {
     case 'On':
-      return isUp(state) ? undefined : start(input);
+      return isUp(state) ? confirmUp(input) : start(input);
     case 'ForceOff':
       // Also forces a VM that is already shutting down gracefully.
       return state === 'Off' ? undefined : stop(input, true);

@@ -78,20 +78,25 @@ export const createKubeSettingsStore = (options: NamespaceStoreOptions): KubeSet
       return seconds === undefined ? {} : { sessionTimeoutSeconds: seconds };
     },
 
-    async update(change) {
+    async update(change, writeOptions = {}) {
       const data = toData(change);
+      // Each fallback is a further API call; none is made for a client that has gone.
+      const next = () => writeOptions.signal?.throwIfAborted();
+      next();
       try {
         // A merge patch touches only the keys given, so concurrent changes of different
         // settings from two replicas both survive.
         await patch(data);
       } catch (error) {
         if (statusCode(error) !== 404) throw toBackendError(error, 'service settings');
+        next();
         try {
           await create(data);
         } catch (createError) {
           // Another replica created it first: patch that one.
           if (statusCode(createError) !== 409)
             throw toBackendError(createError, 'service settings');
+          next();
           await patch(data).catch((e: unknown) => {
             throw toBackendError(e, 'service settings');
           });

@@ -88,6 +88,8 @@ export interface VirtualMachine {
     ready?: boolean;
     created?: boolean;
     conditions?: Condition[];
+    /** Start/Stop requests virt-controller has not acted on yet (Manual and RerunOnFailure). */
+    stateChangeRequests?: { action: string; uid?: string }[];
   };
 }
 

@@ -30,16 +30,18 @@ const changedSinceRead = (ref: VmRef, cause?: unknown): BackendError =>
     cause === undefined ? undefined : { cause },
   );
 
-/** If-Match on a write that carries no resourceVersion of its own (a lifecycle subresource):
- *  the VM on the API server must still be the one the client's ETag was computed from. */
+/** If-Match on a write that carries no resourceVersion of its own (a lifecycle subresource, the
+ *  objects virtual media creates before it patches the VM): the VM on the API server must still
+ *  be the one the client's ETag was computed from. Returns it. */
 export const requireUnchanged = async (
   clients: KubeClients,
   ref: VmRef,
   cached: VirtualMachine,
-): Promise<void> => {
+): Promise<VirtualMachine> => {
   const fresh = await getVmFresh(clients, ref);
   if (fresh.metadata.resourceVersion !== cached.metadata.resourceVersion)
     throw changedSinceRead(ref);
+  return fresh;
 };
 
 /**
@@ -73,6 +75,8 @@ export const patchVm = async (
       if (statusCode(error) !== 409)
         throw toBackendError(error, `VirtualMachine ${ref.namespace}/${ref.name}`);
       if (pinned) throw changedSinceRead(ref, error);
+      // A client that hung up (or the deadline) gets no further read or attempt.
+      signal?.throwIfAborted();
       if (attempt >= maxAttempts) {
         throw new BackendError(
           'conflict',

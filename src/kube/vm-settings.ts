@@ -12,6 +12,8 @@ export interface SettingsInput {
   readonly ref: VmRef;
   readonly vm: VirtualMachine | undefined;
   readonly signal?: AbortSignal;
+  /** The change is pinned to `vm`'s version (If-Match): a conflict answers 412. */
+  readonly pinned?: boolean;
 }
 
 /** Off is the absence of the annotation, so a VM nobody marked carries nothing of ours. */
@@ -27,6 +29,7 @@ export const setIndicatorLed = (input: SettingsInput, led: IndicatorLed): Promis
       return { metadata: { annotations: { [Annotations.indicatorLed]: wanted } } };
     },
     input.signal,
+    input.pinned,
   );
 
 /** The merge patch that makes the VM secure-boot (or not) from its next start; undefined when it
@@ -61,4 +64,11 @@ export const secureBootPatch = (
 };
 
 export const setSecureBoot = (input: SettingsInput, enabled: boolean): Promise<VirtualMachine> =>
-  patchVm(input.clients, input.ref, input.vm, (vm) => secureBootPatch(vm, enabled), input.signal);
+  patchVm(
+    input.clients,
+    input.ref,
+    input.vm,
+    (vm) => secureBootPatch(vm, enabled),
+    input.signal,
+    input.pinned,
+  );

@@ -12,7 +12,7 @@ import type {
   Scope,
 } from '../auth/types.ts';
 import type { SystemEventLog } from '../backend/event-log.ts';
-import type { VmBackend } from '../backend/port.ts';
+import type { VmBackend, WriteOptions } from '../backend/port.ts';
 import type { Clock } from '../util/clock.ts';
 import type { AuditHook } from './write.ts';
 
@@ -40,7 +40,7 @@ export interface SessionTimeoutSetting {
   /** Seconds, 30–86400. */
   current(): number;
   /** Persists a new timeout; every replica applies it once its cache has it. */
-  set(seconds: number): Promise<void>;
+  set(seconds: number, options?: Pick<WriteOptions, 'signal'>): Promise<void>;
 }
 
 /** What the SessionService needs: the sessions, the login check and the timeout. */
@@ -112,6 +112,9 @@ interface BaseContext {
   /** Aborted when the client hangs up before its answer is sent or the write deadline passes:
    *  a write stops retrying then (never aborts for reads). */
   readonly signal: AbortSignal;
+  /** Aborted only at the write deadline: for the rest of a request whose first write landed
+   *  (write.ts, WriteTarget.completes). */
+  readonly deadline: AbortSignal;
 }
 
 export interface PublicContext extends BaseContext {

@@ -22,7 +22,20 @@ export const commonHeaders: Readonly<Record<string, string>> = {
 export const etagOfJson = (json: string): string =>
   `"${createHash('sha256').update(json).digest('hex').slice(0, 32)}"`;
 
-export const etagOf = (body: RedfishBody): string => etagOfJson(JSON.stringify(body));
+/** The property that reads the clock rather than describes the resource: a Manager's DateTime
+ *  changes every second while the Manager does not. An ETag computed with it would differ
+ *  between a HEAD and the GET after it, and no If-None-Match or If-Match could ever match. */
+const clockReading = 'DateTime';
+
+/** What the ETag of `body` (serialized as `json`) is computed from: `json`, less any clock
+ *  reading (at any depth: an expanded collection of Managers holds one per member). */
+const etagBasis = (body: RedfishBody, json: string): string =>
+  json.includes(`"${clockReading}":`)
+    ? JSON.stringify(body, (key, value: unknown) => (key === clockReading ? undefined : value))
+    : json;
+
+export const etagOf = (body: RedfishBody): string =>
+  etagOfJson(etagBasis(body, JSON.stringify(body)));
 
 /** Most GETs answer bytes answered before (a resource changes far less often than it is read),
  *  and looking the bytes up costs a fraction of a digest; bounded by the characters it holds. */
@@ -54,7 +67,7 @@ export const bodyHeaders = (
   const headers: Record<string, string> = { 'Content-Type': jsonContentType };
   const schema = describedBy(body['@odata.type']);
   if (schema !== undefined) headers.Link = `<${schema}>; rel=describedby`;
-  if (typeof body['@odata.id'] === 'string') headers.ETag = etagOfBody(json);
+  if (typeof body['@odata.id'] === 'string') headers.ETag = etagOfBody(etagBasis(body, json));
   return headers;
 };
 

@@ -91,13 +91,15 @@ export const writeDeadlineMs = 120_000;
 /** Never aborts: a read does no work that outlives it. */
 const readSignal = new AbortController().signal;
 
-/** Aborts when the client goes away before its answer is sent, or at the write deadline. */
-const writeSignal = (reply: FastifyReply): AbortSignal => {
+/** `signal` aborts when the client goes away before its answer is sent, or at the write
+ *  deadline; `deadline` only at the deadline. */
+const writeSignals = (reply: FastifyReply): { signal: AbortSignal; deadline: AbortSignal } => {
   const hangUp = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) hangUp.abort(new Error('client closed the connection'));
   });
-  return AbortSignal.any([hangUp.signal, AbortSignal.timeout(writeDeadlineMs)]);
+  const deadline = AbortSignal.timeout(writeDeadlineMs);
+  return { signal: AbortSignal.any([hangUp.signal, deadline]), deadline };
 };
 
 const pathOf = (url: string): string => url.split('?')[0] ?? url;
@@ -400,6 +402,7 @@ export const registerRedfish = (
     log: request.log,
     routes,
     signal: readSignal,
+    deadline: readSignal,
   });
 
   const handle = async (
@@ -409,7 +412,7 @@ export const registerRedfish = (
   ): Promise<HandlerReply> => {
     const isRead = request.method === 'GET' || request.method === 'HEAD';
     const query = parseQuery(request.query as Record<string, unknown>, isRead);
-    const base = { ...contextOf(request), ...(isRead ? {} : { signal: writeSignal(reply) }) };
+    const base = { ...contextOf(request), ...(isRead ? {} : writeSignals(reply)) };
     const principal = route.privilege === 'NoAuth' ? undefined : principalOf(request);
     const result =
       route.privilege === 'NoAuth'

@@ -63,6 +63,28 @@ void describe('protocol rules', () => {
     assert.deepEqual(other.body, first.body);
   });
 
+  void it('gives a Manager the same ETag on HEAD and GET while only its DateTime moves', async () => {
+    const manager = system.replace('/Systems/', '/Managers/');
+    const first = await service.request(manager, { user: 'admin' });
+    assert.equal(first.status, 200);
+    validateRedfish(first.body);
+    const etag = first.headers.get('etag') ?? '';
+    assert.match(etag, /^"[0-9a-f]+"$/);
+    // DateTime is to the second: wait until it has moved on.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const head = await service.request(manager, { method: 'HEAD', user: 'admin' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('etag'), etag, 'HEAD and GET agree');
+    const second = await service.request(manager, { user: 'admin' });
+    assert.notEqual(second.body.DateTime, first.body.DateTime, 'the clock moved');
+    assert.equal(second.headers.get('etag'), etag, 'unchanged content, unchanged tag');
+    const cached = await service.request(manager, {
+      user: 'admin',
+      headers: { 'if-none-match': etag },
+    });
+    assert.equal(cached.status, 304);
+  });
+
   void it('answers an unrouted method with 405 and Allow, and Allow on every GET', async () => {
     const post = await service.request('/redfish/v1/Systems', {
       method: 'POST',

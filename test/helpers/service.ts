@@ -7,6 +7,7 @@ import { serve, type RunningService, type ServeOptions } from '../../src/cli/ser
 import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import type { SimulatorOptions } from '../../src/sim/simulator.ts';
 import type { Clock } from '../../src/util/clock.ts';
+import { serviceConfigYaml } from './config-yaml.ts';
 import { validateRedfish } from './redfish-schema.ts';
 
 /** The users of the default test config and their passwords. */
@@ -17,45 +18,28 @@ export const users = {
 } as const;
 export type TestUser = keyof typeof users;
 
-export const defaultConfigYaml = (extra = ''): string => `
-server:
-  host: "127.0.0.1"
-  port: 8443
-  tls:
-    enabled: false
-system_id_convention: "enhanced"
-chassis:
-  - name: "demo-a"
-    namespace: "demo-a"
-    service_account: "kubevirt-redfish"
-    vm_selector:
-      labels:
-        redfish-enabled: "true"
-  - name: "demo-b"
-    namespace: "demo-b"
-    vm_selector:
-      labels:
-        redfish-enabled: "true"
-authentication:
-  users:
-    - username: "admin"
-      password: "${users.admin}"
-      chassis: ["demo-a", "demo-b"]
-    - username: "operator-a"
-      password: "${users['operator-a']}"
-      role: Operator
-      chassis: ["demo-a"]
-    - username: "viewer-b"
-      password: "${users['viewer-b']}"
-      role: ReadOnly
-      chassis: ["demo-b"]
-datavolume:
-  storage_class: ""
-  storage_size: "3Gi"
-  # The simulated importer really downloads only from loopback image servers (test/clients).
-  image_url_policy:
-    allow: ["127.0.0.1"]
-${extra}`;
+/** The tests' configuration: the users above on both chassis (operator-a and viewer-b on one
+ *  each), images from loopback servers only; `extra` is appended. */
+export const defaultConfigYaml = (extra = ''): string =>
+  serviceConfigYaml({
+    users: [
+      { username: 'admin', password: users.admin, chassis: ['demo-a', 'demo-b'] },
+      {
+        username: 'operator-a',
+        password: users['operator-a'],
+        role: 'Operator',
+        chassis: ['demo-a'],
+      },
+      {
+        username: 'viewer-b',
+        password: users['viewer-b'],
+        role: 'ReadOnly',
+        chassis: ['demo-b'],
+      },
+    ],
+    imageHosts: ['127.0.0.1'],
+    extra,
+  });
 
 export interface RequestOptions {
   readonly method?: string;

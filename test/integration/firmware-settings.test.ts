@@ -170,13 +170,18 @@ void describe('SecureBoot, Bios and IndicatorLED', () => {
       errorIds(await patch(`${secure}/SecureBoot`, { SecureBootMode: 'SetupMode' }), 400),
       ['PropertyNotWritable'],
     );
-    const resetKeys = (url: string, type: string) =>
+    const resetKeys = (url: string, type: string, headers: Record<string, string> = {}) =>
       service.request(`${url}/SecureBoot/Actions/SecureBoot.ResetKeys`, {
         method: 'POST',
         user: 'admin',
         body: { ResetKeysType: type },
+        headers,
       });
     assert.equal((await resetKeys(secure, 'ResetAllKeysToDefault')).status, 204);
+    const stale = { 'if-match': '"0123456789abcdef0123456789abcdef"' };
+    assert.deepEqual(errorIds(await resetKeys(secure, 'ResetAllKeysToDefault', stale), 412), [
+      'PreconditionFailed',
+    ]);
     assert.deepEqual(errorIds(await resetKeys(secure, 'DeleteAllKeys'), 400), [
       'ActionParameterValueNotInList',
     ]);

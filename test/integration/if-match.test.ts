@@ -8,7 +8,7 @@ import type { VirtualMachine } from '../../src/kube/types.ts';
 import { messageId } from '../../src/redfish/messages.ts';
 import { validateRedfish } from '../helpers/redfish-schema.ts';
 import { startService, type Reply, type TestService } from '../helpers/service.ts';
-import { resetUrl, simulatorOf, storedVm, systemUrl, vmKey } from './systems-http.ts';
+import { resetUrl, simulatorOf, storedVm, systemUrl, templateOf, vmKey } from './systems-http.ts';
 
 const ns = 'demo-a';
 const id = 'demo-a.db-primary';
@@ -86,6 +86,37 @@ void describe('If-Match with a lagging watch', () => {
     }
   });
 
+  void it('SecureBoot and IndicatorLED PATCHes with the ETag of an object changed since answer 412', async () => {
+    const secureBoot = `${systemUrl(id)}/SecureBoot`;
+    const seenSecureBoot = await service.request(secureBoot, { user: 'admin' });
+    const seenSystem = await service.request(systemUrl(id), { user: 'admin' });
+    simulatorOf(service).faults.watchDelayMs = 1_000;
+    try {
+      editBehindTheService(service, 'db-primary');
+      const before = storedVm(service, ns, 'db-primary');
+      assertPreconditionFailed(
+        await service.request(secureBoot, {
+          method: 'PATCH',
+          user: 'admin',
+          headers: { 'if-match': seenSecureBoot.headers.get('etag') ?? '' },
+          body: { SecureBootEnable: !seenSecureBoot.body.SecureBootEnable },
+        }),
+      );
+      assertPreconditionFailed(
+        await service.request(systemUrl(id), {
+          method: 'PATCH',
+          user: 'admin',
+          headers: { 'if-match': seenSystem.headers.get('etag') ?? '' },
+          body: { IndicatorLED: seenSystem.body.IndicatorLED === 'Lit' ? 'Off' : 'Lit' },
+        }),
+      );
+      const after = storedVm(service, ns, 'db-primary');
+      assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'no write');
+    } finally {
+      simulatorOf(service).faults.watchDelayMs = 0;
+    }
+  });
+
   void it('the current ETag still writes once the cache has caught up', async () => {
     await service.waitFor(async () => {
       const current = await service.request(systemUrl(id), { user: 'admin' });
@@ -108,6 +139,9 @@ void describe('If-Match on virtual media actions', () => {
   const slot = `${systemUrl(id)}/VirtualMedia/Cd`;
   const dataVolumes = () =>
     simulatorOf(service).store.list('datavolumes.cdi.kubevirt.io', ns).items.length;
+  const secrets = () => simulatorOf(service).store.list('secrets', ns).items.length;
+  const mediaVolume = () =>
+    templateOf(storedVm(service, ns, 'db-primary'))?.volumes?.find((v) => v.dataVolume);
   before(async () => {
     service = await startService();
   });
@@ -140,5 +174,65 @@ void describe('If-Match on virtual media actions', () => {
     const current = await service.request(slot, { user: 'admin' });
     assert.equal((await eject(current.headers.get('etag') ?? '')).status, 204);
     assert.equal(dataVolumes(), before);
+  });
+
+  void it('an InsertMedia with the ETag of a VM changed since answers 412 and creates nothing', async () => {
+    const seen = await service.request(slot, { user: 'admin' });
+    assert.equal(seen.body.Inserted, false, 'the slot starts empty');
+    const [volumes, secretCount] = [dataVolumes(), secrets()];
+    simulatorOf(service).faults.watchDelayMs = 1_000;
+    try {
+      editBehindTheService(service, 'db-primary');
+      const before = storedVm(service, ns, 'db-primary');
+      const insert = await service.request(`${slot}/Actions/VirtualMedia.InsertMedia`, {
+        method: 'POST',
+        user: 'admin',
+        headers: { 'if-match': seen.headers.get('etag') ?? '' },
+        body: {
+          Image: 'http://images.example.com/lagging.iso',
+          UserName: 'reader',
+          Password: 'secret-password',
+        },
+      });
+      assertPreconditionFailed(insert);
+      const after = storedVm(service, ns, 'db-primary');
+      assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'no patch');
+      assert.equal(dataVolumes(), volumes, 'no DataVolume');
+      assert.equal(secrets(), secretCount, 'no credentials Secret');
+    } finally {
+      simulatorOf(service).faults.watchDelayMs = 0;
+    }
+  });
+
+  void it('an EjectMedia with the ETag of a VM changed since answers 412 and detaches nothing', async () => {
+    const inserted = await service.request(`${slot}/Actions/VirtualMedia.InsertMedia`, {
+      method: 'POST',
+      user: 'admin',
+      body: { Image: 'http://images.example.com/keep.iso' },
+    });
+    assert.equal(inserted.status, 202, inserted.text);
+    let seen = await service.request(slot, { user: 'admin' });
+    // The ETag of the slot once the cache has settled on the inserted image.
+    await service.waitFor(async () => {
+      const again = await service.request(slot, { user: 'admin' });
+      const settled = again.headers.get('etag') === seen.headers.get('etag');
+      seen = again;
+      return settled && again.body.Inserted === true;
+    });
+    const volumes = dataVolumes();
+    simulatorOf(service).faults.watchDelayMs = 1_000;
+    try {
+      editBehindTheService(service, 'db-primary');
+      const eject = await service.request(`${slot}/Actions/VirtualMedia.EjectMedia`, {
+        method: 'POST',
+        user: 'admin',
+        headers: { 'if-match': seen.headers.get('etag') ?? '' },
+      });
+      assertPreconditionFailed(eject);
+      assert.ok(mediaVolume(), 'the image stays attached');
+      assert.equal(dataVolumes(), volumes, 'its DataVolume stays');
+    } finally {
+      simulatorOf(service).faults.watchDelayMs = 0;
+    }
   });
 });

@@ -80,8 +80,11 @@ void describe('kube backend over the simulator', () => {
     await waitForVm(rig, ref, (v) => v.powerState === 'On', 'On');
     assert.equal(storedVmi(rig, 'demo-a', 'db-primary')?.status?.phase, 'Running');
     const again = calls(rig);
+    const reads = rig.sim.apiServer.requestCount({ method: 'GET' });
     await rig.backend.reset(ref, 'On', actor);
-    assert.equal(calls(rig), again, 'On on a running VM makes no call');
+    // One read confirms no stop was asked for since the cache saw it (power.ts confirmUp).
+    assert.equal(calls(rig) - again, 1, 'On on a running VM makes one call');
+    assert.equal(rig.sim.apiServer.requestCount({ method: 'GET' }) - reads, 1, 'a read, no write');
   });
 
   void it('GracefulRestart soft-reboots (same VMI); ForceRestart makes a new VMI, one call each', async () => {

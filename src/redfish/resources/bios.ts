@@ -3,7 +3,7 @@
 // KubeVirt applies at the next start — the @Redfish.Settings pattern with ApplyTime OnReset.
 import type { VisibleSystem } from '../../auth/types.ts';
 import { BootModes, type BootMode } from '../../backend/port.ts';
-import { callBackend, type BackendFailureContext } from '../backend-failure.ts';
+import type { BackendFailureContext } from '../backend-failure.ts';
 import {
   RedfishError,
   propertyValueConflict,
@@ -20,6 +20,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem } from '../visibility.ts';
+import { performWrite } from '../write.ts';
 
 const onOff = ['Enabled', 'Disabled'] as const;
 type OnOff = (typeof onOff)[number];
@@ -117,8 +118,8 @@ const failure = (system: VisibleSystem, path: string): BackendFailureContext => 
 });
 
 /** Writes the VM's firmware: the mode first (switching to UEFI turns secure boot off, as in
- *  boot.ts), then secure boot. If-Match is checked against the first write only; the second
- *  follows it within the same request. */
+ *  boot.ts), then secure boot, each one write with its own audit record. If-Match pins the
+ *  first write only; the second follows it within the same request. */
 export const handleBiosSettingsPatch = async (ctx: AuthenticatedContext): Promise<HandlerReply> => {
   const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
   const current = toBiosSettings(system);
@@ -134,23 +135,33 @@ export const handleBiosSettingsPatch = async (ctx: AuthenticatedContext): Promis
   if (secureBoot && mode !== 'UEFI')
     throw new RedfishError(propertyValueConflict('Attributes/SecureBoot', 'Attributes/BootMode'));
   const actor = { user: ctx.principal.user };
-  let precondition = ctx.ifMatch === undefined ? {} : { expectedVersion: system.snapshot.version };
-  if (mode !== now.mode) {
-    await callBackend(
-      () => ctx.deps.backend.setBoot(system.ref, { mode }, actor, precondition),
+  const modeChanges = mode !== now.mode;
+  if (modeChanges)
+    await performWrite(
+      ctx,
+      {
+        system,
+        action: 'SetBootMode',
+        details: { bootMode: mode },
+        version: system.snapshot.version,
+      },
+      (options) => ctx.deps.backend.setBoot(system.ref, { mode }, actor, options),
       failure(system, 'Attributes/BootMode'),
     );
-    precondition = {};
-  }
   // A mode switch to UEFI leaves secure boot off; ask for it whenever it is wanted.
-  if (secureBoot !== now.secureBoot || (mode !== now.mode && secureBoot))
-    await callBackend(
-      () => ctx.deps.backend.setSecureBoot(system.ref, secureBoot, actor, precondition),
+  if (secureBoot !== now.secureBoot || (modeChanges && secureBoot))
+    await performWrite(
+      ctx,
+      {
+        system,
+        action: 'SetSecureBoot',
+        details: { secureBoot },
+        // If-Match held for this request; the mode write just before moved the version on, and
+        // once it has landed the secure-boot half is made even if the client hangs up.
+        ...(modeChanges ? { completes: true } : { version: system.snapshot.version }),
+      },
+      (options) => ctx.deps.backend.setSecureBoot(system.ref, secureBoot, actor, options),
       failure(system, 'Attributes/SecureBoot'),
     );
-  ctx.log.info(
-    { user: ctx.principal.user, system: system.id, bootMode: mode, secureBoot },
-    'system action',
-  );
   return { status: 204 };
 };

@@ -3,7 +3,6 @@
 // running instance's firmware is SecureBootCurrentBoot. ResetKeys offers only what is true here.
 import type { VisibleSystem } from '../../auth/types.ts';
 import type { VmSnapshot } from '../../backend/port.ts';
-import { callBackend } from '../backend-failure.ts';
 import type { ResetKeysType, SecureBootCurrentBootType, SecureBootModeType } from '../enums.ts';
 import {
   RedfishError,
@@ -22,6 +21,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem } from '../visibility.ts';
+import { performWrite } from '../write.ts';
 
 const resetKeysAction = 'SecureBoot.ResetKeys';
 
@@ -80,14 +80,20 @@ export const handleSecureBootPatch = async (ctx: AuthenticatedContext): Promise<
   const { SecureBootEnable } = parsePatchBody(validatePatch, ctx.body, current);
   if (SecureBootEnable === undefined || SecureBootEnable === system.snapshot.secureBoot)
     return { status: 204 };
-  const fields = { user: ctx.principal.user, system: system.id, secureBoot: SecureBootEnable };
-  await callBackend(
-    () =>
+  await performWrite(
+    ctx,
+    {
+      system,
+      action: 'SetSecureBoot',
+      details: { secureBoot: SecureBootEnable },
+      version: system.snapshot.version,
+    },
+    (options) =>
       ctx.deps.backend.setSecureBoot(
         system.ref,
         SecureBootEnable,
         { user: ctx.principal.user },
-        ctx.ifMatch === undefined ? {} : { expectedVersion: system.snapshot.version },
+        options,
       ),
     {
       resource: { type: 'SecureBoot', id: system.id },
@@ -97,7 +103,6 @@ export const handleSecureBootPatch = async (ctx: AuthenticatedContext): Promise<
       invalid: propertyValueError('SecureBootEnable'),
     },
   );
-  ctx.log.info(fields, 'system action');
   return { status: 204 };
 };
 
@@ -113,9 +118,11 @@ const validateResetKeys = compileBodySchema<ResetKeysParameters>({
 });
 
 /** Succeeds only for what is already true (see resetKeysTypes); the service never claims to have
- *  changed keys it cannot reach. */
+ *  changed keys it cannot reach. The write shape up to the body (scope, If-Match, body); there
+ *  is no port call to make, so nothing to audit. */
 export const handleSecureBootResetKeys = (ctx: AuthenticatedContext): HandlerReply => {
   const system = visibleSystem(ctx, pathParam(ctx, 'systemId'));
+  requireIfMatch(ctx.ifMatch, etagOf(toSecureBoot(system)));
   const { ResetKeysType } = parseActionBody(validateResetKeys, ctx.body, resetKeysAction);
   const allowed = resetKeysTypes(system.snapshot);
   if (allowed.length === 0) throw new RedfishError(actionNotSupported(resetKeysAction));

@@ -4,7 +4,6 @@
 // replica applies it.
 import { SessionLimitError, type CreatedSession } from '../../auth/sessions.ts';
 import type { SessionRecord } from '../../backend/sessions.ts';
-import { callBackend } from '../backend-failure.ts';
 import {
   RedfishError,
   accessUnauthorized,
@@ -26,6 +25,11 @@ import {
   type RedfishBody,
   type SessionDependencies,
 } from '../handler.ts';
+import { performWrite } from '../write.ts';
+
+/** The audit trail's names of a login and a logout. */
+const createSessionAction = 'CreateSession';
+const deleteSessionAction = 'DeleteSession';
 
 /** DSP0266: SessionTimeout lies between 30 s and 24 h. */
 export const sessionTimeoutRange = { minimum: 30, maximum: 86_400 } as const;
@@ -132,12 +136,16 @@ export const handleSessionServicePatch = async (
   const seconds = parsePatchBody(validateSessionServicePatch, ctx.body, current).SessionTimeout;
   if (seconds === undefined || seconds === null)
     throw new RedfishError(propertyValueTypeError('null', 'SessionTimeout'));
-  await callBackend(() => timeout.set(seconds), {
-    ...storeFailure,
-    resource: { type: 'SessionService', id: 'SessionService' },
-    invalid: propertyValueError('SessionTimeout'),
-  });
-  ctx.log.info({ user: ctx.principal.user, sessionTimeout: seconds }, 'session timeout changed');
+  await performWrite(
+    ctx,
+    { action: 'SetSessionTimeout', details: { sessionTimeout: seconds } },
+    (options) => timeout.set(seconds, options),
+    {
+      ...storeFailure,
+      resource: { type: 'SessionService', id: 'SessionService' },
+      invalid: propertyValueError('SessionTimeout'),
+    },
+  );
   return { status: 204 };
 };
 
@@ -175,15 +183,21 @@ export const handleSessionCreate = async (ctx: PublicContext): Promise<HandlerRe
   const user = check.principal.user;
   let created: CreatedSession;
   try {
-    created = await callBackend(() => manager.create(user), storeFailure);
+    created = await performWrite(
+      ctx,
+      {
+        user,
+        action: createSessionAction,
+        outcomeDetails: (session) => ({ sessionId: session.id }),
+      },
+      (options) => manager.create(user, options),
+      storeFailure,
+    );
   } catch (error) {
-    if (error instanceof SessionLimitError) {
-      ctx.log.warn({ user }, 'session limit reached');
-      throw new RedfishError(sessionLimitExceeded());
-    }
+    // Recorded by the audit as a failed login write; the client gets the Base message.
+    if (error instanceof SessionLimitError) throw new RedfishError(sessionLimitExceeded());
     throw error;
   }
-  ctx.log.info({ user, sessionId: created.id }, 'session created');
   return {
     status: 201,
     body: toSession(created.record),
@@ -196,16 +210,16 @@ export const handleSessionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   body: toSession(visibleSession(ctx)),
 });
 
-/** Logout. Ending the session in the cluster ends it on every replica. */
+/** Logout. Ending the session in the cluster ends it on every replica. If-Match (DSP0266
+ *  allows it on DELETE) is checked against the Session as the caller can GET it. */
 export const handleSessionDelete = async (ctx: AuthenticatedContext): Promise<HandlerReply> => {
   const record = visibleSession(ctx);
-  await callBackend(() => sessionDeps(ctx).manager.delete(record.id), {
-    ...storeFailure,
-    resource: { type: 'Session', id: record.id },
-  });
-  ctx.log.info(
-    { user: ctx.principal.user, sessionId: record.id, of: record.user },
-    'session ended',
+  requireIfMatch(ctx.ifMatch, etagOf(toSession(record)));
+  await performWrite(
+    ctx,
+    { action: deleteSessionAction, details: { sessionId: record.id, of: record.user } },
+    (options) => sessionDeps(ctx).manager.delete(record.id, options),
+    { ...storeFailure, resource: { type: 'Session', id: record.id } },
   );
   return { status: 204 };
 };

@@ -160,8 +160,9 @@ export const handleSystemPatch = async (ctx: AuthenticatedContext): Promise<Hand
       system,
       action: 'SetBootOverride',
       details: { ...change },
-      // If-Match held for this request; an LED write just before moved the version on.
-      ...(setLed ? {} : { version: system.snapshot.version }),
+      // If-Match held for this request; an LED write just before moved the version on, and
+      // once it has landed the boot half is made even if the client hangs up.
+      ...(setLed ? { completes: true } : { version: system.snapshot.version }),
     },
     (options) =>
       ctx.deps.backend.setBoot(system.ref, change, { user: ctx.principal.user }, options),
