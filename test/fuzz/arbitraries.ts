@@ -33,7 +33,9 @@ const methods = [
   'DELETE',
   'OPTIONS',
   'TRACE',
+  'QUERY',
   'PROPFIND',
+  'SEARCH',
   'PURGE',
   'FAKEMETHOD',
 ] as const;
