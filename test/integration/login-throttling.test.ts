@@ -81,3 +81,54 @@ void describe('login throttling behind a trusted proxy', () => {
     assert.ok(!JSON.stringify(trust()).includes('198.51.100.1'));
   });
 });
+
+void describe('a configured lockout (authentication.lockout)', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startService({
+      configYaml: defaultConfigYaml()
+        .replace('  tls:\n', '  trusted_proxies: ["127.0.0.0/8", "::1/128"]\n  tls:\n')
+        .replace(
+          'authentication:\n',
+          'authentication:\n  lockout:\n    threshold: 3\n    duration_seconds: 900\n' +
+            '    counter_reset_after_seconds: 120\n' +
+            '    per_user: {threshold: 5, duration_seconds: 1800}\n',
+        ),
+    });
+  });
+  after(() => service.close());
+
+  const login = (client: string, password: string, user = 'operator-a') =>
+    service.request(sessionsUrl, {
+      method: 'POST',
+      body: { UserName: user, Password: password },
+      headers: { 'x-forwarded-for': client },
+    });
+
+  void it('AccountService reports the configured values', async () => {
+    const body = await service.getValid('/redfish/v1/AccountService');
+    assert.equal(body.AccountLockoutThreshold, 3);
+    assert.equal(body.AccountLockoutDuration, 900);
+    assert.equal(body.AccountLockoutCounterResetAfter, 120);
+  });
+
+  void it('locks a client out after the configured threshold, for the configured duration', async () => {
+    for (let i = 0; i < 2; i++) assert.equal((await login('203.0.113.1', 'wrong')).status, 401);
+    // Two failures are below the threshold.
+    assert.equal((await login('203.0.113.1', users['operator-a'])).status, 201);
+    for (let i = 0; i < 3; i++) assert.equal((await login('203.0.113.1', 'wrong')).status, 401);
+    const locked = await login('203.0.113.1', users['operator-a']);
+    assert.deepEqual(errorIds(locked, 401), ['AccessUnauthorized']);
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+  });
+
+  void it('locks a user out of new clients after the configured per-user threshold', async () => {
+    // Five clients, one failure each: no client reaches 3, the user reaches 5.
+    for (let c = 0; c < 5; c++) await login(`203.0.113.${20 + c}`, 'guess', 'viewer-b');
+    const fresh = await login('198.51.100.7', users['viewer-b'], 'viewer-b');
+    assert.deepEqual(errorIds(fresh, 401), ['AccessUnauthorized']);
+    const retryAfter = Number(fresh.headers.get('retry-after'));
+    assert.ok(retryAfter > 1700 && retryAfter <= 1800, `Retry-After ${retryAfter}`);
+  });
+});
