@@ -161,6 +161,7 @@ const propertyBody = fc.dictionary(
     'UserName',
     'Password',
     'SessionTimeout',
+    'Locked',
     'Id',
     'PowerState',
     '@odata.id',

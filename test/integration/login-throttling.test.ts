@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { trustKey } from '../../src/auth/rate-limit.ts';
 import { loginTrustConfigMapName } from '../../src/kube/login-trust-store.ts';
 import { errorIds } from '../conformance/redfish-errors.ts';
+import { validateRedfish } from '../helpers/redfish-schema.ts';
 import { defaultConfigYaml, startService, users, type TestService } from '../helpers/service.ts';
 
 const sessionsUrl = '/redfish/v1/SessionService/Sessions';
@@ -121,6 +122,47 @@ void describe('a configured lockout (authentication.lockout)', () => {
     assert.deepEqual(errorIds(locked, 401), ['AccessUnauthorized']);
     const retryAfter = Number(locked.headers.get('retry-after'));
     assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+  });
+
+  const account = '/redfish/v1/AccountService/Accounts/operator-a';
+  const patch = (body: unknown, user: 'admin' | 'operator-a' = 'admin', ifMatch?: string) =>
+    service.request(account, {
+      method: 'PATCH',
+      user,
+      body,
+      ...(ifMatch === undefined ? {} : { headers: { 'if-match': ifMatch } }),
+    });
+
+  void it('shows the locked-out account as Locked, and an administrator unlocks it', async () => {
+    // operator-a is locked out at 203.0.113.1 (previous test); it reads its own account from
+    // elsewhere, as does the administrator.
+    assert.equal((await service.getValid(account, 'operator-a')).Locked, true);
+    assert.equal((await service.getValid(account)).Locked, true);
+    assert.equal(
+      (await service.getValid('/redfish/v1/AccountService/Accounts/admin')).Locked,
+      false,
+    );
+    // Only the service locks an account; users live in the configuration file.
+    assert.deepEqual(errorIds(await patch({ Locked: true }), 400), ['PropertyValueNotInList']);
+    assert.deepEqual(errorIds(await patch({ Locked: 'no' }), 400), ['PropertyValueTypeError']);
+    assert.deepEqual(errorIds(await patch({ RoleId: 'ReadOnly' }), 400), ['PropertyNotWritable']);
+    assert.deepEqual(errorIds(await patch({ Locked: false, Foo: 1 }), 400), ['PropertyUnknown']);
+    assert.deepEqual(errorIds(await patch({}), 400), ['EmptyJSON']);
+    // Unlocking takes ConfigureUsers: not the Operator itself.
+    assert.deepEqual(errorIds(await patch({ Locked: false }, 'operator-a'), 403), [
+      'InsufficientPrivilege',
+    ]);
+    assert.deepEqual(errorIds(await patch({ Locked: false }, 'admin', '"stale"'), 412), [
+      'PreconditionFailed',
+    ]);
+    assert.equal((await service.getValid(account)).Locked, true, 'nothing changed so far');
+    const etag = (await service.request(account, { user: 'admin' })).headers.get('etag') ?? '';
+    const unlocked = await patch({ Locked: false }, 'admin', etag);
+    assert.equal(unlocked.status, 200, unlocked.text);
+    validateRedfish(unlocked.body);
+    assert.equal(unlocked.body.Locked, false);
+    assert.equal((await service.getValid(account)).Locked, false);
+    assert.equal((await login('203.0.113.1', users['operator-a'])).status, 201);
   });
 
   void it('locks a user out of new clients after the configured per-user threshold', async () => {
