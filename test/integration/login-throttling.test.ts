@@ -13,24 +13,32 @@ import { defaultConfigYaml, startService, users, type TestService } from '../hel
 
 const sessionsUrl = '/redfish/v1/SessionService/Sessions';
 
-void describe('login throttling behind a trusted proxy', () => {
-  let service: TestService;
-  before(async () => {
-    service = await startService({
-      configYaml: defaultConfigYaml().replace(
-        '  tls:\n',
-        '  trusted_proxies: ["127.0.0.0/8", "::1/128"]\n  tls:\n',
-      ),
-    });
-  });
-  after(() => service.close());
+/** The test config behind a proxy on the loopback addresses, edited by `edit`. */
+const behindProxy = (edit: (yaml: string) => string = (yaml) => yaml) =>
+  edit(
+    defaultConfigYaml().replace(
+      '  tls:\n',
+      '  trusted_proxies: ["127.0.0.0/8", "::1/128"]\n  tls:\n',
+    ),
+  );
 
-  const login = (client: string, password: string, user = 'operator-a') =>
-    service.request(sessionsUrl, {
+/** A login by `user` from `client`, as the proxy forwards it. */
+const loginVia =
+  (service: () => TestService) =>
+  (client: string, password: string, user = 'operator-a') =>
+    service().request(sessionsUrl, {
       method: 'POST',
       body: { UserName: user, Password: password },
       headers: { 'x-forwarded-for': `${client}, 127.0.0.1` },
     });
+
+void describe('login throttling behind a trusted proxy', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startService({ configYaml: behindProxy() });
+  });
+  after(() => service.close());
+  const login = loginVia(() => service);
 
   void it('AccountService reports the lockout in force', async () => {
     const body = await service.getValid('/redfish/v1/AccountService');
@@ -87,24 +95,18 @@ void describe('a configured lockout (authentication.lockout)', () => {
   let service: TestService;
   before(async () => {
     service = await startService({
-      configYaml: defaultConfigYaml()
-        .replace('  tls:\n', '  trusted_proxies: ["127.0.0.0/8", "::1/128"]\n  tls:\n')
-        .replace(
+      configYaml: behindProxy((yaml) =>
+        yaml.replace(
           'authentication:\n',
           'authentication:\n  lockout:\n    threshold: 3\n    duration_seconds: 900\n' +
             '    counter_reset_after_seconds: 120\n' +
             '    per_user: {threshold: 5, duration_seconds: 1800}\n',
         ),
+      ),
     });
   });
   after(() => service.close());
-
-  const login = (client: string, password: string, user = 'operator-a') =>
-    service.request(sessionsUrl, {
-      method: 'POST',
-      body: { UserName: user, Password: password },
-      headers: { 'x-forwarded-for': client },
-    });
+  const login = loginVia(() => service);
 
   void it('AccountService reports the configured values', async () => {
     const body = await service.getValid('/redfish/v1/AccountService');
