@@ -325,6 +325,8 @@ const report = {
   unanswered: unanswered.length,
   stackTracesLogged: stackLines.length,
   logLines,
+  heapAfterWarmUpMiB: Number(((heapAfterWarmUp ?? heapAtEnd) / 2 ** 20).toFixed(1)),
+  heapAtEndMiB: Number((heapAtEnd / 2 ** 20).toFixed(1)),
   heapGrowthAfterWarmUpMiB: Number(growthMiB),
 };
 console.log(JSON.stringify(report, null, 2));
