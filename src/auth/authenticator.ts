@@ -184,6 +184,10 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       }
     },
     verifyPassword: passwordLogin,
-    lockout: limiter.policy,
+    lockout: {
+      policy: limiter.policy,
+      isLocked: (user) => limiter.isLocked(user),
+      unlock: (user) => limiter.unlock(user),
+    },
   };
 };

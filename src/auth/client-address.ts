@@ -2,7 +2,8 @@
 // configured trusted proxies (server.trusted_proxies), in which case the forwarding headers it
 // added name the client. Forwarding headers from anyone else are client-controlled and ignored,
 // or a client could dodge its lockout or lock out someone else's address.
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { addressMatcher, parseCidr, type AddressMatcher } from '../util/cidr.ts';
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface ClientOrigin {
@@ -26,33 +27,10 @@ export const bareAddress = (value: string): string | undefined => {
   return isIP(text) === 0 ? undefined : text.toLowerCase();
 };
 
-/** Parses `address` or `address/prefix`; undefined when it is neither. */
-export const parseCidr = (
-  text: string,
-): { readonly address: string; readonly prefix: number; readonly family: 4 | 6 } | undefined => {
-  const [address = '', prefixText, ...rest] = text.trim().split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return undefined;
-  const max = family === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!/^\d+$/.test(prefixText ?? String(max)) || prefix > max) return undefined;
-  return { address, prefix, family: family === 4 ? 4 : 6 };
-};
-
 /** A matcher for a list of CIDRs (entries that do not parse match nothing; the config schema
  *  has refused them already). */
-export const proxyMatcher = (cidrs: readonly string[]): ((address: string) => boolean) => {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const parsed = parseCidr(cidr);
-    if (parsed)
-      list.addSubnet(parsed.address, parsed.prefix, parsed.family === 4 ? 'ipv4' : 'ipv6');
-  }
-  return (address) => {
-    const family = isIP(address);
-    return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-  };
-};
+export const proxyMatcher = (cidrs: readonly string[]): AddressMatcher =>
+  addressMatcher(cidrs.map(parseCidr).filter((cidr) => cidr !== undefined));
 
 /** The hops a header lists, nearest last: `for=` of each Forwarded element, or the
  *  X-Forwarded-For list. */

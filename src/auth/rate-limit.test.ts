@@ -36,6 +36,31 @@ void describe('login limiter', () => {
     assert.equal(limiter.check('10.0.0.1', 'admin').allowed, true);
   });
 
+  void it('reports a user locked at any client until the lock ends or is lifted', async () => {
+    const clock = new ManualClock();
+    const limiter = createLoginLimiter({ clock, ...policies });
+    for (let i = 0; i < 2; i++) limiter.recordFailure('10.0.0.1', 'admin');
+    assert.equal(limiter.isLocked('admin'), false, 'below the threshold');
+    limiter.recordFailure('10.0.0.1', 'admin');
+    assert.equal(limiter.isLocked('admin'), true);
+    // Not a user whose name merely starts alike, nor failures under an unknown name.
+    for (let i = 0; i < 3; i++) limiter.recordFailure('10.0.0.1', undefined);
+    assert.equal(limiter.isLocked('adm'), false);
+    assert.equal(limiter.isLocked('ops'), false);
+    await clock.advance(10_000);
+    assert.equal(limiter.isLocked('admin'), false, 'the lock ended');
+    // The wider lock over clients counts too; lifting clears both, and the failures.
+    for (let c = 0; c < 5; c++) limiter.recordFailure(`10.0.1.${c}`, 'ops');
+    limiter.recordFailure('10.0.0.9', 'ops');
+    limiter.recordFailure('10.0.0.9', 'ops');
+    assert.equal(limiter.isLocked('ops'), true);
+    limiter.unlock('ops');
+    assert.equal(limiter.isLocked('ops'), false);
+    assert.deepEqual(limiter.check('10.0.2.1', 'ops'), { allowed: true });
+    limiter.recordFailure('10.0.0.9', 'ops');
+    assert.equal(limiter.check('10.0.0.9', 'ops').allowed, true, 'failures were forgotten');
+  });
+
   void it('forgets failures older than the counter reset time', async () => {
     const clock = new ManualClock();
     const limiter = createLoginLimiter({ clock, ...policies });

@@ -44,6 +44,11 @@ export interface LoginLimiter {
   check(client: string, user: string | undefined): LimitDecision;
   recordFailure(client: string, user: string | undefined): void;
   recordSuccess(client: string, user: string): void;
+  /** Whether a lock of the user is in force at any client (ManagerAccount.Locked). */
+  isLocked(user: string): boolean;
+  /** Lifts the user's locks and forgets its failures, at every client (an administrator
+   *  setting ManagerAccount.Locked to false). */
+  unlock(user: string): void;
 }
 
 interface Counter {
@@ -138,6 +143,19 @@ export const createLoginLimiter = (options: LoginLimiterOptions): LoginLimiter =
       trusted.set(key, now + trustMs);
       // Persisted when new or half spent, so a client logging in all day costs few writes.
       if (known - now < trustMs / 2) options.trustRecord?.save(key, now + trustMs);
+    },
+    isLocked(user) {
+      const now = clock.now();
+      if (lockedFor(users.get(user), now) > 0) return true;
+      const prefix = trustKey(user, '');
+      for (const [key, counter] of pairs)
+        if (key.startsWith(prefix) && lockedFor(counter, now) > 0) return true;
+      return false;
+    },
+    unlock(user) {
+      users.delete(user);
+      const prefix = trustKey(user, '');
+      for (const key of [...pairs.keys()]) if (key.startsWith(prefix)) pairs.delete(key);
     },
   };
 };

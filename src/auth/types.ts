@@ -50,8 +50,18 @@ export interface Authenticator {
   authenticate(credentials: Credentials): Promise<AuthResult>;
   /** Verifies a user name and password for session login (same rate limit as Basic). */
   verifyPassword(username: string, password: string, origin: ClientOrigin): Promise<AuthResult>;
-  /** The failed-login lockout in force, per user and client (AccountService reports it). */
-  readonly lockout: LockoutPolicy;
+  /** The failed-login lockout, as AccountService reports and manages it. */
+  readonly lockout: Lockout;
+}
+
+/** The failed-login lockout of the users (auth/rate-limit.ts). */
+export interface Lockout {
+  /** The policy in force per user and client (AccountService's AccountLockout* properties). */
+  readonly policy: LockoutPolicy;
+  /** Whether the user is locked out at any client (ManagerAccount.Locked). */
+  isLocked(user: string): boolean;
+  /** Lifts every lock of the user and forgets its failures (PATCH Locked: false). */
+  unlock(user: string): void;
 }
 
 /** A configured chassis, as the caller may see it. */

@@ -3,7 +3,6 @@
 // redfishtool's default mode reads the service root over http and everything else over https on
 // the same host:port (clients-and-peers.md §4.6). Certificates reload when their files change.
 import {
-  STATUS_CODES,
   createServer as createHttpServer,
   type IncomingMessage,
   type ServerResponse,
@@ -13,8 +12,8 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Duplex } from 'node:stream';
 import type { UnparsedAnswer, UnparsedProblem } from '../redfish/unparsed-requests.ts';
+import { clientErrors } from './client-errors.ts';
 
 /** How long an idle keep-alive connection stays open. It must outlast the idle time after which
  *  clients and proxies stop reusing a connection (undici 4 s, load balancers commonly 60 s): when
@@ -29,41 +28,6 @@ const keepAlive = <T extends { keepAliveTimeout: number }>(server: T): T => {
 };
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
-
-const problemOf = (code: string | undefined): UnparsedProblem => {
-  switch (code ?? '') {
-    case 'HPE_INVALID_METHOD':
-      return 'unknownMethod';
-    case 'HPE_HEADER_OVERFLOW':
-      return 'headersTooLarge';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'timeout';
-    default:
-      return 'malformed';
-  }
-};
-
-/** Answers a request the parser refused (Node's default is a bare 400 without a body). */
-const answerClientError =
-  (answer: (problem: UnparsedProblem) => UnparsedAnswer) =>
-  (error: NodeJS.ErrnoException, socket: Duplex): void => {
-    // As Node's own handler: nobody to answer on a reset or half-closed peer, and a response
-    // already under way must not be corrupted by a second one.
-    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })
-      ._httpMessage;
-    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
-      socket.destroy();
-      return;
-    }
-    const { status, headers, body } = answer(problemOf(error.code));
-    const head = [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      'Connection: close',
-    ];
-    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-  };
 
 export interface TlsFiles {
   readonly certFile: string;
@@ -108,8 +72,19 @@ export const listen = async (options: {
   /** The answer to a request Node's parser refuses (default: Node's bare 400). */
   readonly answerUnparsed?: (problem: UnparsedProblem) => UnparsedAnswer;
 }): Promise<Listener> => {
-  const onClientError = options.answerUnparsed && answerClientError(options.answerUnparsed);
-  const plain = keepAlive(createHttpServer(options.handler));
+  const errors = options.answerUnparsed && clientErrors(options.answerUnparsed);
+  const onClientError = errors?.onClientError;
+  const handler: RequestHandler = errors
+    ? (request, response) => {
+        errors.track(request, response);
+        // Handled once the parser has gone through the rest of what arrived with the request:
+        // when bytes after it are refused (a body sent without Content-Length, as Node's own
+        // client sends one with DELETE), its answer, even one ready at once, can still say
+        // `Connection: close` instead of being followed by a refusal the client never expects.
+        queueMicrotask(() => options.handler(request, response));
+      }
+    : options.handler;
+  const plain = keepAlive(createHttpServer(handler));
   const servers: { close(): void; closeAllConnections(): void }[] = [plain];
   if (onClientError) plain.on('clientError', onClientError);
   let front: Server = plain;
@@ -120,7 +95,7 @@ export const listen = async (options: {
       cert: await readFile(tls.certFile),
       key: await readFile(tls.keyFile),
     });
-    const secure = keepAlive(createHttpsServer(await load(), options.handler));
+    const secure = keepAlive(createHttpsServer(await load(), handler));
     if (onClientError) secure.on('clientError', onClientError);
     servers.push(secure);
     front = createNetServer((socket) => dispatchByFirstByte(socket, plain, secure));

@@ -327,13 +327,22 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     });
     loginTrust.start();
     cleanups.push(() => loginTrust.stop());
+    // The lockout is read once, at start-up: a change needs a restart (logged, config/changes.ts).
+    const { lockout } = config.authentication;
     const authenticator = createAuthenticator({
       getConfig,
       sessions,
       clock,
       metrics,
       logger,
-      limiter: createLoginLimiter({ clock, trustRecord: loginTrust }),
+      limiter: createLoginLimiter({
+        clock,
+        trustRecord: loginTrust,
+        perClient: lockout.perClient,
+        perUser: lockout.perUser,
+      }),
+      // Unknown tokens from one client are throttled like its failed logins.
+      tokenLimiter: createLoginLimiter({ clock, perClient: lockout.perClient }),
     });
     const scope = createScope({ getConfig, backend });
 

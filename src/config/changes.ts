@@ -20,6 +20,8 @@ export const describeChanges = (previous: Config, next: Config): ConfigChanges =
     before.tls.certFile !== after.tls.certFile && 'server.tls.cert_file',
     before.tls.keyFile !== after.tls.keyFile && 'server.tls.key_file',
     previous.sessions.namespace !== next.sessions.namespace && 'sessions.namespace',
+    JSON.stringify(previous.authentication.lockout) !==
+      JSON.stringify(next.authentication.lockout) && 'authentication.lockout',
     // The cluster description replaces discovery, which runs once at start-up.
     JSON.stringify(previous.cluster) !== JSON.stringify(next.cluster) && 'cluster',
     // The media settings are handed to the Kubernetes adapter once, at start-up.

@@ -98,6 +98,31 @@ void describe('parseConfig: the documented format', () => {
     assert.deepEqual(config.sessions, { timeoutSeconds: 1800 });
     assert.deepEqual(config.chassis[0]?.vmSelector, { labels: {} });
     assert.equal(config.authentication.users[0]?.role, 'Administrator');
+    assert.deepEqual(config.authentication.lockout, {
+      perClient: { threshold: 10, durationSeconds: 60, counterResetAfterSeconds: 60 },
+      perUser: { threshold: 50, durationSeconds: 300, counterResetAfterSeconds: 300 },
+    });
+  });
+
+  void it('reads the lockout; the counter resets after the duration unless told sooner', () => {
+    const lockout = (yaml: string) =>
+      parseConfig(base.replace('  users:', `  lockout: ${yaml}\n  users:`), 'x').config
+        .authentication.lockout;
+    assert.deepEqual(
+      lockout(
+        '{threshold: 3, duration_seconds: 120, counter_reset_after_seconds: 30, ' +
+          'per_user: {threshold: 7, duration_seconds: 600, counter_reset_after_seconds: 600}}',
+      ),
+      {
+        perClient: { threshold: 3, durationSeconds: 120, counterResetAfterSeconds: 30 },
+        perUser: { threshold: 7, durationSeconds: 600, counterResetAfterSeconds: 600 },
+      },
+    );
+    // A shorter lock than the default reset: the counter resets with it.
+    assert.deepEqual(lockout('{duration_seconds: 20, per_user: {threshold: 90}}'), {
+      perClient: { threshold: 10, durationSeconds: 20, counterResetAfterSeconds: 20 },
+      perUser: { threshold: 90, durationSeconds: 300, counterResetAfterSeconds: 300 },
+    });
   });
 
   void it('treats an empty storage_class as the cluster default', () => {
@@ -359,6 +384,24 @@ void describe('parseConfig: errors name the path and the expected form', () => {
       'session timeout out of range',
       `${base}sessions: {timeout_seconds: 10}\n`,
       'sessions.timeout_seconds: expected an integer number of seconds between 30 and 86400, got 10',
+    ],
+    [
+      'lockout threshold of zero',
+      base.replace('  users:', '  lockout: {threshold: 0}\n  users:'),
+      'authentication.lockout.threshold: expected an integer number of failed logins between 1 and 10000, got 0',
+    ],
+    [
+      'lockout duration not an integer',
+      base.replace('  users:', '  lockout: {per_user: {duration_seconds: 1m}}\n  users:'),
+      'authentication.lockout.per_user.duration_seconds: expected an integer number of seconds between 1 and 86400, got "1m"',
+    ],
+    [
+      'lockout counter outlasting the lock',
+      base.replace(
+        '  users:',
+        '  lockout: {duration_seconds: 30, counter_reset_after_seconds: 60}\n  users:',
+      ),
+      'authentication.lockout.counter_reset_after_seconds: at most authentication.lockout.duration_seconds (30)',
     ],
     ['empty file', '', '(top level): expected a mapping, got nothing'],
     ['a list at the top', '- a\n', '(top level): expected a mapping, got a list'],

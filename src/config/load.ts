@@ -4,11 +4,19 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { parseCidr } from '../auth/client-address.ts';
+import { defaultClientPolicy, defaultUserPolicy, type LockoutPolicy } from '../auth/rate-limit.ts';
+import { parseCidr } from '../util/cidr.ts';
 import { parseDuration } from './duration.ts';
 import { describeSchemaErrors, formatPath } from './problems.ts';
 import { configDefaults, configSchema } from './schema.ts';
-import type { ChassisConfig, Config, RawConfig, RawUser, UserConfig } from './schema.ts';
+import type {
+  ChassisConfig,
+  Config,
+  RawConfig,
+  RawLockout,
+  RawUser,
+  UserConfig,
+} from './schema.ts';
 import type { ImageUrlPolicyConfig } from '../media-url-policy/image-url-policy.ts';
 import { PasswordSecret } from './secret.ts';
 import {
@@ -128,6 +136,39 @@ const imageUrlPolicyOf = (
   return policy;
 };
 
+/** One lockout policy; the counter resets at most after the lock's duration (Redfish:
+ *  AccountLockoutCounterResetAfter ≤ AccountLockoutDuration). */
+const lockoutPolicyOf = (
+  raw: RawLockout | undefined,
+  defaults: LockoutPolicy,
+  path: string,
+  errors: string[],
+): LockoutPolicy => {
+  const durationSeconds = raw?.duration_seconds ?? defaults.durationSeconds;
+  const counterResetAfterSeconds =
+    raw?.counter_reset_after_seconds ??
+    Math.min(defaults.counterResetAfterSeconds, durationSeconds);
+  if (counterResetAfterSeconds > durationSeconds)
+    errors.push(
+      `${path}.counter_reset_after_seconds: at most ${path}.duration_seconds (${durationSeconds})`,
+    );
+  return {
+    threshold: raw?.threshold ?? defaults.threshold,
+    durationSeconds,
+    counterResetAfterSeconds,
+  };
+};
+
+const lockoutOf = (raw: RawConfig['authentication']['lockout'], errors: string[]) => ({
+  perClient: lockoutPolicyOf(raw, defaultClientPolicy, 'authentication.lockout', errors),
+  perUser: lockoutPolicyOf(
+    raw?.per_user,
+    defaultUserPolicy,
+    'authentication.lockout.per_user',
+    errors,
+  ),
+});
+
 const normaliseProxies = (cidrs: readonly string[], errors: string[]): string[] =>
   cidrs.filter((cidr, i) => {
     if (parseCidr(cidr)) return true;
@@ -163,7 +204,7 @@ const normalise = (raw: RawConfig, errors: string[]): Config => {
     },
     systemIdConvention: raw.system_id_convention ?? configDefaults.systemIdConvention,
     chassis,
-    authentication: { users },
+    authentication: { users, lockout: lockoutOf(raw.authentication.lockout, errors) },
     datavolume: {
       ...(dv.storage_class && { storageClass: dv.storage_class }),
       storageSize: dv.storage_size ?? configDefaults.storageSize,

@@ -1,6 +1,6 @@
 // The configuration contract (config-reference.md): the JSON Schema the YAML must satisfy, the
 // raw shape it then has, and the normalised static type the rest of the service reads.
-import type { RoleId } from '../auth/types.ts';
+import type { LockoutPolicy, RoleId } from '../auth/types.ts';
 import { RoleIds } from '../auth/types.ts';
 import type { PasswordSecret } from './secret.ts';
 import type { ImageUrlPolicyConfig } from '../media-url-policy/image-url-policy.ts';
@@ -51,6 +51,14 @@ export interface UserConfig {
   readonly role: RoleId;
 }
 
+/** The failed-login lockout (auth/rate-limit.ts); a change needs a restart. */
+export interface LockoutConfig {
+  /** Per user and client: what AccountService reports as AccountLockout*. */
+  readonly perClient: LockoutPolicy;
+  /** Per user over every client that has not logged in as that user. */
+  readonly perUser: LockoutPolicy;
+}
+
 export interface DataVolumeConfig {
   /** Undefined (or "" in the file) = the cluster's default storage class. */
   readonly storageClass?: string;
@@ -87,7 +95,10 @@ export interface Config {
   readonly server: ServerConfig;
   readonly systemIdConvention: SystemIdConvention;
   readonly chassis: readonly ChassisConfig[];
-  readonly authentication: { readonly users: readonly UserConfig[] };
+  readonly authentication: {
+    readonly users: readonly UserConfig[];
+    readonly lockout: LockoutConfig;
+  };
   readonly datavolume: DataVolumeConfig;
   readonly sessions: SessionsConfig;
   readonly cluster?: ClusterConfigOverride;
@@ -129,6 +140,12 @@ export interface RawChassis {
   vm_selector?: { labels?: Record<string, string>; names?: string[] };
 }
 
+export interface RawLockout {
+  threshold?: number;
+  duration_seconds?: number;
+  counter_reset_after_seconds?: number;
+}
+
 export interface RawConfig {
   server?: {
     host?: string;
@@ -139,7 +156,7 @@ export interface RawConfig {
   };
   system_id_convention?: SystemIdConvention;
   chassis: RawChassis[];
-  authentication: { users: RawUser[] };
+  authentication: { users: RawUser[]; lockout?: RawLockout & { per_user?: RawLockout } };
   datavolume?: {
     storage_class?: string;
     storage_size?: string;
@@ -192,6 +209,23 @@ const hostList = {
   type: 'array',
   expected: 'a list of IP addresses, CIDRs, host names or *.domains',
   items: { type: 'string', expected: 'an IP address, CIDR, host name or *.domain' },
+};
+
+const seconds = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 86400,
+  expected: 'an integer number of seconds between 1 and 86400',
+};
+const lockoutProperties = {
+  threshold: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000,
+    expected: 'an integer number of failed logins between 1 and 10000',
+  },
+  duration_seconds: seconds,
+  counter_reset_after_seconds: seconds,
 };
 
 export const configSchema = {
@@ -319,6 +353,20 @@ export const configSchema = {
                 items: { type: 'string', expected: 'a chassis name' },
               },
               role: { type: 'string', enum: [...RoleIds] },
+            },
+          },
+        },
+        lockout: {
+          type: 'object',
+          expected: 'a mapping',
+          additionalProperties: false,
+          properties: {
+            ...lockoutProperties,
+            per_user: {
+              type: 'object',
+              expected: 'a mapping',
+              additionalProperties: false,
+              properties: lockoutProperties,
             },
           },
         },

@@ -163,6 +163,14 @@ void describe('describeChanges', () => {
     assert.deepEqual(describeChanges(after, after).restartRequired, []);
   });
 
+  void it('flags the lockout as needing a restart', () => {
+    const before = parse(configText('a'));
+    const after = parse(
+      configText('a').replace('  users:', '  lockout: {per_user: {threshold: 9}}\n  users:'),
+    );
+    assert.deepEqual(describeChanges(before, after).restartRequired, ['authentication.lockout']);
+  });
+
   void it('revokes removed users and changed passwords only', () => {
     const users = (list: string) =>
       parse(`chassis: [{name: lab, namespace: vms}]\nauthentication: {users: [${list}]}\n`);

@@ -1,9 +1,15 @@
 // Host rules of the image URL policy: parsing an entry (IP, CIDR, host name or `*.suffix`) and
 // matching a URL's host against it once literal addresses are reduced to one canonical form.
-import { BlockList, isIP } from 'node:net';
+import {
+  addressMatcher,
+  ipFamily as familyOf,
+  parseCidr,
+  withoutBrackets,
+  type AddressMatcher,
+} from '../util/cidr.ts';
 
 export type HostRule =
-  | { readonly kind: 'addresses'; readonly entry: string; readonly list: BlockList }
+  | { readonly kind: 'addresses'; readonly entry: string; readonly matches: AddressMatcher }
   | { readonly kind: 'name'; readonly entry: string; readonly name: string }
   | { readonly kind: 'suffix'; readonly entry: string; readonly suffix: string };
 
@@ -14,14 +20,6 @@ export type CanonicalHost =
   | { readonly kind: 'name'; readonly name: string };
 
 const hostNamePattern = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
-
-const familyOf = (address: string): 'ipv4' | 'ipv6' | undefined => {
-  const version = isIP(address);
-  return version === 4 ? 'ipv4' : version === 6 ? 'ipv6' : undefined;
-};
-
-const withoutBrackets = (host: string): string =>
-  host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 
 /** The eight 16-bit groups of an IPv6 address (valid per isIP), an embedded dotted quad
  *  included. */
@@ -71,18 +69,10 @@ export const canonicalHost = (hostname: string): CanonicalHost => {
 export const parseHostRule = (raw: string): HostRule | string => {
   const entry = raw.trim();
   const expected = `"${raw}" is not an IP address, CIDR, host name or *.domain`;
-  const slash = entry.indexOf('/');
-  if (slash >= 0 || familyOf(withoutBrackets(entry))) {
-    const address = withoutBrackets(slash >= 0 ? entry.slice(0, slash) : entry);
-    const family = familyOf(address);
-    if (!family) return expected;
-    const max = family === 'ipv4' ? 32 : 128;
-    const prefixText = slash >= 0 ? entry.slice(slash + 1) : String(max);
-    const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-    if (!(prefix >= 0 && prefix <= max)) return expected;
-    const list = new BlockList();
-    list.addSubnet(address, prefix, family);
-    return { kind: 'addresses', entry, list };
+  // Anything with a slash, or an address, is an address rule (a name never has either).
+  if (entry.includes('/') || familyOf(withoutBrackets(entry))) {
+    const cidr = parseCidr(entry);
+    return cidr ? { kind: 'addresses', entry, matches: addressMatcher([cidr]) } : expected;
   }
   const name = entry.toLowerCase().replace(/\.$/, '');
   if (name.startsWith('*.')) {
@@ -97,7 +87,7 @@ export const parseHostRule = (raw: string): HostRule | string => {
 export const matchesRule = (rule: HostRule, host: CanonicalHost): boolean => {
   switch (rule.kind) {
     case 'addresses':
-      return host.kind === 'ip' && rule.list.check(host.address, host.family);
+      return host.kind === 'ip' && rule.matches(host.address);
     case 'name':
       return host.kind === 'name' && host.name === rule.name;
     case 'suffix':

@@ -5,7 +5,7 @@ import type { SessionManager } from '../auth/sessions.ts';
 import type {
   Authenticator,
   ClientOrigin,
-  LockoutPolicy,
+  Lockout,
   Privilege,
   Principal,
   RoleId,
@@ -67,8 +67,8 @@ export interface RedfishDependencies {
   readonly sessions?: SessionDependencies;
   /** The configured users, read per request so a config reload shows at once. */
   readonly accounts?: () => readonly AccountView[];
-  /** The failed-login lockout AccountService reports (with `accounts`). */
-  readonly lockout?: LockoutPolicy;
+  /** The failed-login lockout AccountService reports and lifts (with `accounts`). */
+  readonly lockout?: Lockout;
   /** Where each write's one audit record goes; default: the request's log (write.ts). */
   readonly audit?: AuditHook;
 }

@@ -6,6 +6,7 @@ import type { Route, RouteTable } from './handler.ts';
 import {
   handleAccountCollectionGet,
   handleAccountGet,
+  handleAccountPatch,
   handleAccountServiceGet,
   handleRoleCollectionGet,
   handleRoleGet,
@@ -466,7 +467,8 @@ const routes: readonly Route[] = [
     handler: handleSessionDelete,
   },
 
-  // Users come from the configuration file: the AccountService routes no writes.
+  // Users come from the configuration file: the AccountService routes no writes but lifting a
+  // user's lockout.
   {
     method: 'GET',
     url: '/redfish/v1/AccountService',
@@ -489,6 +491,14 @@ const routes: readonly Route[] = [
     privilege: 'ConfigureSelf',
     requires: 'accounts',
     handler: handleAccountGet,
+  },
+  // Registry (ManagerAccount PATCH): ConfigureUsers; Locked: false is the one writable value.
+  {
+    method: 'PATCH',
+    url: '/redfish/v1/AccountService/Accounts/:accountId',
+    privilege: 'ConfigureUsers',
+    requires: 'accounts',
+    handler: handleAccountPatch,
   },
   {
     method: 'GET',

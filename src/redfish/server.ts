@@ -444,14 +444,21 @@ export const registerRedfish = (
       });
     }
     // A method the URL does not serve: 405 with Allow, behind the same authentication so an
-    // anonymous caller learns nothing more from a protected URL than from a 401.
+    // anonymous caller learns nothing more from a protected URL than from a 401. Answered
+    // before the body is read: Fastify would otherwise judge the body first (QUERY without a
+    // Content-Type is its 400, a text body a 415), and every method the URL does not serve
+    // must answer alike.
     const isPublic = served.some((r) => r.privilege === 'NoAuth');
+    const notAllowed = () => new RedfishError(operationNotAllowed(allow));
+    const refuse = (_request: FastifyRequest, _reply: FastifyReply, done: (e: Error) => void) =>
+      done(notAllowed());
     app.route({
       method: knownMethods.filter((m) => !allow.includes(m)),
       url,
-      ...(isPublic ? {} : { onRequest: guard('Login') }),
+      onRequest: isPublic ? [refuse] : [guard('Login'), refuse],
+      // Never reached (the hook answers), but Fastify wants a handler.
       handler: () => {
-        throw new RedfishError(operationNotAllowed(allow));
+        throw notAllowed();
       },
     });
   }

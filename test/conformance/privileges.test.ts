@@ -1,6 +1,7 @@
 // The privilege matrix per role on the real service: ReadOnly reads only (403 on writes),
 // Operator resets, boots and inserts/ejects media but does not configure the service,
-// Administrator does everything; AccountService writes are not routed at all (405).
+// Administrator does everything; AccountService writes are not routed at all (405), but lifting
+// an account's lockout (ConfigureUsers).
 // Each write is well-formed up to a deliberately bad value, so a permitted caller gets 400 from
 // the handler while a refused one gets 403 from the guard, and nothing changes either way.
 import { strict as assert } from 'node:assert';
@@ -100,6 +101,13 @@ const cases: readonly Case[] = [
     path: () => '/redfish/v1/AccountService',
     body: { ServiceEnabled: false },
     expect: everyone(405),
+  },
+  {
+    name: 'PATCH an account',
+    method: 'PATCH',
+    path: () => '/redfish/v1/AccountService/Accounts/viewer-b',
+    body: { Locked: true },
+    expect: manager,
   },
   {
     name: 'POST Accounts',

@@ -33,7 +33,9 @@ const methods = [
   'DELETE',
   'OPTIONS',
   'TRACE',
+  'QUERY',
   'PROPFIND',
+  'SEARCH',
   'PURGE',
   'FAKEMETHOD',
 ] as const;
@@ -159,6 +161,7 @@ const propertyBody = fc.dictionary(
     'UserName',
     'Password',
     'SessionTimeout',
+    'Locked',
     'Id',
     'PowerState',
     '@odata.id',

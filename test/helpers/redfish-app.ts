@@ -282,7 +282,12 @@ const testAuthenticator = (sessions: SessionManager): Authenticator => ({
       return { ok: false, reason: 'invalid' };
     return { ok: true, principal };
   },
-  lockout: { threshold: 10, durationSeconds: 60, counterResetAfterSeconds: 60 },
+  lockout: {
+    policy: { threshold: 10, durationSeconds: 60, counterResetAfterSeconds: 60 },
+    // As the fake's Basic check: the user named `locked` is locked out.
+    isLocked: (user) => user === 'locked',
+    unlock: () => undefined,
+  },
   verifyPassword(user, password): Promise<AuthResult> {
     const principal = principalOf(user);
     return Promise.resolve(

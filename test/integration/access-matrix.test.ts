@@ -322,6 +322,21 @@ void describe('access matrix over HTTP: sessions and accounts by scope', () => {
     );
   });
 
+  void it('lets a scoped Administrator unlock accounts only within its scope', async () => {
+    for (const who of principals) {
+      const reply = await service.request(`/redfish/v1/AccountService/Accounts/${who}`, {
+        method: 'PATCH',
+        body: { Locked: false },
+        ...as(scoped.user),
+      });
+      if (sees[scoped.user].includes(who)) {
+        assert.equal(reply.status, 200, `${who}: ${reply.text}`);
+        validateRedfish(reply.body);
+        assert.equal(reply.body.Locked, false);
+      } else assert.deepEqual(errorIds(reply, 404), ['ResourceNotFound'], who);
+    }
+  });
+
   void it('leaves SessionTimeout to callers scoped to every chassis', async () => {
     const refused = await service.request('/redfish/v1/SessionService', {
       method: 'PATCH',

@@ -1,10 +1,18 @@
-// AccountService: a read-only view of the configured users (Accounts) and the three predefined
-// Redfish roles (Roles). Users are managed in the configuration file, so no write is routed here
-// and every write answers 405 with Allow.
+// AccountService: a view of the configured users (Accounts) and the three predefined Redfish
+// roles (Roles). Users are managed in the configuration file; the one write is lifting a user's
+// failed-login lockout (PATCH Locked: false), every other write answers 405 with Allow.
 import { RolePrivileges } from '../../auth/privileges.ts';
-import { RoleIds, type LockoutPolicy, type RoleId } from '../../auth/types.ts';
-import { RedfishError, resourceNotFound } from '../messages.ts';
+import { RoleIds, type Lockout, type LockoutPolicy, type RoleId } from '../../auth/types.ts';
+import {
+  RedfishError,
+  propertyValueNotInList,
+  propertyValueTypeError,
+  resourceNotFound,
+} from '../messages.ts';
 import { link, toCollection, odataTypes, uris } from '../odata.ts';
+import { etagOf, requireIfMatch } from '../preamble.ts';
+import { compileBodySchema, parsePatchBody } from '../request-body.ts';
+import { logAudit } from '../write.ts';
 import {
   pathParam,
   type AccountView,
@@ -34,8 +42,9 @@ export const toAccountService = (lockout: LockoutPolicy | undefined): RedfishBod
   Roles: link(uris.roles),
 });
 
-/** A configured user; its password never appears (ManagerAccount.Password reads as null). */
-export const toAccount = (account: AccountView): RedfishBody => ({
+/** A configured user; its password never appears (ManagerAccount.Password reads as null).
+ *  `locked`: a failed-login lock of the user is in force at some client. */
+export const toAccount = (account: AccountView, locked: boolean): RedfishBody => ({
   '@odata.id': uris.account(account.userName),
   '@odata.type': odataTypes.ManagerAccount,
   Id: account.userName,
@@ -44,7 +53,7 @@ export const toAccount = (account: AccountView): RedfishBody => ({
   UserName: account.userName,
   RoleId: account.role,
   Enabled: true,
-  Locked: false,
+  Locked: locked,
   AccountTypes: ['Redfish'],
   Links: { Role: link(uris.role(account.role)) },
 });
@@ -97,7 +106,7 @@ const readableAccounts = (ctx: AuthenticatedContext): readonly AccountView[] => 
 
 export const handleAccountServiceGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,
-  body: toAccountService(ctx.deps.lockout),
+  body: toAccountService(ctx.deps.lockout?.policy),
 });
 
 export const handleAccountCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
@@ -105,11 +114,60 @@ export const handleAccountCollectionGet = (ctx: AuthenticatedContext): HandlerRe
   body: toAccountCollection(readableAccounts(ctx)),
 });
 
-export const handleAccountGet = (ctx: AuthenticatedContext): HandlerReply => {
+/** The account the path names, as the caller may see it. */
+const addressedAccount = (ctx: AuthenticatedContext): AccountView => {
   const id = pathParam(ctx, 'accountId');
   const account = readableAccounts(ctx).find((a) => a.userName === id);
   if (account === undefined) throw new RedfishError(resourceNotFound('ManagerAccount', id));
-  return { status: 200, body: toAccount(account) };
+  return account;
+};
+
+const isLocked = (lockout: Lockout | undefined, account: AccountView): boolean =>
+  lockout?.isLocked(account.userName) ?? false;
+
+export const handleAccountGet = (ctx: AuthenticatedContext): HandlerReply => {
+  const account = addressedAccount(ctx);
+  return { status: 200, body: toAccount(account, isLocked(ctx.deps.lockout, account)) };
+};
+
+interface AccountPatch {
+  readonly Locked?: boolean;
+}
+
+// Locked is the one writable property; the others are shown, hence PropertyNotWritable (users
+// live in the configuration file).
+const validateAccountPatch = compileBodySchema<AccountPatch>({
+  type: 'object',
+  properties: { Locked: { type: 'boolean', nullable: true } },
+  additionalProperties: false,
+});
+
+/** Lifts the user's failed-login locks at every client (registry: ConfigureUsers, for users
+ *  within the caller's chassis scope). Answers the account. */
+export const handleAccountPatch = (ctx: AuthenticatedContext): HandlerReply => {
+  const account = addressedAccount(ctx);
+  const { lockout } = ctx.deps;
+  const current = toAccount(account, isLocked(lockout, account));
+  requireIfMatch(ctx.ifMatch, etagOf(current));
+  // A body that validates names Locked (EmptyJSON and additionalProperties rule out the rest),
+  // so a null is the only way to get here without it.
+  const locked = parsePatchBody(validateAccountPatch, ctx.body, current).Locked;
+  if (locked === undefined || locked === null)
+    throw new RedfishError(propertyValueTypeError('null', 'Locked'));
+  // Redfish: the service sets Locked when the lockout threshold is reached; a client may only
+  // clear it.
+  if (locked) throw new RedfishError(propertyValueNotInList('true', 'Locked'));
+  lockout?.unlock(account.userName);
+  (ctx.deps.audit ?? logAudit)(
+    {
+      user: ctx.principal.user,
+      action: 'ManagerAccount.Unlock',
+      details: { account: account.userName },
+      outcome: 'succeeded',
+    },
+    ctx,
+  );
+  return { status: 200, body: toAccount(account, isLocked(lockout, account)) };
 };
 
 export const handleRoleCollectionGet = (): HandlerReply => ({
