@@ -18,6 +18,7 @@ import type { ServedType } from './resource-types.ts';
 import { apiVersionOf, qualifiedResource, servedTypes } from './resource-types.ts';
 import {
   createSchemaValidator,
+  defaultVmArchitecture,
   defaultVmOnCreate,
   invalid,
   randomUuid,
@@ -50,6 +51,8 @@ export interface StoreOptions {
   readonly rebootPolicyField?: boolean;
   /** Feature gate RebootPolicy is on, so the webhook admits the field; default true. */
   readonly rebootPolicyGate?: boolean;
+  /** The cluster's default guest architecture the VM webhook fills in; default amd64. */
+  readonly defaultArchitecture?: string;
   /** Told of every write whose fields were pruned or that the webhook denied. */
   readonly onAdmission?: (record: AdmissionRecord) => void;
 }
@@ -182,6 +185,8 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       });
     if (vmSpec && options.rebootPolicyField === false && pruneRebootPolicy(object))
       record('pruned', 'spec.template.spec.domain.rebootPolicy');
+    // Mutating admission runs before the object is validated.
+    if (vmSpec) defaultVmArchitecture(object, options.defaultArchitecture ?? 'amd64');
     schemas.validate(type, object);
     if (vmSpec) {
       try {

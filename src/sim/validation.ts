@@ -1,6 +1,6 @@
 // What the API server and KubeVirt's admission webhooks check before an object is stored: name
 // format, CRD structural schemas (Ajv), the VM validating webhook rules and the VM mutating
-// webhook default (firmware UUID).
+// webhook defaults (firmware UUID on create, the template's architecture on every write).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KubeObject, StatusCause } from './types.ts';
 import { StatusError } from './types.ts';
@@ -309,14 +309,32 @@ export const randomUuid = (random: () => number): string => {
   return hex.join('');
 };
 
+/** The VM template's spec, when the object has one (the schema rejects a VM without it). */
+const templateSpecOf = (vm: KubeObject): Json | undefined =>
+  isRecord(vm.spec) && isRecord(vm.spec.template) && isRecord(vm.spec.template.spec)
+    ? vm.spec.template.spec
+    : undefined;
+
 /** KubeVirt's VM mutating webhook (v1.6+): a new VM gets a random firmware UUID when it has none. */
 export const defaultVmOnCreate = (vm: KubeObject, random: () => number): void => {
-  if (!isRecord(vm.spec) || !isRecord(vm.spec.template)) return;
-  const template = vm.spec.template;
-  if (!isRecord(template.spec)) return;
-  const domain = isRecord(template.spec.domain)
-    ? template.spec.domain
-    : (template.spec.domain = {});
+  const template = templateSpecOf(vm);
+  if (!template) return;
+  const domain = isRecord(template.domain) ? template.domain : (template.domain = {});
   const firmware = isRecord(domain.firmware) ? domain.firmware : (domain.firmware = {});
   if (typeof firmware.uuid !== 'string' || firmware.uuid === '') firmware.uuid = randomUuid(random);
+};
+
+/** KubeVirt's VM mutating webhook on create and update (v1.6–v1.9, pkg/defaults
+ *  SetVirtualMachineDefaults → setDefaultArchitecture): an empty template architecture becomes
+ *  the cluster's default (KubeVirt CR architectureConfiguration.defaultArchitecture, else the
+ *  architecture virt-api was built for — amd64 on the clusters simulated). The label of a
+ *  DataSource the VM's dataVolumeTemplates reference can name another one first; the simulator
+ *  serves no DataSources, so that step never applies here. */
+export const defaultVmArchitecture = (vm: KubeObject, architecture: string): void => {
+  const template = templateSpecOf(vm);
+  if (!template) return;
+  // Only an absent or empty value: any other is the schema's to refuse, as the webhook's own
+  // schema check would.
+  if (template.architecture === undefined || template.architecture === '')
+    template.architecture = architecture;
 };
