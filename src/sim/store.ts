@@ -187,7 +187,8 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       record('pruned', 'spec.template.spec.domain.rebootPolicy');
     // Mutating admission runs before the object is validated.
     if (vmSpec) defaultVmArchitecture(object, options.defaultArchitecture ?? 'amd64');
-    schemas.validate(type, object);
+    const pruned = schemas.validate(type, object);
+    if (pruned.length > 0) record('pruned', pruned.join(', '));
     if (vmSpec) {
       try {
         validateKubevirtVm(object, {

@@ -6,7 +6,9 @@ import type { KubeObject, StatusCause } from './types.ts';
 import { StatusError } from './types.ts';
 import type { ServedType } from './resource-types.ts';
 import { qualifiedKind } from './resource-types.ts';
+import { pruneUnknownFields } from './pruning.ts';
 // Imported as modules, not read beside the sources, so that the build carries them into dist/.
+import baremetalhostSchema from './schemas/baremetalhost.schema.json' with { type: 'json' };
 import datavolumeSchema from './schemas/datavolume.schema.json' with { type: 'json' };
 import virtualmachineSchema from './schemas/virtualmachine.schema.json' with { type: 'json' };
 
@@ -145,19 +147,41 @@ const schemaErrors = (data: unknown, errors: readonly ErrorObject[]): FieldError
           body: `Unsupported value: ${goValue(value)}: supported values: ${allowed}`,
         };
       }
+      // kube-openapi's validate errors, in its words (errors.PatternFail, TooLong, BelowMin).
+      if (e.keyword === 'pattern')
+        return invalidValueError(
+          field,
+          value,
+          `${field} in body should match '${String(params.pattern)}'`,
+        );
+      if (e.keyword === 'maxLength')
+        return {
+          type: 'FieldValueTooLong',
+          field,
+          body: `Too long: may not be more than ${String(params.limit)} bytes`,
+        };
+      if (e.keyword === 'minimum')
+        return invalidValueError(
+          field,
+          value,
+          `${field} in body should be greater than or equal to ${String(params.limit)}`,
+        );
       return invalidValueError(field, value, `${field} in body ${e.message ?? 'is invalid'}`);
     });
 
 /** Lazily compiled CRD schema validators. */
 export interface SchemaValidator {
-  /** Validates (and applies schema defaults to) `object`; throws 422 Invalid. */
-  validate(type: ServedType, object: KubeObject): void;
+  /** Prunes the fields the schema does not declare, applies its defaults and validates
+   *  `object` in place, as kube-apiserver treats a custom resource; throws 422 Invalid.
+   *  Returns the paths of the pruned fields. */
+  validate(type: ServedType, object: KubeObject): readonly string[];
 }
 
 // Compiled once per process, not per store: compiling the VM schema costs ~0.5 s, paid by every
 // simulator a test suite starts. A compiled function holds no state between calls.
 let ajv: Ajv | undefined;
 const schemas: Record<NonNullable<ServedType['schema']>, object> = {
+  baremetalhost: baremetalhostSchema,
   datavolume: datavolumeSchema,
   virtualmachine: virtualmachineSchema,
 };
@@ -175,12 +199,14 @@ const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction =>
 export const createSchemaValidator = (): SchemaValidator => {
   return {
     validate(type, object) {
-      if (!type.schema) return;
+      if (!type.schema) return [];
+      const pruned = pruneUnknownFields(schemas[type.schema], object);
       const fn = compile(type.schema);
       const valid: boolean = fn(object);
       if (!valid) {
         throw invalid(type, object.metadata.name ?? '', schemaErrors(object, fn.errors ?? []));
       }
+      return pruned;
     },
   };
 };
