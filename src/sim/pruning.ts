@@ -54,6 +54,6 @@ const pruneNode = (
  *  returns their paths (`spec.foo`, `spec.items[0].bar`) in the order met. */
 export const pruneUnknownFields = (schema: object, object: Json): string[] => {
   const pruned: string[] = [];
-  pruneNode(object, schema as SchemaNode, '', pruned, objectFields);
+  pruneNode(object, schema, '', pruned, objectFields);
   return pruned;
 };
