@@ -280,6 +280,8 @@ void describe('inventory resources of a system', () => {
     const sizes: Record<string, number | undefined> = {
       rootdisk: 30 * GiB,
       data: 12 * GiB,
+      // An emptyDisk states its size (KubeVirt makes a sparse image of that capacity).
+      scratch: 2 * GiB,
     };
     assert.equal(rootClaim.status.capacity.storage, '30Gi');
     const storage = await service.getValid(`${systemUrl(id)}/Storage/Disks`);
