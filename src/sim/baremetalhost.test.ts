@@ -48,6 +48,30 @@ void describe('BareMetalHost CRD', () => {
     );
   });
 
+  it('refuses undeclared fields under fieldValidation Strict, reports them under Warn', () => {
+    const { store, admissions } = setup();
+    let error: unknown;
+    try {
+      store.create(BMH, host({ online: true, bmc, colour: 'blue' }), { fieldValidation: 'Strict' });
+    } catch (caught) {
+      error = caught;
+    }
+    assert.ok(error instanceof StatusError);
+    assert.equal(error.code, 400);
+    assert.equal(
+      error.message,
+      'BareMetalHost in version "v1alpha1" cannot be handled as a BareMetalHost: strict decoding error: unknown field "spec.colour"',
+    );
+    assert.equal(store.get(BMH, 'metal3', 'worker-0'), undefined);
+    assert.deepEqual(admissions, [], 'refused, not pruned');
+    const warned: string[] = [];
+    store.create(BMH, host({ online: true, bmc, colour: 'blue' }), {
+      fieldValidation: 'Warn',
+      onPruned: (fields) => warned.push(...fields),
+    });
+    assert.deepEqual(warned, ['spec.colour']);
+  });
+
   it('refuses missing, mistyped and malformed fields with the real 422 Invalid', () => {
     const { store } = setup();
     let error: unknown;

@@ -22,6 +22,7 @@ import {
   defaultVmOnCreate,
   invalid,
   randomUuid,
+  strictDecodingError,
   requiredError,
   validateKubevirtVm,
   validateName,
@@ -188,7 +189,11 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     // Mutating admission runs before the object is validated.
     if (vmSpec) defaultVmArchitecture(object, options.defaultArchitecture ?? 'amd64');
     const pruned = schemas.validate(type, object);
-    if (pruned.length > 0) record('pruned', pruned.join(', '));
+    if (pruned.length > 0) {
+      if (opts?.fieldValidation === 'Strict') throw strictDecodingError(type, pruned);
+      record('pruned', pruned.join(', '));
+      opts?.onPruned?.(pruned);
+    }
     if (vmSpec) {
       try {
         validateKubevirtVm(object, {

@@ -143,6 +143,11 @@ export interface WriteOptions {
   /** dryRun=All: admitted and answered as if stored, but nothing is stored or emitted (a
    *  created object gets a uid and timestamp but no resourceVersion, as the real server's). */
   readonly dryRun?: boolean;
+  /** What to do with fields a custom resource's schema does not declare (the request's
+   *  fieldValidation): Strict refuses the write; Warn and Ignore prune them (default Warn). */
+  readonly fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
+  /** Told of the fields pruned, for the Warning headers of fieldValidation Warn. */
+  readonly onPruned?: (fields: readonly string[]) => void;
 }
 
 /**

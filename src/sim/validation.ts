@@ -169,6 +169,16 @@ const schemaErrors = (data: unknown, errors: readonly ErrorObject[]): FieldError
       return invalidValueError(field, value, `${field} in body ${e.message ?? 'is invalid'}`);
     });
 
+/** fieldValidation=Strict and a field the schema does not declare: the decoder's 400 (what
+ *  kubectl apply, which asks for Strict, shows). */
+export const strictDecodingError = (type: ServedType, fields: readonly string[]): StatusError =>
+  new StatusError(
+    'BadRequest',
+    `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${fields
+      .map((f) => `unknown field "${f}"`)
+      .join(', ')}`,
+  );
+
 /** Lazily compiled CRD schema validators. */
 export interface SchemaValidator {
   /** Prunes the fields the schema does not declare, applies its defaults and validates

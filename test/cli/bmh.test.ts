@@ -273,6 +273,26 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
     ]);
   });
 
+  it('is refused for an undeclared field as kubectl asks (Strict), or warned of', async () => {
+    const extra = hostsOf(ok('plain'))[0]!;
+    spec(extra).colour = 'blue';
+    const apply = (...flags: string[]) =>
+      run(
+        kubectlPath,
+        ['--kubeconfig', kubeconfig, 'apply', '--dry-run=server', ...flags, '-f', '-'],
+        JSON.stringify(extra),
+      );
+    const strict = await apply();
+    assert.equal(strict.code, 1);
+    assert.match(
+      strict.stderr,
+      /BareMetalHost in version "v1alpha1" cannot be handled as a BareMetalHost: strict decoding error: unknown field "spec\.colour"/,
+    );
+    const warned = await apply('--validate=warn');
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /^Warning: unknown field "spec\.colour"$/m);
+  });
+
   it('uses --address and --user, and skips verification of a self-signed certificate', () => {
     const hosts = hostsOf(ok('tls'));
     assert.equal(hosts.length, 7, 'admin sees both chassis');

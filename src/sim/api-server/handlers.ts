@@ -17,6 +17,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, deletedStatus, methodNotAllowed, unknownPath } from './status.ts';
 import { display, toTable } from './table.ts';
 import type { WatchHub } from './watch.ts';
+import { unknownFields } from './unknown-fields.ts';
 import { writeOptions } from './write-options.ts';
 
 export interface ApiContext {
@@ -229,8 +230,9 @@ const handleCollection = async (
     }
     if (type.statusSubresource) delete object.status;
     injectedFailure(ctx, type, metadata.name ?? metadata.generateName ?? '');
-    const created = ctx.store.create(type.key, object, { dryRun });
-    send(res, 201, created, negotiated.format, warnings(type, created));
+    const unknown = unknownFields(query);
+    const created = ctx.store.create(type.key, object, { dryRun, ...unknown.options });
+    send(res, 201, created, negotiated.format, unknown.headers(warnings(type, created)));
     return;
   }
   if (method === 'DELETE') {
@@ -306,8 +308,13 @@ const handleObject = async (
         );
       }
       injectedFailure(ctx, type, name);
-      const updated = ctx.store.update(type.key, object, { ...options, dryRun });
-      send(res, 200, updated, negotiated.format, warnings(type, updated));
+      const unknown = unknownFields(query);
+      const updated = ctx.store.update(type.key, object, {
+        ...options,
+        dryRun,
+        ...unknown.options,
+      });
+      send(res, 200, updated, negotiated.format, unknown.headers(warnings(type, updated)));
       return;
     }
     case 'PATCH': {
@@ -344,14 +351,20 @@ const handleObject = async (
           media,
         );
         checkIdentity(route, object);
-        const created = ctx.store.create(type.key, object, { dryRun });
-        send(res, 201, created, negotiated.format, warnings(type, created));
+        const unknown = unknownFields(query);
+        const created = ctx.store.create(type.key, object, { dryRun, ...unknown.options });
+        send(res, 201, created, negotiated.format, unknown.headers(warnings(type, created)));
         return;
       }
       const patched = applyPatch(type, kind, current ?? existing(), body, media);
       checkIdentity(route, patched);
-      const updated = ctx.store.update(type.key, patched, { ...options, dryRun });
-      send(res, 200, updated, negotiated.format, warnings(type, updated));
+      const unknown = unknownFields(query);
+      const updated = ctx.store.update(type.key, patched, {
+        ...options,
+        dryRun,
+        ...unknown.options,
+      });
+      send(res, 200, updated, negotiated.format, unknown.headers(warnings(type, updated)));
       return;
     }
     case 'DELETE': {
