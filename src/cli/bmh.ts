@@ -97,6 +97,33 @@ const hostNames = (systems: readonly VisibleSystem[]): Map<string, string> => {
   return new Map(systems.map((s) => [s.id, (count.get(s.ref.name) ?? 0) > 1 ? s.id : s.ref.name]));
 };
 
+/** Reading the cluster, bounded. The backend retries an unreachable API server on unreferenced
+ *  timers (a server process stays up through its listener); this one-shot command holds the
+ *  process with a referenced timer and gives up with an operator's condition, which main prints
+ *  on one line. */
+const withinDeadline = async (work: Promise<void>, ms: number): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(
+            new Error(
+              `the cluster's VMs could not be read within ${ms / 1000} s; check the connection and the permission to list VMs`,
+            ),
+            { code: 'ETIMEDOUT' },
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 export const bmh = async (options: BmhOptions): Promise<string> => {
   const clock = options.clock ?? systemClock;
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -129,8 +156,13 @@ export const bmh = async (options: BmhOptions): Promise<string> => {
       }),
     );
     cleanups.push(() => backend.stop());
-    await backend.start();
-    await backend.waitForSync(AbortSignal.timeout(options.syncTimeoutMs ?? 60_000));
+    await withinDeadline(
+      (async () => {
+        await backend.start();
+        await backend.waitForSync();
+      })(),
+      options.syncTimeoutMs ?? 60_000,
+    );
     const scope = createScope({ getConfig: () => config, backend });
 
     // Each system goes with the first preferred user who can see it.

@@ -14,6 +14,8 @@ import { Ajv } from 'ajv';
 import { generate } from 'selfsigned';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { hashPassword } from '../../src/auth/passwords.ts';
+import { bmh } from '../../src/cli/bmh.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { TypeKeys } from '../../src/sim/resource-types.ts';
 import { pruneUnknownFields } from '../../src/sim/pruning.ts';
 import bareMetalHostSchema from '../../src/sim/schemas/baremetalhost.schema.json' with { type: 'json' };
@@ -312,6 +314,33 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
     const password = (secret.data as Record<string, string>).password!;
     assert.equal(Buffer.from(password, 'base64').toString(), users['operator-a']);
     assert.equal(hostsOf(objects).length, 4, "operator-a's chassis demo-a only");
+  });
+
+  it('gives up on an unreachable cluster within its deadline, as an operating condition', async () => {
+    const dead = join(dir, 'dead-kubeconfig');
+    await writeFile(
+      dead,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { token: 'x' } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'c',
+      }),
+    );
+    await assert.rejects(
+      bmh({
+        configPath: join(dir, 'plain.yaml'),
+        kubeconfigPath: dead,
+        simulate: false,
+        logger: createLogger({ level: 'silent' }),
+        note: () => {},
+        syncTimeoutMs: 1_500,
+      }),
+      (error: Error & { code?: string }) =>
+        error.code === 'ETIMEDOUT' && /could not be read within 1.5 s/.test(error.message),
+    );
   });
 
   it('refuses clearly, exit 2, one line and no stack trace', () => {
