@@ -4,7 +4,7 @@
 import { stringify } from 'yaml';
 import { privilegesOf } from '../auth/privileges.ts';
 import { createPasswordVerifier } from '../auth/passwords.ts';
-import { createScope } from '../auth/scope.ts';
+import { createScope, enhancedId } from '../auth/scope.ts';
 import type { Principal, VisibleSystem } from '../auth/types.ts';
 import type { VmSnapshot } from '../backend/port.ts';
 import type { Config, UserConfig } from '../config/schema.ts';
@@ -90,11 +90,14 @@ const passwordOf = async (
 const online = (vm: VmSnapshot): boolean =>
   vm.powerState !== 'Off' && vm.powerState !== 'PoweringOff';
 
-/** The VM name where it is unique among the hosts printed, else the system Id (unique). */
-const hostNames = (systems: readonly VisibleSystem[]): Map<string, string> => {
+/** The VM name where it is unique among the hosts printed, else `<namespace>.<vm-name>` (the
+ *  enhanced system Id, unique whatever Ids the users' views give). Keyed by VM. */
+const hostNames = (systems: readonly VisibleSystem[]): Map<VisibleSystem, string> => {
   const count = new Map<string, number>();
   for (const s of systems) count.set(s.ref.name, (count.get(s.ref.name) ?? 0) + 1);
-  return new Map(systems.map((s) => [s.id, (count.get(s.ref.name) ?? 0) > 1 ? s.id : s.ref.name]));
+  return new Map(
+    systems.map((s) => [s, (count.get(s.ref.name) ?? 0) > 1 ? enhancedId(s.ref) : s.ref.name]),
+  );
 };
 
 /** Reading the cluster, bounded. The backend retries an unreachable API server on unreferenced
@@ -165,15 +168,18 @@ export const bmh = async (options: BmhOptions): Promise<string> => {
     );
     const scope = createScope({ getConfig: () => config, backend });
 
-    // Each system goes with the first preferred user who can see it.
+    // Each VM goes with the first preferred user who can see it, under the Id that user's view
+    // gives it (legacy Ids depend on which names the user sees twice): the address must resolve
+    // for the credentials beside it.
+    const vmKey = (system: VisibleSystem) => `${system.ref.namespace}/${system.ref.name}`;
     const assigned = new Map<string, { system: VisibleSystem; user: UserConfig }>();
     for (const user of users)
       for (const system of scope.systems(principalOf(user)))
-        if (!assigned.has(system.id)) assigned.set(system.id, { system, user });
+        if (!assigned.has(vmKey(system))) assigned.set(vmKey(system), { system, user });
     if (options.user === undefined) {
       const everyone = principalOf({ ...users[0]!, chassis: config.chassis.map((c) => c.name) });
       for (const system of scope.systems(everyone))
-        if (!assigned.has(system.id))
+        if (!assigned.has(vmKey(system)))
           options.note(`note: ${system.id} left out: no Operator or Administrator can see it`);
     }
     const entries = [...assigned.values()].sort((a, b) => (a.system.id < b.system.id ? -1 : 1));
@@ -183,16 +189,20 @@ export const bmh = async (options: BmhOptions): Promise<string> => {
       );
 
     const names = hostNames(entries.map((e) => e.system));
+    const passwords = new Map<string, string>();
     const documents: string[] = [];
     for (const { system, user } of entries) {
+      const password =
+        passwords.get(user.username) ?? (await passwordOf(user, options.password, clock));
+      passwords.set(user.username, password);
       const vm = system.snapshot;
       const manifests = bareMetalHostManifests({
-        name: names.get(system.id) ?? system.id,
+        name: names.get(system) ?? enhancedId(system.ref),
         ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         bmcAddress: `${base.base}${uris.system(system.id)}`,
         disableCertificateVerification,
         username: user.username,
-        password: await passwordOf(user, options.password, clock),
+        password,
         // The first member of the system's EthernetInterfaces, with the MAC it shows.
         ...(vm.nics[0]?.mac === undefined ? {} : { bootMacAddress: vm.nics[0].mac }),
         online: online(vm),

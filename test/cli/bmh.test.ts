@@ -18,6 +18,7 @@ import { bmh } from '../../src/cli/bmh.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { TypeKeys } from '../../src/sim/resource-types.ts';
 import { pruneUnknownFields } from '../../src/sim/pruning.ts';
+import { createVm } from '../../src/sim/scenarios.ts';
 import bareMetalHostSchema from '../../src/sim/schemas/baremetalhost.schema.json' with { type: 'json' };
 import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
 import type { KubeObject } from '../../src/sim/types.ts';
@@ -91,6 +92,8 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
       });
       template.networks.push({ name: 'storage', multus: { networkName: 'storage-net' } });
     });
+    // A second VM named db-primary, in the other chassis: two hosts may not share a name.
+    createVm(store, { namespace: 'demo-b', name: 'db-primary', runStrategy: 'Halted' });
     // Settle the demo's running VMs, so that PowerState is not in transit when read.
     for (let i = 0; i < 200; i++) {
       const vm = store.get(VM, 'demo-a', 'web.frontend');
@@ -125,6 +128,9 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
       wildcard: configWith((c) => {
         c.server.host = '0.0.0.0';
       }),
+      legacy: configWith((c) => {
+        c.system_id_convention = 'legacy';
+      }),
     };
     for (const [name, text] of Object.entries(configs))
       await writeFile(join(dir, `${name}.yaml`), text);
@@ -146,6 +152,7 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
       ),
       hashedWrong: cli([...using('hashed'), '--user', 'operator-a', '--password-stdin'], 'nope\n'),
       wildcard: cli(using('wildcard')),
+      legacy: cli(using('legacy')),
       badAddress: cli([...using('plain'), '--address', 'https://x.example/redfish/v1']),
     };
     for (const [name, result] of Object.entries(runs)) results[name] = await result;
@@ -173,11 +180,12 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
       hosts.map((h) => h.metadata.name),
       [
         'build-runner',
-        'db-primary',
+        'demo-a.db-primary',
         'legacy-bios',
         'web.frontend',
         'app-server-1',
         'app-server-2',
+        'demo-b.db-primary',
         'monitoring',
       ],
     );
@@ -204,11 +212,12 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
         );
       assert.ok(match, bmc.address);
       const [, namespace, name] = match as unknown as [string, string, string];
-      assert.equal(host.metadata.name, name);
+      assert.ok([name, `${namespace}.${name}`].includes(host.metadata.name!), host.metadata.name);
       assert.equal(bmc.disableCertificateVerification, undefined, 'plain HTTP has no certificate');
       const vm = simulator.store.get(VM, namespace, name)!;
       const template = (vm.spec as any).template.spec;
-      assert.equal(bootMACAddress, template.domain.devices.interfaces[0].macAddress.toLowerCase());
+      // demo-b/db-primary has no MAC in its spec and no VMI: none is stated.
+      assert.equal(bootMACAddress, template.domain.devices.interfaces[0].macAddress?.toLowerCase());
       assert.equal(online, simulator.store.get(VMI, namespace, name) !== undefined, name);
       const efi = template.domain.firmware?.bootloader?.efi;
       assert.equal(
@@ -219,8 +228,10 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
       assert.equal(template.architecture, 'amd64');
       assert.equal(architecture, 'x86_64');
     }
-    const [dbPrimary] = hostsOf(objects).filter((h) => h.metadata.name === 'db-primary');
+    const [dbPrimary] = hostsOf(objects).filter((h) => h.metadata.name === 'demo-a.db-primary');
     assert.notEqual(spec(dbPrimary!).bootMACAddress, '52:54:00:00:00:99');
+    const unpinned = hostsOf(objects).find((h) => h.metadata.name === 'demo-b.db-primary')!;
+    assert.equal(spec(unpinned).bootMACAddress, undefined);
     assert.ok(
       hostsOf(objects).some((h) => spec(h).online === true),
       'a running VM is among them',
@@ -297,7 +308,7 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
 
   it('uses --address and --user, and skips verification of a self-signed certificate', () => {
     const hosts = hostsOf(ok('tls'));
-    assert.equal(hosts.length, 7, 'admin sees both chassis');
+    assert.equal(hosts.length, 8, 'admin sees both chassis');
     for (const host of hosts) {
       assert.match(
         spec(host).bmc.address,
@@ -306,6 +317,18 @@ void describe('kubevirt-redfish bmh', { skip }, () => {
       assert.equal(spec(host).bmc.disableCertificateVerification, true);
       assert.equal(host.metadata.namespace, undefined, 'no --namespace: kubectl chooses');
     }
+  });
+
+  it("addresses each system by the Id its user's view gives it (legacy Ids)", () => {
+    const hosts = hostsOf(ok('legacy'));
+    const address = (name: string) =>
+      spec(hosts.find((h) => h.metadata.name === name)!).bmc.address.replace(/^.*\/Systems\//, '');
+    // operator-a sees one db-primary (a bare name); admin sees both, so demo-b's keeps its
+    // namespace; the hosts' names stay unique either way.
+    assert.equal(address('demo-a.db-primary'), 'db-primary');
+    assert.equal(address('demo-b.db-primary'), 'demo-b.db-primary');
+    assert.equal(address('monitoring'), 'monitoring');
+    assert.equal(new Set(hosts.map((h) => h.metadata.name)).size, hosts.length);
   });
 
   it('takes a hashed password only from standard input, checked against the hash', () => {
