@@ -1,8 +1,9 @@
 // Process entry: the only module that reads process.env and process.argv. Commands: serve
-// (default), simulate, validate-config, hash-password.
+// (default), simulate, bmh, validate-config, hash-password.
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { hashPassword } from './auth/passwords.ts';
+import { bmh, BmhRefusal } from './cli/bmh.ts';
 import { serve } from './cli/serve.ts';
 import { productVersion } from './cli/version.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
@@ -14,6 +15,7 @@ const commandUsage = {
     'kubevirt-redfish [serve] [--config FILE] [--kubeconfig FILE] [--simulate [PROFILE]] [--vms N] [--port N] [--metrics-port N] [--host ADDR]',
   simulate:
     'kubevirt-redfish simulate [PROFILE] [--vms N] [--write-kubeconfig FILE] [--port N] [--plain-http]',
+  bmh: 'kubevirt-redfish bmh [--namespace NS] [--address URL] [--user NAME [--password-stdin]] [--config FILE] [--kubeconfig FILE] [--simulate [PROFILE]] [--vms N]',
   'validate-config': 'kubevirt-redfish validate-config FILE',
   'hash-password': 'kubevirt-redfish hash-password        (reads the password from standard input)',
 } as const;
@@ -73,8 +75,8 @@ const parseCommand = <T extends ParseArgsConfig['options']>(
   return parsed;
 };
 
-const logLevel = (): LogLevel => {
-  const level = process.env.LOG_LEVEL ?? 'info';
+const logLevel = (fallback: LogLevel = 'info'): LogLevel => {
+  const level = process.env.LOG_LEVEL ?? fallback;
   return (LogLevels as readonly string[]).includes(level)
     ? (level as LogLevel)
     : fail(`LOG_LEVEL must be one of ${LogLevels.join(', ')}, not "${level}"`);
@@ -231,6 +233,49 @@ const runSimulate = async (args: string[]) => {
   onShutdown(() => simulator.close());
 };
 
+const runBmh = async (args: string[]) => {
+  const parsed = parseCommand('bmh', args, {
+    namespace: { type: 'string' },
+    address: { type: 'string' },
+    user: { type: 'string' },
+    'password-stdin': { type: 'boolean', default: false },
+    config: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    simulate: { type: 'boolean', default: false },
+    vms: { type: 'string' },
+    ...profileOptions,
+  });
+  if (!parsed) return;
+  const { values } = parsed;
+  const namespace = values.namespace;
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace))
+    usageError(`--namespace needs a namespace name (a DNS label), not "${namespace}"`);
+  if (values['password-stdin'] && values.user === undefined)
+    usageError('bmh: --password-stdin needs --user, the user whose password it is');
+  const password = values['password-stdin']
+    ? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+    : undefined;
+  const configPath = values.config ?? process.env.CONFIG_PATH;
+  const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG;
+  const vms = integer('vms', values.vms);
+  // Standard output is the YAML: logs and notes go to standard error.
+  const logger = createLogger({ level: logLevel('warn'), destination: process.stderr });
+  const yaml = await bmh({
+    ...(configPath ? { configPath } : {}),
+    ...(kubeconfigPath ? { kubeconfigPath } : {}),
+    simulate: values.simulate,
+    simulatorOptions: { cluster: profileOf(values) },
+    ...(vms !== undefined ? { vms } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(values.address !== undefined ? { address: values.address } : {}),
+    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(password !== undefined ? { password } : {}),
+    note: (line) => process.stderr.write(`${line}\n`),
+    logger,
+  });
+  process.stdout.write(yaml);
+};
+
 const runValidateConfig = async (args: string[]) => {
   const parsed = parseCommand('validate-config', args, {}, true);
   if (!parsed) return;
@@ -262,6 +307,7 @@ const main = async () => {
   const commands: Record<Command, (args: string[]) => Promise<void>> = {
     serve: runServe,
     simulate: runSimulate,
+    bmh: runBmh,
     'validate-config': runValidateConfig,
     'hash-password': runHashPassword,
   };
@@ -280,7 +326,7 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof BmhRefusal) fail(error.message);
   // Operating-system conditions at start-up (port in use, unreadable kubeconfig, refused
   // connection) are the operator's to fix, not defects: one line, no stack trace.
   const code = (error as { code?: unknown } | null)?.code;

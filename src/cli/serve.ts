@@ -10,12 +10,12 @@ import { createLoginLimiter } from '../auth/rate-limit.ts';
 import { createScope } from '../auth/scope.ts';
 import { startSessionSweeper } from '../auth/session-sweeper.ts';
 import { createSessionManager, type SessionManager } from '../auth/sessions.ts';
-import { createDemoConfig, type DemoCredential } from '../config/demo.ts';
-import { ConfigError, loadConfigFile, type LoadedConfig } from '../config/load.ts';
+import type { DemoCredential } from '../config/demo.ts';
+import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { watchConfig } from '../config/watch.ts';
 import { cdiHasInsecureSkipVerify, describeFacts } from '../kube/capabilities.ts';
-import { createKubeClients, loadKubeConfig, type KubeConfigSource } from '../kube/client.ts';
+import { createKubeClients } from '../kube/client.ts';
 import { startLeaderElection, type LeaderElection } from '../kube/leader-lease.ts';
 import { startLeftoverSweeper } from '../kube/leftover-sweeper.ts';
 import { createKubeBackend, type KubeBackend } from '../kube/kube-backend.ts';
@@ -26,23 +26,22 @@ import { createKubeSettingsStore } from '../kube/settings-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { startMetricsServer } from '../observability/metrics-server.ts';
-import type { Simulator, SimulatorOptions } from '../sim/simulator.ts';
+import type { Simulator } from '../sim/simulator.ts';
 import { answerUnparsed } from '../redfish/unparsed-requests.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { uuidV5 } from '../util/uuid.ts';
 import type { ServiceEndpoint } from '../redfish/handler.ts';
+import {
+  connectCluster,
+  kubeBackendOptionsOf,
+  namespacesOf,
+  vmLabelSelectorsOf,
+  type ConnectionOptions,
+} from './cluster-connection.ts';
 import { listen, type Listener } from './listener.ts';
 import { productVersion } from './version.ts';
 
-export interface ServeOptions {
-  /** Config file; absent = the demo config (which implies the simulator). */
-  readonly configPath?: string;
-  /** Where the cluster is: a kubeconfig file, or in-cluster when absent and not simulating. */
-  readonly kubeconfigPath?: string;
-  /** Run against the embedded simulator. */
-  readonly simulate: boolean;
-  /** Extra simulated VMs beyond the demo scenario. */
-  readonly vms?: number;
+export interface ServeOptions extends ConnectionOptions {
   /** The pod's IP (POD_IP from the downward API), shown as the Manager's own interface. */
   readonly podIp?: string;
   /** Overrides server.port / server.host of the config (e.g. `--port`, or 0 in tests). */
@@ -56,8 +55,6 @@ export interface ServeOptions {
   readonly serviceNamespace?: string;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Simulator settings beyond the seeded VM count (tests pass instant delays, cluster gates). */
-  readonly simulatorOptions?: Omit<SimulatorOptions, 'vms'>;
   /** Leader election and leftover sweeping timings (defaults suit production; tests shorten). */
   readonly background?: {
     readonly identity?: string;
@@ -95,30 +92,6 @@ const leaderLeaseName = 'kubevirt-redfish-leader';
 const authority = (host: string, port: number): string =>
   `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-const namespacesOf = (config: Config): string[] => [
-  ...new Set(config.chassis.map((c) => c.namespace)),
-];
-
-/** Per namespace, the labels every one of its chassis requires: a VM without them is in no
- *  chassis, so the VM cache need not hold it. A chassis without labels selects nothing. */
-export const vmLabelSelectorsOf = (config: Config): Record<string, string | undefined> => {
-  const selectors: Record<string, string | undefined> = {};
-  for (const namespace of namespacesOf(config)) {
-    const required = config.chassis
-      .filter((c) => c.namespace === namespace)
-      .map((c) => Object.entries(c.vmSelector.labels))
-      .reduce((common, labels) =>
-        common.filter(([key, value]) => labels.some(([k, v]) => k === key && v === value)),
-      );
-    if (required.length > 0)
-      selectors[namespace] = required
-        .map(([key, value]) => `${key}=${value}`)
-        .sort()
-        .join(',');
-  }
-  return selectors;
-};
-
 const serviceUuid = (config: Config): string =>
   uuidV5(
     serviceUuidNamespace,
@@ -142,61 +115,14 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
-    let loaded: LoadedConfig | undefined;
-    let demoCredentials: readonly DemoCredential[] | undefined;
-    let config: Config;
-    if (options.configPath) {
-      loaded = await loadConfigFile(options.configPath);
-      for (const warning of loaded.warnings) logger.warn({ path: options.configPath }, warning);
-      config = loaded.config;
-    } else {
-      const demo = createDemoConfig();
-      config = demo.config;
-      demoCredentials = demo.credentials;
-    }
-    const simulate = options.simulate || !options.configPath;
-
-    let simulator: Simulator | undefined;
-    let source: KubeConfigSource;
-    if (simulate) {
-      // Loaded only here: against a cluster the simulator stays out of the module graph.
-      const { startSimulator } = await import('../sim/simulator.ts');
-      simulator = await startSimulator({
-        onError: (error, key) => logger.error({ err: error, key }, 'simulator reconcile failed'),
-        ...options.simulatorOptions,
-        vms: options.vms ?? 0,
-      });
-      const sim = simulator;
-      cleanups.push(() => sim.close());
-      source = { kind: 'yaml', yaml: simulator.kubeconfig() };
-      logger.info({ url: simulator.url }, 'embedded Kubernetes API simulator started');
-    } else if (options.kubeconfigPath) {
-      source = { kind: 'file', path: options.kubeconfigPath };
-    } else {
-      source = { kind: 'inCluster' };
-    }
-    const kubeConfig = loadKubeConfig(source);
+    const { config, loaded, demoCredentials, simulator, kubeConfig } = await connectCluster(
+      options,
+      cleanups,
+    );
     // This replica's name: the leader Lease's holder and the writer of its audit Events.
     const identity = options.background?.identity ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
-
     const backend = createKubeBackend({
-      kubeConfig,
-      namespaces: namespacesOf(config),
-      vmLabelSelectors: vmLabelSelectorsOf(config),
-      logger,
-      metrics,
-      clock,
-      datavolume: {
-        size: config.datavolume.storageSize,
-        ...(config.datavolume.storageClass ? { storageClass: config.datavolume.storageClass } : {}),
-        ...(config.datavolume.certConfigMap
-          ? { certConfigMap: config.datavolume.certConfigMap }
-          : {}),
-        insecureSkipVerify: config.datavolume.allowInsecureTls,
-        importTimeoutMs: config.datavolume.isoDownloadTimeoutMs,
-      },
-      imageUrlPolicy: config.datavolume.imageUrlPolicy,
-      ...(config.cluster ? { cluster: config.cluster } : {}),
+      ...kubeBackendOptionsOf(config, { kubeConfig, logger, metrics, clock }),
       instance: identity,
     });
     cleanups.push(() => backend.stop());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../config/load.ts';
-import { vmLabelSelectorsOf } from './serve.ts';
+import { vmLabelSelectorsOf } from './cluster-connection.ts';
 
 const config = (chassis: string) =>
   parseConfig(

@@ -201,6 +201,9 @@ const disksOf = (input: MappingInput): DiskSnapshot[] =>
         );
     } else if (volume?.persistentVolumeClaim) {
       size = claimSize(input.pvc(volume.persistentVolumeClaim.claimName));
+    } else if (volume?.emptyDisk) {
+      // KubeVirt creates a sparse image of exactly this virtual size; the guest sees it as such.
+      size = parseQuantity(volume.emptyDisk.capacity);
     }
     const bus = disk.disk?.bus ?? disk.cdrom?.bus ?? disk.lun?.bus;
     return {

@@ -41,6 +41,7 @@ export interface Volume {
   dataVolume?: { name: string; hotpluggable?: boolean };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean; hotpluggable?: boolean };
   containerDisk?: { image?: string };
+  emptyDisk?: { capacity?: string };
   ephemeral?: { persistentVolumeClaim?: { claimName: string } };
   [source: string]: unknown;
 }

@@ -22,7 +22,7 @@ export interface ServedType extends ResourceType {
   /** Whether DELETE answers with the deleted object (CRs, namespaces) or a Success Status. */
   readonly deleteReturnsObject: boolean;
   /** Whether the type has a JSON schema the store validates objects against. */
-  readonly schema?: 'virtualmachine' | 'datavolume';
+  readonly schema?: 'virtualmachine' | 'datavolume' | 'baremetalhost';
   /** Kind name for strategic-merge metadata in schemas/core-patch-strategies.json. */
   readonly patchStrategiesKind?: string;
 }
@@ -399,6 +399,64 @@ const definitions: Omit<ServedType, 'key'>[] = [
     deleteReturnsObject: true,
     printerColumns: [crdAge],
   },
+  // metal3.io: the BareMetalHost CRD (shared/metal3-api, as baremetal-operator installs it), so
+  // the manifests `kubevirt-redfish bmh` prints meet the same validation as on a Metal3 cluster.
+  {
+    ...base,
+    group: 'metal3.io',
+    version: 'v1alpha1',
+    resource: 'baremetalhosts',
+    kind: 'BareMetalHost',
+    listKind: 'BareMetalHostList',
+    singular: 'baremetalhost',
+    shortNames: ['bmh', 'bmhost'],
+    namespaced: true,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    schema: 'baremetalhost',
+    printerColumns: [
+      {
+        name: 'Status',
+        type: 'string',
+        description: 'Operational status',
+        value: '.status.operationalStatus',
+        priority: 1,
+      },
+      {
+        name: 'State',
+        type: 'string',
+        description: 'Provisioning status',
+        value: '.status.provisioning.state',
+      },
+      {
+        name: 'Consumer',
+        type: 'string',
+        description: 'Consumer using this host',
+        value: '.spec.consumerRef.name',
+      },
+      {
+        name: 'BMC',
+        type: 'string',
+        description: 'Address of management controller',
+        value: '.spec.bmc.address',
+        priority: 1,
+      },
+      {
+        name: 'Online',
+        type: 'string',
+        description: 'Whether the host is online or not',
+        value: '.spec.online',
+      },
+      {
+        name: 'Error',
+        type: 'string',
+        description: 'Type of the most recent error',
+        value: '.status.errorType',
+      },
+      { ...crdAge, description: 'Time duration since creation of BaremetalHost' },
+    ],
+  },
 ];
 
 /** Every type the simulator serves, in discovery order. */
@@ -422,6 +480,7 @@ export const TypeKeys = {
   cdis: 'cdis.cdi.kubevirt.io',
   instancetypes: 'virtualmachineinstancetypes.instancetype.kubevirt.io',
   clusterInstancetypes: 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io',
+  bareMetalHosts: 'baremetalhosts.metal3.io',
 } as const satisfies Record<string, TypeKey>;
 
 /** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */

@@ -43,6 +43,7 @@ interface VmSpec {
     spec: {
       domain: { devices: { disks: Record<string, unknown>[] }; firmware?: { uuid?: string } };
       volumes: Record<string, unknown>[];
+      architecture?: unknown;
     };
   };
 }
@@ -309,6 +310,28 @@ void describe('store', () => {
       uuid: '11111111-2222-4333-8444-555555555555',
     };
     assert.equal(uuid(setup().store.create(VM, kept)), '11111111-2222-4333-8444-555555555555');
+  });
+
+  it("defaults the template's architecture on create and update as KubeVirt's webhook does", () => {
+    const { store } = setup();
+    const arch = (o: KubeObject) => vmSpec(o).template.spec.architecture;
+    assert.equal(arch(store.create(VM, minimalVm('plain', 'demo'))), 'amd64');
+    const arm = minimalVm('arm', 'demo');
+    vmSpec(arm).template.spec.architecture = 'arm64';
+    assert.equal(arch(store.create(VM, arm)), 'arm64', 'a stated architecture is kept');
+    // An update that clears it gets the default back (the webhook also runs on UPDATE).
+    const cleared = store.mutate(VM, 'demo', 'arm', (d) => {
+      vmSpec(d).template.spec.architecture = '';
+    });
+    assert.equal(arch(cleared), 'amd64');
+    // Another cluster default (KubeVirt CR architectureConfiguration.defaultArchitecture).
+    const s390x = createStore({ clock: new ManualClock(), defaultArchitecture: 's390x' });
+    s390x.create('namespaces', namespace('demo'));
+    assert.equal(arch(s390x.create(VM, minimalVm('z', 'demo'))), 's390x');
+    // A value of the wrong type is the schema's to refuse, not replaced.
+    const wrong = minimalVm('wrong', 'demo');
+    vmSpec(wrong).template.spec.architecture = 7;
+    assert.equal(statusOf(() => store.create(VM, wrong)).reason, 'Invalid');
   });
 
   it('validates VMs like the CRD schema and the KubeVirt webhook', () => {

@@ -18,9 +18,11 @@ import type { ServedType } from './resource-types.ts';
 import { apiVersionOf, qualifiedResource, servedTypes } from './resource-types.ts';
 import {
   createSchemaValidator,
+  defaultVmArchitecture,
   defaultVmOnCreate,
   invalid,
   randomUuid,
+  strictDecodingError,
   requiredError,
   validateKubevirtVm,
   validateName,
@@ -50,6 +52,8 @@ export interface StoreOptions {
   readonly rebootPolicyField?: boolean;
   /** Feature gate RebootPolicy is on, so the webhook admits the field; default true. */
   readonly rebootPolicyGate?: boolean;
+  /** The cluster's default guest architecture the VM webhook fills in; default amd64. */
+  readonly defaultArchitecture?: string;
   /** Told of every write whose fields were pruned or that the webhook denied. */
   readonly onAdmission?: (record: AdmissionRecord) => void;
 }
@@ -182,7 +186,14 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       });
     if (vmSpec && options.rebootPolicyField === false && pruneRebootPolicy(object))
       record('pruned', 'spec.template.spec.domain.rebootPolicy');
-    schemas.validate(type, object);
+    // Mutating admission runs before the object is validated.
+    if (vmSpec) defaultVmArchitecture(object, options.defaultArchitecture ?? 'amd64');
+    const pruned = schemas.validate(type, object);
+    if (pruned.length > 0) {
+      if (opts?.fieldValidation === 'Strict') throw strictDecodingError(type, pruned);
+      record('pruned', pruned.join(', '));
+      opts?.onPruned?.(pruned);
+    }
     if (vmSpec) {
       try {
         validateKubevirtVm(object, {
@@ -319,6 +330,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       object.spec = { finalizers: ['kubernetes'], ...(object.spec as object | undefined) };
       object.status = { phase: 'Active' };
     }
+    if (opts?.dryRun) return copy(object);
     stamp(object);
     put(key, object);
     byUid.set(metadata.uid, { key, namespace: metadata.namespace, name });
@@ -378,6 +390,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (!jsonEqual(generationRelevant(type, next), generationRelevant(type, existing))) {
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
     }
+    if (opts?.dryRun) return copy(next);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       // The last finalizer is gone: the deferred deletion completes now.
       put(key, next);
@@ -441,13 +454,14 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       const next = copy(existing);
       next.metadata.deletionTimestamp = rfc3339(clock.now());
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+      if (opts.dryRun) return next;
       stamp(next);
       put(key, next);
       emit('MODIFIED', key, next, existing);
       return copy(next);
     }
     const gone = copy(existing);
-    remove(type, existing, opts.propagationPolicy);
+    if (!opts.dryRun) remove(type, existing, opts.propagationPolicy);
     if (type.resource === 'namespaces') {
       gone.metadata.deletionTimestamp = rfc3339(clock.now());
       gone.status = { phase: 'Terminating' };

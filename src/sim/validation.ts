@@ -1,12 +1,14 @@
 // What the API server and KubeVirt's admission webhooks check before an object is stored: name
 // format, CRD structural schemas (Ajv), the VM validating webhook rules and the VM mutating
-// webhook default (firmware UUID).
+// webhook defaults (firmware UUID on create, the template's architecture on every write).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KubeObject, StatusCause } from './types.ts';
 import { StatusError } from './types.ts';
 import type { ServedType } from './resource-types.ts';
 import { qualifiedKind } from './resource-types.ts';
+import { pruneUnknownFields } from './pruning.ts';
 // Imported as modules, not read beside the sources, so that the build carries them into dist/.
+import baremetalhostSchema from './schemas/baremetalhost.schema.json' with { type: 'json' };
 import datavolumeSchema from './schemas/datavolume.schema.json' with { type: 'json' };
 import virtualmachineSchema from './schemas/virtualmachine.schema.json' with { type: 'json' };
 
@@ -145,19 +147,51 @@ const schemaErrors = (data: unknown, errors: readonly ErrorObject[]): FieldError
           body: `Unsupported value: ${goValue(value)}: supported values: ${allowed}`,
         };
       }
+      // kube-openapi's validate errors, in its words (errors.PatternFail, TooLong, BelowMin).
+      if (e.keyword === 'pattern')
+        return invalidValueError(
+          field,
+          value,
+          `${field} in body should match '${String(params.pattern)}'`,
+        );
+      if (e.keyword === 'maxLength')
+        return {
+          type: 'FieldValueTooLong',
+          field,
+          body: `Too long: may not be more than ${String(params.limit)} bytes`,
+        };
+      if (e.keyword === 'minimum')
+        return invalidValueError(
+          field,
+          value,
+          `${field} in body should be greater than or equal to ${String(params.limit)}`,
+        );
       return invalidValueError(field, value, `${field} in body ${e.message ?? 'is invalid'}`);
     });
 
+/** fieldValidation=Strict and a field the schema does not declare: the decoder's 400 (what
+ *  kubectl apply, which asks for Strict, shows). */
+export const strictDecodingError = (type: ServedType, fields: readonly string[]): StatusError =>
+  new StatusError(
+    'BadRequest',
+    `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${fields
+      .map((f) => `unknown field "${f}"`)
+      .join(', ')}`,
+  );
+
 /** Lazily compiled CRD schema validators. */
 export interface SchemaValidator {
-  /** Validates (and applies schema defaults to) `object`; throws 422 Invalid. */
-  validate(type: ServedType, object: KubeObject): void;
+  /** Prunes the fields the schema does not declare, applies its defaults and validates
+   *  `object` in place, as kube-apiserver treats a custom resource; throws 422 Invalid.
+   *  Returns the paths of the pruned fields. */
+  validate(type: ServedType, object: KubeObject): readonly string[];
 }
 
 // Compiled once per process, not per store: compiling the VM schema costs ~0.5 s, paid by every
 // simulator a test suite starts. A compiled function holds no state between calls.
 let ajv: Ajv | undefined;
 const schemas: Record<NonNullable<ServedType['schema']>, object> = {
+  baremetalhost: baremetalhostSchema,
   datavolume: datavolumeSchema,
   virtualmachine: virtualmachineSchema,
 };
@@ -175,12 +209,14 @@ const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction =>
 export const createSchemaValidator = (): SchemaValidator => {
   return {
     validate(type, object) {
-      if (!type.schema) return;
+      if (!type.schema) return [];
+      const pruned = pruneUnknownFields(schemas[type.schema], object);
       const fn = compile(type.schema);
       const valid: boolean = fn(object);
       if (!valid) {
         throw invalid(type, object.metadata.name ?? '', schemaErrors(object, fn.errors ?? []));
       }
+      return pruned;
     },
   };
 };
@@ -309,14 +345,32 @@ export const randomUuid = (random: () => number): string => {
   return hex.join('');
 };
 
+/** The VM template's spec, when the object has one (the schema rejects a VM without it). */
+const templateSpecOf = (vm: KubeObject): Json | undefined =>
+  isRecord(vm.spec) && isRecord(vm.spec.template) && isRecord(vm.spec.template.spec)
+    ? vm.spec.template.spec
+    : undefined;
+
 /** KubeVirt's VM mutating webhook (v1.6+): a new VM gets a random firmware UUID when it has none. */
 export const defaultVmOnCreate = (vm: KubeObject, random: () => number): void => {
-  if (!isRecord(vm.spec) || !isRecord(vm.spec.template)) return;
-  const template = vm.spec.template;
-  if (!isRecord(template.spec)) return;
-  const domain = isRecord(template.spec.domain)
-    ? template.spec.domain
-    : (template.spec.domain = {});
+  const template = templateSpecOf(vm);
+  if (!template) return;
+  const domain = isRecord(template.domain) ? template.domain : (template.domain = {});
   const firmware = isRecord(domain.firmware) ? domain.firmware : (domain.firmware = {});
   if (typeof firmware.uuid !== 'string' || firmware.uuid === '') firmware.uuid = randomUuid(random);
+};
+
+/** KubeVirt's VM mutating webhook on create and update (v1.6–v1.9, pkg/defaults
+ *  SetVirtualMachineDefaults → setDefaultArchitecture): an empty template architecture becomes
+ *  the cluster's default (KubeVirt CR architectureConfiguration.defaultArchitecture, else the
+ *  architecture virt-api was built for — amd64 on the clusters simulated). The label of a
+ *  DataSource the VM's dataVolumeTemplates reference can name another one first; the simulator
+ *  serves no DataSources, so that step never applies here. */
+export const defaultVmArchitecture = (vm: KubeObject, architecture: string): void => {
+  const template = templateSpecOf(vm);
+  if (!template) return;
+  // Only an absent or empty value: any other is the schema's to refuse, as the webhook's own
+  // schema check would.
+  if (template.architecture === undefined || template.architecture === '')
+    template.architecture = architecture;
 };

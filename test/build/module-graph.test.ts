@@ -1,6 +1,6 @@
-// The product's module graph is the product: `serve` (src/main.ts and what it statically
-// imports) loads no simulator module and no test helper, and the build leaves test-only files
-// out of dist/. The same walker checks the built dist/ in .ci/image-layout.sh.
+// The product's module graph is the product: `serve` and `bmh` (src/main.ts and what it
+// statically imports) load no simulator module and no test helper, and the build leaves
+// test-only files out of dist/. The same walker checks the built dist/ in .ci/image-layout.sh.
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,6 +15,8 @@ describe('module graph', () => {
     const graph = moduleGraph(join(root, 'src/main.ts'));
     const files = local(graph.files);
     assert.ok(files.includes('src/cli/serve.ts'), 'the walker follows main.ts imports');
+    // bmh shares serve's connection: it too reaches the simulator only through `--simulate`.
+    assert.ok(files.includes('src/cli/bmh.ts'));
     assert.deepEqual(
       files.filter(
         (f) => f.startsWith('src/sim/') || f.startsWith('test/') || f.includes('.test.'),

@@ -33,12 +33,20 @@ const run = (args: string[]) =>
 const dir = mkdtempSync(join(tmpdir(), 'kvrf-cli-'));
 writeFileSync(join(dir, 'config.yaml'), defaultConfigYaml());
 const missingKubeconfig = join(dir, 'no-such-kubeconfig');
-const helps = [['--help'], ['simulate', '-h']].map(run);
+const helps = [['--help'], ['simulate', '-h'], ['bmh', '--help']].map(run);
 const versionRun = run(['--version']);
 const mistakes: [string[], RegExp][] = [
   [['bogus'], /^unknown command "bogus"$/],
   [['serve', '--bogus'], /^serve: Unknown option '--bogus'$/],
   [['simulate', '--vms', 'many'], /^--vms needs a whole number, not "many"$/],
+  [
+    ['bmh', '--password-stdin'],
+    /^bmh: --password-stdin needs --user, the user whose password it is$/,
+  ],
+  [
+    ['bmh', '--namespace', 'Metal3'],
+    /^--namespace needs a namespace name \(a DNS label\), not "Metal3"$/,
+  ],
 ];
 const mistakeRuns = mistakes.map(([args]) => run(args));
 const startupRun = run([
@@ -62,6 +70,7 @@ describe('command line', () => {
     assert.match(runs[0]?.stdout ?? '', /validate-config FILE/);
     assert.match(runs[1]?.stdout ?? '', /simulate \[PROFILE\] \[--vms N\]/);
     assert.match(runs[1]?.stdout ?? '', /PROFILE: \[--kubevirt-version/);
+    assert.match(runs[2]?.stdout ?? '', /bmh \[--namespace NS\] \[--address URL\] \[--user NAME/);
   });
 
   it('prints the package version for --version', async () => {

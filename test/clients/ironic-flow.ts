@@ -12,6 +12,7 @@ import { createVm } from '../../src/sim/scenarios.ts';
 import { startService, users, type TestService } from '../helpers/service.ts';
 import { ClusterView, Kubectl, firstBoot, mediaDisk, vmUidSelector } from './cluster-view.ts';
 import { startImageServer, type ImageServer } from './image-server.ts';
+import { defineInspection } from './ironic-inspection.ts';
 import { gateClient } from './programs.ts';
 import { IronicProcess, type Exchange, type StepReply } from './sushy-driver.ts';
 
@@ -476,6 +477,10 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         assert.equal(reply.result.slot.inserted, false);
         assert.equal(cluster.mediaDataVolumes().length, 0);
       });
+
+      // Inspection reads and writes the same way whatever the auth: once, on this service.
+      if (auth === 'basic')
+        defineInspection({ service: () => service, python: () => sushy.require() });
 
       if (auth === 'session')
         it('logout: sushy DELETEs its session at the Location it was given', async () => {

@@ -132,8 +132,13 @@ void describe('SecureBoot, Bios and IndicatorLED', () => {
 
   void it('switches the boot mode through Bios settings', async () => {
     const [namespace, name, id] = ['demo-b', 'monitoring', 'demo-b.monitoring'];
+    // With the apply time Ironic states (the one SupportedApplyTimes offers).
     const reply = await patch(`${systemUrl(id)}/Bios/Settings`, {
       Attributes: { BootMode: 'Legacy' },
+      '@Redfish.SettingsApplyTime': {
+        '@odata.type': '#Settings.v1_0_0.PreferredApplyTime',
+        ApplyTime: 'OnReset',
+      },
     });
     assert.equal(reply.status, 204, reply.text);
     const firmware = templateOf(storedVm(service, namespace, name))?.domain?.firmware?.bootloader;
@@ -164,6 +169,17 @@ void describe('SecureBoot, Bios and IndicatorLED', () => {
     );
     assert.deepEqual(
       errorIds(await patch(`${secure}/Bios/Settings`, { Attributes: { BootMode: 'Bios' } }), 400),
+      ['PropertyValueNotInList'],
+    );
+    // Settings apply on reset only: another preferred apply time is refused, not ignored.
+    assert.deepEqual(
+      errorIds(
+        await patch(`${secure}/Bios/Settings`, {
+          Attributes: { BootMode: 'UEFI' },
+          '@Redfish.SettingsApplyTime': { ApplyTime: 'Immediate' },
+        }),
+        400,
+      ),
       ['PropertyValueNotInList'],
     );
     assert.deepEqual(

@@ -209,15 +209,16 @@ void describe('inventory resources of a system', () => {
     );
   });
 
-  void it('sizes a VM from its resources alone, and omits what nobody states', async () => {
+  void it('sizes a VM from its resources alone, architecture from the webhook default', async () => {
     const id = `${ns}.inv-requests`;
     const system = await service.getValid(systemUrl(id));
     assert.deepEqual(system.ProcessorSummary, { Count: 3, CoreCount: 3, LogicalProcessorCount: 3 });
     assert.equal(system.MemorySummary.TotalSystemMemoryGiB, 1.5);
     const [cpu] = await processors(id);
-    // No architecture on the VM and no running guest to ask: none is claimed.
-    assert.equal(cpu.ProcessorArchitecture, undefined);
-    assert.equal(cpu.InstructionSet, undefined);
+    // Created without one, the VM carries the cluster default KubeVirt's webhook wrote into it.
+    assert.equal(storedVm(service, ns, 'inv-requests').spec.template?.spec?.architecture, 'amd64');
+    assert.equal(cpu.ProcessorArchitecture, 'x86');
+    assert.equal(cpu.InstructionSet, 'x86-64');
   });
 
   void it('shows one EthernetInterface per VM interface, MACs from the spec', async () => {
@@ -279,6 +280,8 @@ void describe('inventory resources of a system', () => {
     const sizes: Record<string, number | undefined> = {
       rootdisk: 30 * GiB,
       data: 12 * GiB,
+      // An emptyDisk states its size (KubeVirt makes a sparse image of that capacity).
+      scratch: 2 * GiB,
     };
     assert.equal(rootClaim.status.capacity.storage, '30Gi');
     const storage = await service.getValid(`${systemUrl(id)}/Storage/Disks`);

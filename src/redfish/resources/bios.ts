@@ -91,12 +91,28 @@ export const handleBiosSettingsGet = (ctx: AuthenticatedContext): HandlerReply =
 
 interface SettingsPatch {
   readonly Attributes?: { readonly BootMode?: BootMode; readonly SecureBoot?: OnOff };
+  readonly '@Redfish.SettingsApplyTime'?: {
+    readonly '@odata.type'?: string;
+    readonly ApplyTime?: 'OnReset';
+  };
 }
 
-// SerialNumber and SystemUUID are shown but not writable (PropertyNotWritable).
+// SerialNumber and SystemUUID are shown but not writable (PropertyNotWritable). A client may
+// state when the settings apply (DSP0266 "Settings resource": @Redfish.SettingsApplyTime, as
+// Ironic's BIOS interface sends whenever SupportedApplyTimes lists OnReset); OnReset, the one
+// time offered, is the only value accepted.
 const validatePatch = compileBodySchema<SettingsPatch>({
   type: 'object',
   properties: {
+    '@Redfish.SettingsApplyTime': {
+      type: 'object',
+      nullable: true,
+      properties: {
+        '@odata.type': { type: 'string', nullable: true },
+        ApplyTime: { type: 'string', enum: ['OnReset'], nullable: true },
+      },
+      additionalProperties: false,
+    },
     Attributes: {
       type: 'object',
       nullable: true,

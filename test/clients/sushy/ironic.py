@@ -2,7 +2,8 @@
 """Drives a Redfish service with sushy the way OpenStack Ironic's redfish drivers do.
 
 The call sequences follow clients-and-peers.md section 4.4 (registration, power-state sync, the
-redfish-virtual-media boot interface, soft power actions, error paths), written against the sushy
+redfish-virtual-media boot interface, soft power actions, error paths; out-of-band inspection,
+BIOS and secure boot in inspection.py), written against the sushy
 that Debian ships (4.3.3: no System.virtual_media, Location-only session URIs).
 
 Protocol: one JSON object per stdin line, {"step": <name>, ...arguments}; one JSON line per step
@@ -25,6 +26,8 @@ from sushy import auth as sushy_auth
 from sushy import connector as sushy_connector
 from sushy import exceptions
 from sushy.resources.manager import virtual_media as sushy_vmedia
+
+from inspection import Inspection
 
 # Ironic's mapping of Redfish power states (drivers/modules/redfish/power.py); anything else
 # (Paused, a missing value) is an error for Ironic.
@@ -91,7 +94,7 @@ class StepFailed(Exception):
     pass
 
 
-class Ironic:
+class Ironic(Inspection):
     def __init__(self, url, auth_kind, system_path, recorder):
         self.url = url
         self.auth_kind = auth_kind
