@@ -319,6 +319,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       object.spec = { finalizers: ['kubernetes'], ...(object.spec as object | undefined) };
       object.status = { phase: 'Active' };
     }
+    if (opts?.dryRun) return copy(object);
     stamp(object);
     put(key, object);
     byUid.set(metadata.uid, { key, namespace: metadata.namespace, name });
@@ -378,6 +379,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     if (!jsonEqual(generationRelevant(type, next), generationRelevant(type, existing))) {
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
     }
+    if (opts?.dryRun) return copy(next);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       // The last finalizer is gone: the deferred deletion completes now.
       put(key, next);
@@ -441,13 +443,14 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       const next = copy(existing);
       next.metadata.deletionTimestamp = rfc3339(clock.now());
       next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+      if (opts.dryRun) return next;
       stamp(next);
       put(key, next);
       emit('MODIFIED', key, next, existing);
       return copy(next);
     }
     const gone = copy(existing);
-    remove(type, existing, opts.propagationPolicy);
+    if (!opts.dryRun) remove(type, existing, opts.propagationPolicy);
     if (type.resource === 'namespaces') {
       gone.metadata.deletionTimestamp = rfc3339(clock.now());
       gone.status = { phase: 'Terminating' };

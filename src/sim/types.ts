@@ -126,6 +126,8 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   /** 409 Conflict when the stored object's uid / resourceVersion differ. */
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+  /** dryRun=All: the answer of the delete, with nothing removed. */
+  readonly dryRun?: boolean;
 }
 
 export interface ListResult {
@@ -138,6 +140,9 @@ export interface WriteOptions {
   readonly subresource?: 'status';
   /** Skip schema validation (controllers writing status they own). */
   readonly skipValidation?: boolean;
+  /** dryRun=All: admitted and answered as if stored, but nothing is stored or emitted (a
+   *  created object gets a uid and timestamp but no resourceVersion, as the real server's). */
+  readonly dryRun?: boolean;
 }
 
 /**

@@ -107,6 +107,19 @@ describe('kubectl against the simulator', { skip }, () => {
     assert.match(again.stdout, /unchanged/);
   });
 
+  it('apply and delete with --dry-run=server answer as if done and change nothing', async () => {
+    const file = join(dir, 'vm3.yaml');
+    await writeFile(file, YAML.stringify(minimalVm('vm3', 'demo')));
+    const applied = await kubectl('apply', '--dry-run=server', '-f', file);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /virtualmachine\.kubevirt\.io\/vm3 created \(server dry run\)/);
+    assert.equal(store.get(VM, 'demo', 'vm3'), undefined);
+    const deleted = await kubectl('delete', '--dry-run=server', 'vm', 'vm1', '-n', 'demo');
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, /deleted \(server dry run\)/);
+    assert.ok(store.get(VM, 'demo', 'vm1'));
+  });
+
   it('patch --type merge and --type json change the stored object', async () => {
     const merge = await kubectl(
       'patch',

@@ -17,6 +17,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, deletedStatus, methodNotAllowed, unknownPath } from './status.ts';
 import { display, toTable } from './table.ts';
 import type { WatchHub } from './watch.ts';
+import { writeOptions } from './write-options.ts';
 
 export interface ApiContext {
   readonly store: ObjectStore;
@@ -109,6 +110,7 @@ const render = (
       })
     : object;
 
+/** DeleteOptions from the body (kubectl sends dryRun there) or else the query. */
 const deleteOptions = (
   body: Buffer,
   query: URLSearchParams,
@@ -116,6 +118,13 @@ const deleteOptions = (
 ): DeleteOptions => {
   const parsed = body.length === 0 ? {} : decodeBody(body, contentType(req), objectMediaTypes);
   const options = isRecord(parsed) ? parsed : {};
+  const bodyDryRun =
+    body.length === 0
+      ? undefined
+      : Array.isArray(options.dryRun)
+        ? options.dryRun.map((v) => String(v))
+        : [];
+  const { dryRun } = writeOptions('Delete', query, bodyDryRun);
   let policy = query.get('propagationPolicy') ?? options.propagationPolicy;
   if (policy === undefined && options.orphanDependents === true) policy = 'Orphan';
   if (
@@ -130,6 +139,7 @@ const deleteOptions = (
   }
   const pre = isRecord(options.preconditions) ? options.preconditions : {};
   return {
+    dryRun,
     ...(policy === undefined ? {} : { propagationPolicy: policy }),
     preconditions: {
       ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
@@ -192,6 +202,7 @@ const handleCollection = async (
     return;
   }
   if (method === 'POST' && (namespace !== undefined || !type.namespaced)) {
+    const { dryRun } = writeOptions('Create', query);
     const negotiated = negotiate(req, query, false);
     const object = await readObject(req, type);
     const metadata = object.metadata;
@@ -218,7 +229,7 @@ const handleCollection = async (
     }
     if (type.statusSubresource) delete object.status;
     injectedFailure(ctx, type, metadata.name ?? metadata.generateName ?? '');
-    const created = ctx.store.create(type.key, object);
+    const created = ctx.store.create(type.key, object, { dryRun });
     send(res, 201, created, negotiated.format, warnings(type, created));
     return;
   }
@@ -273,6 +284,7 @@ const handleObject = async (
       send(res, 200, render(ctx, type, existing(), negotiated), negotiated.format);
       return;
     case 'PUT': {
+      const { dryRun } = writeOptions('Update', query);
       const object = await readObject(req, type);
       checkIdentity(route, object);
       if (type.custom && !object.metadata.resourceVersion) {
@@ -294,11 +306,12 @@ const handleObject = async (
         );
       }
       injectedFailure(ctx, type, name);
-      const updated = ctx.store.update(type.key, object, options);
+      const updated = ctx.store.update(type.key, object, { ...options, dryRun });
       send(res, 200, updated, negotiated.format, warnings(type, updated));
       return;
     }
     case 'PATCH': {
+      const { dryRun } = writeOptions('Patch', query);
       const media = contentType(req);
       const kind = patchKindFor(type, media);
       if (kind === 'apply' && !query.get('fieldManager')) {
@@ -331,13 +344,13 @@ const handleObject = async (
           media,
         );
         checkIdentity(route, object);
-        const created = ctx.store.create(type.key, object);
+        const created = ctx.store.create(type.key, object, { dryRun });
         send(res, 201, created, negotiated.format, warnings(type, created));
         return;
       }
       const patched = applyPatch(type, kind, current ?? existing(), body, media);
       checkIdentity(route, patched);
-      const updated = ctx.store.update(type.key, patched, options);
+      const updated = ctx.store.update(type.key, patched, { ...options, dryRun });
       send(res, 200, updated, negotiated.format, warnings(type, updated));
       return;
     }
@@ -347,7 +360,10 @@ const handleObject = async (
       existing();
       injectedFailure(ctx, type, name);
       const deleted = ctx.store.delete(type.key, namespace, name, deleteOpts);
-      const remains = ctx.store.get(type.key, namespace, name) !== undefined;
+      // Finalizers keep the object (with a deletionTimestamp), dry run or not.
+      const remains = deleteOpts.dryRun
+        ? (deleted.metadata.finalizers ?? []).length > 0
+        : ctx.store.get(type.key, namespace, name) !== undefined;
       send(
         res,
         200,
@@ -399,10 +415,6 @@ export const handleRoute = (
   route: Route,
   query: URLSearchParams,
 ): Promise<void> => {
-  // Refused rather than ignored: a dry run that silently persisted would be worse than none.
-  if (query.has('dryRun') && req.method !== 'GET') {
-    throw badRequest('dryRun is not supported by the simulated API server');
-  }
   switch (route.kind) {
     case 'collection':
       return handleCollection(ctx, req, res, route, query);
