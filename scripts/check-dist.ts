@@ -30,6 +30,7 @@ for (const data of [
   'sim/schemas/virtualmachine.schema.json',
   'sim/schemas/datavolume.schema.json',
   'sim/schemas/core-patch-strategies.json',
+  'sim/schemas/protobuf-messages.json',
 ])
   if (!existsSync(join(dist, data))) problems.push(`missing from the build: ${data}`);
 

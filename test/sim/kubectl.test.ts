@@ -120,6 +120,25 @@ describe('kubectl against the simulator', { skip }, () => {
     assert.ok(store.get(VM, 'demo', 'vm1'));
   });
 
+  it('create namespace and create secret send protobuf bodies the simulator decodes', async () => {
+    const ns = await kubectl('create', 'namespace', 'pb');
+    assert.equal(ns.code, 0, ns.stderr);
+    assert.ok(store.get('namespaces', undefined, 'pb'));
+    const secret = await kubectl(
+      'create',
+      'secret',
+      'generic',
+      'creds',
+      '-n',
+      'pb',
+      '--from-literal=user=admin',
+    );
+    assert.equal(secret.code, 0, secret.stderr);
+    const stored = store.get(TypeKeys.secrets, 'pb', 'creds');
+    assert.equal(stored?.type, 'Opaque');
+    assert.deepEqual(stored?.data, { user: Buffer.from('admin').toString('base64') });
+  });
+
   it('patch --type merge and --type json change the stored object', async () => {
     const merge = await kubectl(
       'patch',

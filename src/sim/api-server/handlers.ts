@@ -11,7 +11,7 @@ import { conflict, notFound, staleObjectDetail } from '../store.ts';
 import { listBody } from './list.ts';
 import { applyPatch, patchKindFor } from './patch.ts';
 import type { Negotiated } from './request.ts';
-import { contentType, decodeBody, negotiate, objectMediaTypes, readBody, send } from './request.ts';
+import { bodyMediaTypes, contentType, decodeBody, negotiate, readBody, send } from './request.ts';
 import type { Route } from './routes.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, deletedStatus, methodNotAllowed, unknownPath } from './status.ts';
@@ -61,7 +61,8 @@ const warnings = (type: ServedType, object: KubeObject): Record<string, string> 
     : {};
 
 const readObject = async (req: IncomingMessage, type: ServedType): Promise<KubeObject> => {
-  const body = decodeBody(await readBody(req), contentType(req), objectMediaTypes);
+  const accepted = bodyMediaTypes(apiVersionOf(type), type.kind);
+  const body = decodeBody(await readBody(req), contentType(req), accepted);
   if (!isRecord(body)) throw badRequest("Object 'Kind' is missing in the request body");
   const expected = apiVersionOf(type);
   if (body.apiVersion !== undefined && body.apiVersion !== expected) {
@@ -116,7 +117,10 @@ const deleteOptions = (
   query: URLSearchParams,
   req: IncomingMessage,
 ): DeleteOptions => {
-  const parsed = body.length === 0 ? {} : decodeBody(body, contentType(req), objectMediaTypes);
+  const parsed =
+    body.length === 0
+      ? {}
+      : decodeBody(body, contentType(req), bodyMediaTypes('meta.k8s.io/v1', 'DeleteOptions'));
   const options = isRecord(parsed) ? parsed : {};
   const bodyDryRun =
     body.length === 0
