@@ -139,6 +139,41 @@ describe('kubectl against the simulator', { skip }, () => {
     assert.deepEqual(stored?.data, { user: Buffer.from('admin').toString('base64') });
   });
 
+  it('create token issues a ServiceAccount token that RBAC then governs', async () => {
+    const sa = await kubectl('create', 'serviceaccount', 'bot', '-n', 'pb');
+    assert.equal(sa.code, 0, sa.stderr);
+    const minted = await kubectl('create', 'token', 'bot', '-n', 'pb');
+    assert.equal(minted.code, 0, minted.stderr);
+    const token = minted.stdout.trim();
+    const denied = await kubectl('get', 'secrets', '-n', 'pb', '--token', token);
+    assert.notEqual(denied.code, 0);
+    assert.match(
+      denied.stderr,
+      /secrets is forbidden: User "system:serviceaccount:pb:bot" cannot list resource "secrets" in API group "" in the namespace "pb"/,
+    );
+    const bound = await kubectl(
+      'create',
+      'rolebinding',
+      'bot-view',
+      '-n',
+      'pb',
+      '--clusterrole=secret-lister',
+      '--serviceaccount=pb:bot',
+    );
+    assert.equal(bound.code, 0, bound.stderr);
+    const role = await kubectl(
+      'create',
+      'clusterrole',
+      'secret-lister',
+      '--verb=list',
+      '--resource=secrets',
+    );
+    assert.equal(role.code, 0, role.stderr);
+    const allowed = await kubectl('get', 'secrets', '-n', 'pb', '--token', token, '-o', 'name');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /secret\/creds/);
+  });
+
   it('patch --type merge and --type json change the stored object', async () => {
     const merge = await kubectl(
       'patch',

@@ -3,6 +3,7 @@
 import type { ServedType } from '../resource-types.ts';
 import { servedTypes } from '../resource-types.ts';
 import { subresourceGroup } from './routes.ts';
+import { tokenRequestResource } from './token-request.ts';
 
 export interface DiscoveryResponse {
   readonly contentType: string;
@@ -81,6 +82,7 @@ const resourceEntries = (types: readonly ServedType[]) =>
           },
         ]
       : []),
+    ...(t.key === 'serviceaccounts' ? [tokenRequestResource] : []),
   ]);
 
 /** The discovery document for `pathname`, or undefined when it is not a discovery path. */

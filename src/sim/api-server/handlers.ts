@@ -16,6 +16,8 @@ import type { Route } from './routes.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, deletedStatus, methodNotAllowed, unknownPath } from './status.ts';
 import { display, toTable } from './table.ts';
+import type { TokenIssuer } from './service-account-tokens.ts';
+import { handleTokenRequest } from './token-request.ts';
 import type { WatchHub } from './watch.ts';
 import { writeOptions } from './write-options.ts';
 
@@ -27,6 +29,7 @@ export interface ApiContext {
   readonly watches: WatchHub;
   /** Resource versions below this are treated as compacted (fault switch). */
   readonly expiredThrough: () => number;
+  readonly tokens: TokenIssuer;
 }
 
 type Json = Record<string, unknown>;
@@ -423,7 +426,15 @@ export const handleRoute = (
     case 'collection':
       return handleCollection(ctx, req, res, route, query);
     case 'object':
-      return handleObject(ctx, req, res, route, query);
+      return route.subresource === 'token'
+        ? handleTokenRequest(
+            { store: ctx.store, now: () => ctx.clock.now(), tokens: ctx.tokens },
+            req,
+            res,
+            route,
+            query,
+          )
+        : handleObject(ctx, req, res, route, query);
     case 'verb':
       return handleVerb(ctx, req, res, route);
   }

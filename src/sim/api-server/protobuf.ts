@@ -1,5 +1,5 @@
 // Bodies in application/vnd.kubernetes.protobuf, which client-go's typed clients send for
-// built-in kinds (Helm's release Secrets, `kubectl create namespace`, `kubectl create token`):
+// built-in kinds (Helm's release Secrets, `kubectl create namespace/token/rolebinding`):
 // the "k8s\0" envelope around a runtime.Unknown, whose raw bytes are decoded with the field
 // tables of schemas/protobuf-messages.json into the JSON the Go server would have decoded
 // (zero values dropped as omitempty does). Kinds without a table are 415, as before.
