@@ -6,9 +6,16 @@
 # Each rendering must parse and hold the objects that variant asks for. Then, against a simulator
 # started separately (kubeconfig): every rendered object and the manifests are accepted by
 # `kubectl apply --dry-run=server` (and a broken one refused, nothing stored), `helm install`
-# succeeds and `kubectl apply -k deploy/manifests` creates the objects.
+# succeeds and `kubectl apply -k deploy/manifests` creates the objects. Last, the built service
+# (dist/) runs with the release's rendered config and a token of the chart's ServiceAccount, so
+# only the chart's RBAC stands between it and the cluster: a grant removed from the Role is named
+# by the start-up self-check in /readyz, and with the Role restored the service becomes ready and
+# serves a System, a Reset, an InsertMedia and an EjectMedia. Needs curl and python3.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=lib/service-checks.sh
+. "$repo/.ci/lib/service-checks.sh"
+node="$(command -v node)"
 layer_version=2.2.2
 chart="$repo/deploy/chart/kubevirt-redfish"
 
@@ -23,6 +30,7 @@ trap cleanup EXIT
 step() { printf '\n== helm: %s\n' "$*"; }
 die() {
   printf 'helm stage FAILED: %s\n' "$*" >&2
+  [ -f "$work/service.log" ] && tail -n 40 "$work/service.log" >&2
   exit 1
 }
 
@@ -137,7 +145,7 @@ for _ in $(seq 240); do [ -s "$work/kubeconfig" ] && break; sleep 0.5; done
 k() { "$kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
 # The release namespace and the VM and session namespaces the renderings name.
 for ns in kubevirt-redfish vms lab-vms edge-vms redfish-sessions; do
-  k create namespace "$ns" >/dev/null
+  k create namespace "$ns" --save-config >/dev/null
 done
 
 step "kubectl apply --dry-run=server: every rendered object, and the manifests"
@@ -196,4 +204,54 @@ k apply -k "$repo/deploy/manifests" >"$work/manifests-apply.txt" ||
   die "kubectl apply -k: $(cat "$work/manifests-apply.txt")"
 k get -n kubevirt-redfish deployment/kubevirt-redfish secret/kubevirt-redfish-secret -o name >/dev/null ||
   die "kubectl apply -k did not create the Deployment and its Secret"
+
+step "the built service with the release's config and the chart's ServiceAccount"
+# What the pod would run and mount: dist/ (tsc, as npm run build) and config.yaml from the Secret.
+mkdir "$work/app"
+(cd "$repo" && npx tsc -p tsconfig.build.json --outDir "$work/app/dist") || die "build"
+cp "$repo/package.json" "$work/app/"
+ln -s "$repo/node_modules" "$work/app/node_modules"
+k get secret redfish-kubevirt-redfish-secret -n kubevirt-redfish -o jsonpath='{.data.config\.yaml}' |
+  base64 -d >"$work/app/config.yaml"
+grep -q "port: $port" "$work/app/config.yaml" || die "the release's config is not the rendered one"
+# A kubeconfig whose token is the ServiceAccount's (TokenRequest), in place of the admin token.
+sa_token="$(k create token redfish-kubevirt-redfish -n kubevirt-redfish)"
+sed "s|^\( *token:\).*|\1 $sa_token|" "$work/kubeconfig" >"$work/sa-kubeconfig"
+if "$kubectl" --kubeconfig "$work/sa-kubeconfig" get secrets -A >"$work/sa-denied.txt" 2>&1; then
+  die "the ServiceAccount may list Secrets in every namespace"
+fi
+grep -q 'Forbidden' "$work/sa-denied.txt" || die "not refused as Forbidden: $(cat "$work/sa-denied.txt")"
+# Take a grant the service checks away from the chart's session Role before it starts.
+sessions_role=(role redfish-kubevirt-redfish-sessions -n kubevirt-redfish)
+k patch "${sessions_role[@]}" --type json \
+  -p '[{"op":"test","path":"/rules/0/verbs/4","value":"delete"},{"op":"remove","path":"/rules/0/verbs/4"}]' \
+  >/dev/null || die "cannot remove the delete verb from the session Role"
+start_image_server
+(
+  cd "$work/app"
+  exec env -i PATH="$PATH" CONFIG_PATH="$work/app/config.yaml" LOG_LEVEL=info \
+    POD_NAMESPACE=kubevirt-redfish KUBECONFIG="$work/sa-kubeconfig" "$node" dist/main.js serve
+) >"$work/service.log" 2>&1 &
+service_pid=$!
+pids+=("$service_pid")
+redfish="http://127.0.0.1:$port"
+wait_for 120 "GET /redfish/v1/ never answered 200" curl -fsS "$redfish/redfish/v1/"
+missing="not permitted: delete secrets in namespace kubevirt-redfish"
+self_check_names_it() { curl -s "$redfish/readyz" | grep -qF "$missing"; }
+wait_for 60 "/readyz never named the missing grant ($missing)" self_check_names_it
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$redfish/readyz")" = 503 ] || die "ready without the grant"
+[ "$(grep -c 'not permitted' "$work/service.log")" -ge 1 ] || die "the log does not name the missing grant"
+k patch "${sessions_role[@]}" --type json -p '[{"op":"add","path":"/rules/0/verbs/-","value":"delete"}]' \
+  >/dev/null || die "cannot restore the session Role"
+# The self-check runs again every 10 s while it fails.
+wait_for 60 "/readyz never ready with the chart's RBAC" curl -fsS "$redfish/readyz"
+check_redfish "$redfish" admin helm-stage-password
+kill -TERM "$service_pid"
+wait "$service_pid" && status=0 || status=$?
+[ "$status" -eq 0 ] || die "exit status $status after SIGTERM"
+if grep '"level":50' "$work/service.log" | grep -v 'start-up self-check' | grep -q .; then
+  die "errors logged besides the self-check's"
+fi
+# Nothing else the service did was refused: the chart's RBAC covers every call.
+if grep -F 'is forbidden' "$work/service.log" | grep -q .; then die "a call was forbidden"; fi
 step "passed"
