@@ -20,12 +20,6 @@ layer_version=2.2.2
 chart="$repo/deploy/chart/kubevirt-redfish"
 
 work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
 trap cleanup EXIT
 step() { printf '\n== helm: %s\n' "$*"; }
 die() {

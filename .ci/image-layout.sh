@@ -21,12 +21,6 @@ redfish=http://127.0.0.1:8443
 metrics=http://127.0.0.1:9090
 
 work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
 trap cleanup EXIT
 step() { printf '\n== image-layout: %s\n' "$*"; }
 die() {

@@ -1,7 +1,15 @@
 # Shared by .ci/image-layout.sh and .ci/helm.sh, which run the built service against a simulator:
 # a loopback image server and the Redfish checks both make (a System, a Reset, an InsertMedia
 # whose image the simulated CDI importer really fetches, an EjectMedia). Sourced; the caller
-# defines step and die and sets work (a temporary directory), node (a node binary) and pids.
+# defines step and die and sets work (a temporary directory) and node (a node binary).
+
+# The processes the stage started, stopped on exit (trap cleanup EXIT) before $work is removed.
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 
 # wait_for SECONDS DESCRIPTION COMMAND...: COMMAND succeeds within SECONDS, or die.
 wait_for() {
