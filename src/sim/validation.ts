@@ -171,6 +171,9 @@ const schemas: Record<NonNullable<ServedType['schema']>, object> = {
   datavolume: datavolumeSchema,
   virtualmachine: virtualmachineSchema,
 };
+/** The CRD structural schema (openAPIV3Schema) of a type, if the simulator has it. */
+export const schemaOf = (type: ServedType): object | undefined =>
+  type.schema ? schemas[type.schema] : undefined;
 const compiled = new Map<string, ValidateFunction>();
 const compile = (schema: NonNullable<ServedType['schema']>): ValidateFunction => {
   let fn = compiled.get(schema);

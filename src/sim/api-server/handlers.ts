@@ -9,6 +9,7 @@ import type { ServedType } from '../resource-types.ts';
 import { apiVersionOf, qualifiedKind, servedTypes } from '../resource-types.ts';
 import { conflict, notFound, staleObjectDetail } from '../store.ts';
 import { listBody } from './list.ts';
+import { fieldValidationWarnings } from './field-validation.ts';
 import { applyPatch, patchKindFor } from './patch.ts';
 import type { Negotiated } from './request.ts';
 import { bodyMediaTypes, contentType, decodeBody, negotiate, readBody, send } from './request.ts';
@@ -55,13 +56,23 @@ const injectedFailure = (ctx: ApiContext, type: ServedType, name: string): void 
   );
 };
 
-/** KubeVirt's webhook warning for the deprecated field (sent as a Warning header). */
-const warnings = (type: ServedType, object: KubeObject): Record<string, string> =>
-  type.key === 'virtualmachines.kubevirt.io' &&
-  isRecord(object.spec) &&
-  object.spec.running !== undefined
-    ? { Warning: '299 - "spec.running is deprecated, please use spec.runStrategy instead."' }
-    : {};
+/** The Warning header: unknown fields (fieldValidation=Warn), then KubeVirt's webhook warning
+ *  for the deprecated field. */
+const warnings = (
+  type: ServedType,
+  object: KubeObject,
+  unknown: readonly string[],
+): Record<string, string> => {
+  const all = [...unknown];
+  if (
+    type.key === 'virtualmachines.kubevirt.io' &&
+    isRecord(object.spec) &&
+    object.spec.running !== undefined
+  ) {
+    all.push('299 - "spec.running is deprecated, please use spec.runStrategy instead."');
+  }
+  return all.length === 0 ? {} : { Warning: all.join(', ') };
+};
 
 const readObject = async (req: IncomingMessage, type: ServedType): Promise<KubeObject> => {
   const accepted = bodyMediaTypes(apiVersionOf(type), type.kind);
@@ -235,9 +246,10 @@ const handleCollection = async (
       delete metadata[field];
     }
     if (type.statusSubresource) delete object.status;
+    const unknown = fieldValidationWarnings(type, object, query.get('fieldValidation'));
     injectedFailure(ctx, type, metadata.name ?? metadata.generateName ?? '');
     const created = ctx.store.create(type.key, object, { dryRun });
-    send(res, 201, created, negotiated.format, warnings(type, created));
+    send(res, 201, created, negotiated.format, warnings(type, created, unknown));
     return;
   }
   if (method === 'DELETE') {
@@ -312,9 +324,10 @@ const handleObject = async (
           },
         );
       }
+      const unknown = fieldValidationWarnings(type, object, query.get('fieldValidation'));
       injectedFailure(ctx, type, name);
       const updated = ctx.store.update(type.key, object, { ...options, dryRun });
-      send(res, 200, updated, negotiated.format, warnings(type, updated));
+      send(res, 200, updated, negotiated.format, warnings(type, updated, unknown));
       return;
     }
     case 'PATCH': {
@@ -351,14 +364,16 @@ const handleObject = async (
           media,
         );
         checkIdentity(route, object);
+        const unknown = fieldValidationWarnings(type, object, query.get('fieldValidation'));
         const created = ctx.store.create(type.key, object, { dryRun });
-        send(res, 201, created, negotiated.format, warnings(type, created));
+        send(res, 201, created, negotiated.format, warnings(type, created, unknown));
         return;
       }
       const patched = applyPatch(type, kind, current ?? existing(), body, media);
       checkIdentity(route, patched);
+      const unknown = fieldValidationWarnings(type, patched, query.get('fieldValidation'));
       const updated = ctx.store.update(type.key, patched, { ...options, dryRun });
-      send(res, 200, updated, negotiated.format, warnings(type, updated));
+      send(res, 200, updated, negotiated.format, warnings(type, updated, unknown));
       return;
     }
     case 'DELETE': {
