@@ -172,6 +172,20 @@ describe('kubectl against the simulator', { skip }, () => {
     const allowed = await kubectl('get', 'secrets', '-n', 'pb', '--token', token, '-o', 'name');
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.match(allowed.stdout, /secret\/creds/);
+    // auth can-i asks a SelfSubjectAccessReview, answered from the same rules.
+    const canList = await kubectl('auth', 'can-i', 'list', 'secrets', '-n', 'pb', '--token', token);
+    assert.equal(canList.stdout.trim(), 'yes', canList.stderr);
+    const canDelete = await kubectl(
+      'auth',
+      'can-i',
+      'delete',
+      'secrets',
+      '-n',
+      'pb',
+      '--token',
+      token,
+    );
+    assert.equal(canDelete.stdout.trim(), 'no', canDelete.stderr);
   });
 
   it('patch --type merge and --type json change the stored object', async () => {

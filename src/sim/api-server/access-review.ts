@@ -6,10 +6,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatusError } from '../types.ts';
 import type { Decision } from './rbac-authorizer.ts';
 import type { RequestAttributes } from './request-info.ts';
-import { decodeBody, objectMediaTypes, readBody, send, contentType } from './request.ts';
+import { bodyMediaTypes, decodeBody, readBody, send, contentType } from './request.ts';
 import { badRequest, methodNotAllowed } from './status.ts';
 
 export const accessReviewPath = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+
+/** The discovery entry of authorization.k8s.io/v1 (kubectl auth can-i resolves it). */
+export const accessReviewResource = {
+  name: 'selfsubjectaccessreviews',
+  singularName: 'selfsubjectaccessreview',
+  namespaced: false,
+  kind: 'SelfSubjectAccessReview',
+  verbs: ['create'],
+};
 
 type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json =>
@@ -40,7 +49,11 @@ export const handleAccessReview = async (
   decide: (attributes: RequestAttributes) => Decision,
 ): Promise<void> => {
   if (req.method !== 'POST') throw methodNotAllowed();
-  const body = decodeBody(await readBody(req), contentType(req), objectMediaTypes);
+  const body = decodeBody(
+    await readBody(req),
+    contentType(req),
+    bodyMediaTypes('authorization.k8s.io/v1', 'SelfSubjectAccessReview'),
+  );
   if (!isRecord(body) || body.kind !== 'SelfSubjectAccessReview')
     throw badRequest('expected a SelfSubjectAccessReview');
   const spec = isRecord(body.spec) ? body.spec : {};

@@ -52,6 +52,7 @@ describe('API server', () => {
     const groups = await api.request('GET', '/apis');
     assert.deepEqual(names(groups.json.groups).sort(), [
       'apps',
+      'authorization.k8s.io',
       'cdi.kubevirt.io',
       'coordination.k8s.io',
       'instancetype.kubevirt.io',
