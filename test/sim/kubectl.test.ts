@@ -139,12 +139,24 @@ describe('kubectl against the simulator', { skip }, () => {
     assert.deepEqual(stored?.data, { user: Buffer.from('admin').toString('base64') });
   });
 
-  it('create token issues a ServiceAccount token that RBAC then governs', async () => {
+  it('a TokenRequest issues a ServiceAccount token that RBAC then governs', async () => {
     const sa = await kubectl('create', 'serviceaccount', 'bot', '-n', 'pb');
     assert.equal(sa.code, 0, sa.stderr);
-    const minted = await kubectl('create', 'token', 'bot', '-n', 'pb');
+    // create --raw rather than create token (kubectl >= 1.24), so that older kubectl runs it too.
+    const request = join(dir, 'token-request.json');
+    await writeFile(
+      request,
+      JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} }),
+    );
+    const minted = await kubectl(
+      'create',
+      '--raw',
+      '/api/v1/namespaces/pb/serviceaccounts/bot/token',
+      '-f',
+      request,
+    );
     assert.equal(minted.code, 0, minted.stderr);
-    const token = minted.stdout.trim();
+    const token = (JSON.parse(minted.stdout) as { status: { token: string } }).status.token;
     const denied = await kubectl('get', 'secrets', '-n', 'pb', '--token', token);
     assert.notEqual(denied.code, 0);
     assert.match(
