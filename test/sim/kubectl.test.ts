@@ -1,6 +1,7 @@
 // The machine's kubectl against the simulated API server (HTTPS, kubeconfig from the server):
-// get with printer columns, apply, patch (merge, json, and the 415 of strategic merge on a
-// KubeVirt object), delete and get -w.
+// get with printer columns, apply, server-side dry runs, create with protobuf bodies, a
+// ServiceAccount token under RBAC (and auth can-i), patch (merge, json, and the 415 of strategic
+// merge on a KubeVirt object), delete and get -w.
 import { strict as assert } from 'node:assert';
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
