@@ -56,7 +56,9 @@ for f in "${runtime_files[@]}"; do cp -r "$work/build/$f" "$work/app/"; done
 
 step "simulator (started separately) and an image server"
 cd "$repo"
-npx tsx src/main.ts simulate --port 0 --write-kubeconfig "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+# One process (not npx, whose tsx child a kill of npx leaves running), so that cleanup stops it.
+node --import tsx src/main.ts simulate --port 0 --write-kubeconfig "$work/kubeconfig" \
+  >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 360); do [ -s "$work/kubeconfig" ] && break; sleep 0.5; done
 [ -s "$work/kubeconfig" ] || die "simulator did not start: $(cat "$work/sim.log")"
