@@ -142,7 +142,7 @@ const deleteOptions = (
       : Array.isArray(options.dryRun)
         ? options.dryRun.map((v) => String(v))
         : [];
-  const { dryRun } = writeOptions('Delete', query, bodyDryRun);
+  const { dryRun } = writeOptions('Delete', query, { bodyDryRun });
   let policy = query.get('propagationPolicy') ?? options.propagationPolicy;
   if (policy === undefined && options.orphanDependents === true) policy = 'Orphan';
   if (
@@ -331,26 +331,9 @@ const handleObject = async (
       return;
     }
     case 'PATCH': {
-      const { dryRun } = writeOptions('Patch', query);
       const media = contentType(req);
       const kind = patchKindFor(type, media);
-      if (kind === 'apply' && !query.get('fieldManager')) {
-        throw new StatusError(
-          'Invalid',
-          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-          {
-            group: 'meta.k8s.io',
-            kind: 'PatchOptions',
-            causes: [
-              {
-                reason: 'FieldValueRequired',
-                message: 'Required value: is required for apply patch',
-                field: 'fieldManager',
-              },
-            ],
-          },
-        );
-      }
+      const { dryRun } = writeOptions('Patch', query, { apply: kind === 'apply' });
       const body = await readBody(req);
       const current = ctx.store.get(type.key, namespace, name);
       injectedFailure(ctx, type, name);
