@@ -1,53 +1,13 @@
 // The resource types the simulator serves, with the printer columns and delete behaviour the real
 // API server has for each (CRD facts from shared/kubevirt-api/kubevirt-facts.json).
-import type { KubeObject, ResourceType, TypeKey } from './types.ts';
+import { deploymentTypes } from './deployment-types.ts';
+import type { ServedType, TypeDefinition } from './type-definition.ts';
+import { baseDefinition as base, countKeys, crdAge, metaAge, record } from './type-definition.ts';
+import type { ResourceType, TypeKey } from './types.ts';
 import { typeKey } from './types.ts';
 
-/** One column of a meta.k8s.io Table; `age` cells are rendered as durations since the value. */
-export interface PrinterColumn {
-  readonly name: string;
-  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
-  readonly format?: string;
-  readonly description: string;
-  readonly priority?: number;
-  /** A CRD-style JSONPath (`.status.phase`, `.a[0].b`, `.c[?(@.type=='Ready')].status`) or a
-   *  function for built-in types whose server-side printers compute cells. */
-  readonly value: string | ((object: KubeObject) => unknown);
-  readonly age?: boolean;
-}
+export type { PrinterColumn, ServedType } from './type-definition.ts';
 
-export interface ServedType extends ResourceType {
-  readonly key: TypeKey;
-  readonly printerColumns: readonly PrinterColumn[];
-  /** Whether DELETE answers with the deleted object (CRs, namespaces) or a Success Status. */
-  readonly deleteReturnsObject: boolean;
-  /** Whether the type has a JSON schema the store validates objects against. */
-  readonly schema?: 'virtualmachine' | 'datavolume' | 'baremetalhost';
-  /** Kind name for strategic-merge metadata in schemas/core-patch-strategies.json. */
-  readonly patchStrategiesKind?: string;
-}
-
-const age = (description: string): PrinterColumn => ({
-  name: 'Age',
-  type: 'string',
-  description,
-  value: '.metadata.creationTimestamp',
-  age: true,
-});
-const crdAge: PrinterColumn = {
-  name: 'Age',
-  type: 'date',
-  description: 'Age of the object',
-  value: '.metadata.creationTimestamp',
-  age: true,
-};
-const metaAge = age(
-  'CreationTimestamp is a timestamp representing the server time when this object was created.',
-);
-
-const record = (value: unknown): Record<string, unknown> =>
-  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-const countKeys = (value: unknown): number => Object.keys(record(value)).length;
 const accessModeShort: Record<string, string> = {
   ReadWriteOnce: 'RWO',
   ReadOnlyMany: 'ROX',
@@ -55,14 +15,7 @@ const accessModeShort: Record<string, string> = {
   ReadWriteOncePod: 'RWOP',
 };
 
-const base = {
-  shortNames: [] as readonly string[],
-  statusSubresource: false,
-  custom: false,
-  deleteReturnsObject: false,
-};
-
-const definitions: Omit<ServedType, 'key'>[] = [
+const definitions: TypeDefinition[] = [
   {
     ...base,
     group: '',
@@ -460,7 +413,7 @@ const definitions: Omit<ServedType, 'key'>[] = [
 ];
 
 /** Every type the simulator serves, in discovery order. */
-export const servedTypes: readonly ServedType[] = definitions.map((d) => ({
+export const servedTypes: readonly ServedType[] = [...definitions, ...deploymentTypes].map((d) => ({
   ...d,
   key: typeKey(d),
 }));
@@ -481,6 +434,13 @@ export const TypeKeys = {
   instancetypes: 'virtualmachineinstancetypes.instancetype.kubevirt.io',
   clusterInstancetypes: 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io',
   bareMetalHosts: 'baremetalhosts.metal3.io',
+  serviceAccounts: 'serviceaccounts',
+  services: 'services',
+  deployments: 'deployments.apps',
+  roles: 'roles.rbac.authorization.k8s.io',
+  clusterRoles: 'clusterroles.rbac.authorization.k8s.io',
+  roleBindings: 'rolebindings.rbac.authorization.k8s.io',
+  clusterRoleBindings: 'clusterrolebindings.rbac.authorization.k8s.io',
 } as const satisfies Record<string, TypeKey>;
 
 /** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */

@@ -13,6 +13,8 @@ import type {
 } from './types.ts';
 import { StatusError } from './types.ts';
 import { copyJson as copy, deepFreeze, jsonEqual } from './json-values.ts';
+import { applyBuiltinDefaults } from './builtin-defaults.ts';
+import { builtinFieldErrors } from './builtin-validation.ts';
 import { createObjectTable, objectKey } from './object-table.ts';
 import type { ServedType } from './resource-types.ts';
 import { apiVersionOf, qualifiedResource, servedTypes } from './resource-types.ts';
@@ -207,6 +209,26 @@ export const createStore = (options: StoreOptions): ObjectStore => {
     }
   };
 
+  /** Defaulting and validation of built-in kinds (Secret, Service, Deployment, RBAC, ...). */
+  const admitBuiltin = (
+    type: ServedType,
+    object: KubeObject,
+    existing: KubeObject | undefined,
+    opts: WriteOptions | undefined,
+  ): void => {
+    if (opts?.skipValidation || opts?.subresource === 'status') return;
+    applyBuiltinDefaults(type.key, object, existing, {
+      allocatedClusterIps: () =>
+        new Set(
+          objects
+            .snapshot('services')
+            .map((svc) => (svc.spec as { clusterIP?: string } | undefined)?.clusterIP ?? ''),
+        ),
+    });
+    const errors = builtinFieldErrors(type.key, object, existing);
+    if (errors.length > 0) throw invalid(type, object.metadata.name ?? '', errors);
+  };
+
   const remove = (
     type: ServedType,
     existing: KubeObject,
@@ -321,6 +343,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
       );
     }
     if (type.key === 'virtualmachines.kubevirt.io') defaultVmOnCreate(object, random);
+    admitBuiltin(type, object, undefined, opts);
     admit(type, object, opts);
     metadata.uid = randomUuid(random);
     metadata.creationTimestamp = rfc3339(clock.now());
@@ -385,6 +408,7 @@ export const createStore = (options: StoreOptions): ObjectStore => {
         else next.status = copy(existing.status);
       }
     }
+    admitBuiltin(type, next, existing, opts);
     admit(type, next, opts);
     if (jsonEqual(next, existing)) return copy(existing);
     if (!jsonEqual(generationRelevant(type, next), generationRelevant(type, existing))) {

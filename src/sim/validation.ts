@@ -17,7 +17,7 @@ const isRecord = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A field error, rendered as Kubernetes' field.Error: `<field>: <body>`. */
-interface FieldError {
+export interface FieldError {
   readonly type: string;
   readonly field: string;
   readonly body: string;
@@ -57,6 +57,16 @@ export const invalidValueError = (field: string, value: unknown, detail: string)
   type: 'FieldValueInvalid',
   field,
   body: `Invalid value: ${goValue(value)}: ${detail}`,
+});
+
+export const notSupportedError = (
+  field: string,
+  value: unknown,
+  supported: readonly string[],
+): FieldError => ({
+  type: 'FieldValueNotSupported',
+  field,
+  body: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((v) => JSON.stringify(v)).join(', ')}`,
 });
 
 // apimachinery/pkg/util/validation: DNS-1123 subdomain (most names) and label (namespaces).

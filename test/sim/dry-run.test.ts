@@ -1,5 +1,6 @@
 // dryRun=All on every write verb: admitted and answered as if persisted, nothing stored and no
-// watch event; bad dryRun and fieldValidation values answered with the API server's 422.
+// watch event; bad dryRun, fieldValidation, force and fieldManager options answered with the API
+// server's 422.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { TypeKeys } from '../../src/sim/resource-types.ts';
@@ -171,5 +172,29 @@ describe('dryRun=All', () => {
     );
     assert.equal(del.status, 422);
     assert.match(del.json.message, /^DeleteOptions\.meta\.k8s\.io "" is invalid: dryRun/);
+  });
+
+  it('PatchOptions: force only with apply, fieldManager required by apply', async () => {
+    const merge = await unchanged(() =>
+      api.request('PATCH', `${vms}/kept?force=true&dryRun=x`, {
+        body: '{}',
+        headers: { 'content-type': 'application/merge-patch+json' },
+      }),
+    );
+    assert.equal(merge.status, 422);
+    assert.equal(
+      merge.json.message,
+      'PatchOptions.meta.k8s.io "" is invalid: [force: Forbidden: may not be specified for non-apply patch, dryRun: Unsupported value: []string{"x"}: supported values: "All"]',
+    );
+    const apply = await unchanged(() =>
+      api.request('PATCH', `${vms}/kept?force=true`, {
+        body: '{}',
+        headers: { 'content-type': 'application/apply-patch+yaml' },
+      }),
+    );
+    assert.equal(
+      apply.json.message,
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
   });
 });

@@ -1,6 +1,7 @@
 // The machine's kubectl against the simulated API server (HTTPS, kubeconfig from the server):
-// get with printer columns, apply, patch (merge, json, and the 415 of strategic merge on a
-// KubeVirt object), delete and get -w.
+// get with printer columns, apply, server-side dry runs, create with protobuf bodies, a
+// ServiceAccount token under RBAC (and auth can-i), patch (merge, json, and the 415 of strategic
+// merge on a KubeVirt object), delete and get -w.
 import { strict as assert } from 'node:assert';
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
@@ -118,6 +119,86 @@ describe('kubectl against the simulator', { skip }, () => {
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stdout, /deleted \(server dry run\)/);
     assert.ok(store.get(VM, 'demo', 'vm1'));
+  });
+
+  it('create namespace and create secret send protobuf bodies the simulator decodes', async () => {
+    const ns = await kubectl('create', 'namespace', 'pb');
+    assert.equal(ns.code, 0, ns.stderr);
+    assert.ok(store.get('namespaces', undefined, 'pb'));
+    const secret = await kubectl(
+      'create',
+      'secret',
+      'generic',
+      'creds',
+      '-n',
+      'pb',
+      '--from-literal=user=admin',
+    );
+    assert.equal(secret.code, 0, secret.stderr);
+    const stored = store.get(TypeKeys.secrets, 'pb', 'creds');
+    assert.equal(stored?.type, 'Opaque');
+    assert.deepEqual(stored?.data, { user: Buffer.from('admin').toString('base64') });
+  });
+
+  it('a TokenRequest issues a ServiceAccount token that RBAC then governs', async () => {
+    const sa = await kubectl('create', 'serviceaccount', 'bot', '-n', 'pb');
+    assert.equal(sa.code, 0, sa.stderr);
+    // create --raw rather than create token (kubectl >= 1.24), so that older kubectl runs it too.
+    const request = join(dir, 'token-request.json');
+    await writeFile(
+      request,
+      JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} }),
+    );
+    const minted = await kubectl(
+      'create',
+      '--raw',
+      '/api/v1/namespaces/pb/serviceaccounts/bot/token',
+      '-f',
+      request,
+    );
+    assert.equal(minted.code, 0, minted.stderr);
+    const token = (JSON.parse(minted.stdout) as { status: { token: string } }).status.token;
+    const denied = await kubectl('get', 'secrets', '-n', 'pb', '--token', token);
+    assert.notEqual(denied.code, 0);
+    assert.match(
+      denied.stderr,
+      /secrets is forbidden: User "system:serviceaccount:pb:bot" cannot list resource "secrets" in API group "" in the namespace "pb"/,
+    );
+    const bound = await kubectl(
+      'create',
+      'rolebinding',
+      'bot-view',
+      '-n',
+      'pb',
+      '--clusterrole=secret-lister',
+      '--serviceaccount=pb:bot',
+    );
+    assert.equal(bound.code, 0, bound.stderr);
+    const role = await kubectl(
+      'create',
+      'clusterrole',
+      'secret-lister',
+      '--verb=list',
+      '--resource=secrets',
+    );
+    assert.equal(role.code, 0, role.stderr);
+    const allowed = await kubectl('get', 'secrets', '-n', 'pb', '--token', token, '-o', 'name');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /secret\/creds/);
+    // auth can-i asks a SelfSubjectAccessReview, answered from the same rules.
+    const canList = await kubectl('auth', 'can-i', 'list', 'secrets', '-n', 'pb', '--token', token);
+    assert.equal(canList.stdout.trim(), 'yes', canList.stderr);
+    const canDelete = await kubectl(
+      'auth',
+      'can-i',
+      'delete',
+      'secrets',
+      '-n',
+      'pb',
+      '--token',
+      token,
+    );
+    assert.equal(canDelete.stdout.trim(), 'no', canDelete.stderr);
   });
 
   it('patch --type merge and --type json change the stored object', async () => {

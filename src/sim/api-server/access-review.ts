@@ -1,24 +1,59 @@
 // authorization.k8s.io/v1 SelfSubjectAccessReview, which the service's start-up self-check asks
-// once per verb and resource. The simulator authenticates one identity, its admin token, and
-// that identity may do everything (as a cluster-admin kubeconfig may), so every review of a
-// well-formed request is allowed; malformed reviews are rejected as the real API server does.
+// once per verb and resource: answered by the same decision the request itself would get (RBAC
+// for ServiceAccount tokens, always allowed for the admin kubeconfig); malformed reviews are
+// rejected as the real API server does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatusError } from '../types.ts';
-import { decodeBody, objectMediaTypes, readBody, send, contentType } from './request.ts';
+import type { Decision } from './rbac-authorizer.ts';
+import type { RequestAttributes } from './request-info.ts';
+import { bodyMediaTypes, decodeBody, readBody, send, contentType } from './request.ts';
 import { badRequest, methodNotAllowed } from './status.ts';
 
 export const accessReviewPath = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+
+/** The discovery entry of authorization.k8s.io/v1 (kubectl auth can-i resolves it). */
+export const accessReviewResource = {
+  name: 'selfsubjectaccessreviews',
+  singularName: 'selfsubjectaccessreview',
+  namespaced: false,
+  kind: 'SelfSubjectAccessReview',
+  verbs: ['create'],
+};
 
 type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** The request a review asks about, as authorization sees it. */
+const reviewed = (resource: unknown, nonResource: unknown): RequestAttributes => {
+  if (isRecord(nonResource)) {
+    return { resourceRequest: false, verb: text(nonResource.verb), path: text(nonResource.path) };
+  }
+  const r = isRecord(resource) ? resource : {};
+  return {
+    resourceRequest: true,
+    verb: text(r.verb),
+    apiGroup: text(r.group),
+    namespace: text(r.namespace),
+    resource: text(r.resource),
+    subresource: text(r.subresource),
+    name: text(r.name),
+  };
+};
+
 export const handleAccessReview = async (
   req: IncomingMessage,
   res: ServerResponse,
+  decide: (attributes: RequestAttributes) => Decision,
 ): Promise<void> => {
   if (req.method !== 'POST') throw methodNotAllowed();
-  const body = decodeBody(await readBody(req), contentType(req), objectMediaTypes);
+  const body = decodeBody(
+    await readBody(req),
+    contentType(req),
+    bodyMediaTypes('authorization.k8s.io/v1', 'SelfSubjectAccessReview'),
+  );
   if (!isRecord(body) || body.kind !== 'SelfSubjectAccessReview')
     throw badRequest('expected a SelfSubjectAccessReview');
   const spec = isRecord(body.spec) ? body.spec : {};
@@ -31,6 +66,7 @@ export const handleAccessReview = async (
       'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
       { kind: 'SelfSubjectAccessReview', group: 'authorization.k8s.io' },
     );
+  const { allowed, reason } = decide(reviewed(resource, nonResource));
   send(
     res,
     201,
@@ -39,7 +75,7 @@ export const handleAccessReview = async (
       kind: 'SelfSubjectAccessReview',
       metadata: { creationTimestamp: null },
       spec,
-      status: { allowed: true, reason: 'the simulator admin token may do everything' },
+      status: reason === '' ? { allowed } : { allowed, reason },
     },
     'json',
   );

@@ -2,7 +2,9 @@
 // needs and the health probes: the unversioned documents clients read before any request.
 import type { ServedType } from '../resource-types.ts';
 import { servedTypes } from '../resource-types.ts';
+import { accessReviewResource } from './access-review.ts';
 import { subresourceGroup } from './routes.ts';
+import { tokenRequestResource } from './token-request.ts';
 
 export interface DiscoveryResponse {
   readonly contentType: string;
@@ -45,6 +47,9 @@ const kubevirtSubresourceNames = [
   'virtualmachineinstances/evacuate/cancel',
 ];
 
+// Served by access-review.ts, not by the resource routes.
+const authorizationGroup = 'authorization.k8s.io';
+
 const json = (body: unknown): DiscoveryResponse => ({
   contentType: 'application/json',
   body: `${JSON.stringify(body)}\n`,
@@ -56,6 +61,7 @@ const groupVersions = (types: readonly ServedType[]): { group: string; version: 
     if (t.group !== '') seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
   }
   seen.set(`${subresourceGroup}/v1`, { group: subresourceGroup, version: 'v1' });
+  seen.set(`${authorizationGroup}/v1`, { group: authorizationGroup, version: 'v1' });
   return [...seen.values()];
 };
 
@@ -81,6 +87,7 @@ const resourceEntries = (types: readonly ServedType[]) =>
           },
         ]
       : []),
+    ...(t.key === 'serviceaccounts' ? [tokenRequestResource] : []),
   ]);
 
 /** The discovery document for `pathname`, or undefined when it is not a discovery path. */
@@ -153,6 +160,14 @@ export const discovery = (
   const m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m) return undefined;
   const [, group, version] = m;
+  if (group === authorizationGroup && version === 'v1') {
+    return json({
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: `${group}/${version}`,
+      resources: [accessReviewResource],
+    });
+  }
   if (group === subresourceGroup && version === 'v1') {
     return json({
       kind: 'APIResourceList',

@@ -11,11 +11,13 @@ import { conflict, notFound, staleObjectDetail } from '../store.ts';
 import { listBody } from './list.ts';
 import { applyPatch, patchKindFor } from './patch.ts';
 import type { Negotiated } from './request.ts';
-import { contentType, decodeBody, negotiate, objectMediaTypes, readBody, send } from './request.ts';
+import { bodyMediaTypes, contentType, decodeBody, negotiate, readBody, send } from './request.ts';
 import type { Route } from './routes.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, deletedStatus, methodNotAllowed, unknownPath } from './status.ts';
 import { display, toTable } from './table.ts';
+import type { TokenIssuer } from './service-account-tokens.ts';
+import { handleTokenRequest } from './token-request.ts';
 import type { WatchHub } from './watch.ts';
 import { unknownFields } from './unknown-fields.ts';
 import { writeOptions } from './write-options.ts';
@@ -28,6 +30,7 @@ export interface ApiContext {
   readonly watches: WatchHub;
   /** Resource versions below this are treated as compacted (fault switch). */
   readonly expiredThrough: () => number;
+  readonly tokens: TokenIssuer;
 }
 
 type Json = Record<string, unknown>;
@@ -53,7 +56,6 @@ const injectedFailure = (ctx: ApiContext, type: ServedType, name: string): void 
   );
 };
 
-/** KubeVirt's webhook warning for the deprecated field (sent as a Warning header). */
 const warnings = (type: ServedType, object: KubeObject): Record<string, string> =>
   type.key === 'virtualmachines.kubevirt.io' &&
   isRecord(object.spec) &&
@@ -62,7 +64,8 @@ const warnings = (type: ServedType, object: KubeObject): Record<string, string> 
     : {};
 
 const readObject = async (req: IncomingMessage, type: ServedType): Promise<KubeObject> => {
-  const body = decodeBody(await readBody(req), contentType(req), objectMediaTypes);
+  const accepted = bodyMediaTypes(apiVersionOf(type), type.kind);
+  const body = decodeBody(await readBody(req), contentType(req), accepted);
   if (!isRecord(body)) throw badRequest("Object 'Kind' is missing in the request body");
   const expected = apiVersionOf(type);
   if (body.apiVersion !== undefined && body.apiVersion !== expected) {
@@ -117,7 +120,10 @@ const deleteOptions = (
   query: URLSearchParams,
   req: IncomingMessage,
 ): DeleteOptions => {
-  const parsed = body.length === 0 ? {} : decodeBody(body, contentType(req), objectMediaTypes);
+  const parsed =
+    body.length === 0
+      ? {}
+      : decodeBody(body, contentType(req), bodyMediaTypes('meta.k8s.io/v1', 'DeleteOptions'));
   const options = isRecord(parsed) ? parsed : {};
   const bodyDryRun =
     body.length === 0
@@ -125,7 +131,7 @@ const deleteOptions = (
       : Array.isArray(options.dryRun)
         ? options.dryRun.map((v) => String(v))
         : [];
-  const { dryRun } = writeOptions('Delete', query, bodyDryRun);
+  const { dryRun } = writeOptions('Delete', query, { bodyDryRun });
   let policy = query.get('propagationPolicy') ?? options.propagationPolicy;
   if (policy === undefined && options.orphanDependents === true) policy = 'Orphan';
   if (
@@ -318,26 +324,9 @@ const handleObject = async (
       return;
     }
     case 'PATCH': {
-      const { dryRun } = writeOptions('Patch', query);
       const media = contentType(req);
       const kind = patchKindFor(type, media);
-      if (kind === 'apply' && !query.get('fieldManager')) {
-        throw new StatusError(
-          'Invalid',
-          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-          {
-            group: 'meta.k8s.io',
-            kind: 'PatchOptions',
-            causes: [
-              {
-                reason: 'FieldValueRequired',
-                message: 'Required value: is required for apply patch',
-                field: 'fieldManager',
-              },
-            ],
-          },
-        );
-      }
+      const { dryRun } = writeOptions('Patch', query, { apply: kind === 'apply' });
       const body = await readBody(req);
       const current = ctx.store.get(type.key, namespace, name);
       injectedFailure(ctx, type, name);
@@ -432,7 +421,15 @@ export const handleRoute = (
     case 'collection':
       return handleCollection(ctx, req, res, route, query);
     case 'object':
-      return handleObject(ctx, req, res, route, query);
+      return route.subresource === 'token'
+        ? handleTokenRequest(
+            { store: ctx.store, now: () => ctx.clock.now(), tokens: ctx.tokens },
+            req,
+            res,
+            route,
+            query,
+          )
+        : handleObject(ctx, req, res, route, query);
     case 'verb':
       return handleVerb(ctx, req, res, route);
   }

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError } from '../types.ts';
+import { decodeProtobuf, protobufDecodes, protobufMediaType } from './protobuf.ts';
 import type { TableRequest } from './table.ts';
 import { badRequest, unsupportedMediaType } from './status.ts';
 
@@ -127,10 +128,11 @@ export const readBody = (req: IncomingMessage, limit = maxBodyBytes): Promise<Bu
     });
   });
 
-/** Decodes a JSON or YAML document (an empty Content-Type means JSON, as apimachinery
- *  defaults to the first serializer). */
+/** Decodes a JSON, YAML or Kubernetes protobuf document (an empty Content-Type means JSON, as
+ *  apimachinery defaults to the first serializer). */
 export const decodeBody = (body: Buffer, type: string, accepted: readonly string[]): unknown => {
   if (type !== '' && !accepted.includes(type)) throw unsupportedMediaType(accepted);
+  if (type === protobufMediaType) return decodeProtobuf(body);
   const text = body.toString('utf8');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     try {
@@ -148,3 +150,7 @@ export const decodeBody = (body: Buffer, type: string, accepted: readonly string
 
 /** Accepted media types for object bodies (create/update). */
 export const objectMediaTypes = ['application/json', 'application/yaml'] as const;
+
+/** The media types a body of this kind may come in: protobuf too where it can be decoded. */
+export const bodyMediaTypes = (apiVersion: string, kind: string): readonly string[] =>
+  protobufDecodes(apiVersion, kind) ? [...objectMediaTypes, protobufMediaType] : objectMediaTypes;

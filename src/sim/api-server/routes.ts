@@ -10,7 +10,8 @@ export type Route =
       readonly type: ServedType;
       readonly namespace?: string;
       readonly name: string;
-      readonly subresource?: 'status';
+      /** `token`: serviceaccounts/<name>/token, the TokenRequest subresource. */
+      readonly subresource?: 'status' | 'token';
     }
   | {
       readonly kind: 'verb';
@@ -78,14 +79,16 @@ export const resolveRoute = (types: readonly ServedType[], pathname: string): Ro
       : { kind: 'collection', type, namespace };
   }
   if (type.namespaced && namespace === undefined) return undefined;
-  if (subresource !== undefined && !(subresource === 'status' && type.statusSubresource)) {
-    return undefined;
-  }
+  const served =
+    subresource === undefined ||
+    (subresource === 'status' && type.statusSubresource) ||
+    (subresource === 'token' && type.key === 'serviceaccounts');
+  if (!served) return undefined;
   return {
     kind: 'object',
     type,
     name,
     ...(namespace === undefined ? {} : { namespace }),
-    ...(subresource === 'status' ? { subresource } : {}),
+    ...(subresource === 'status' || subresource === 'token' ? { subresource } : {}),
   };
 };

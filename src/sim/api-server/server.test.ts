@@ -51,11 +51,18 @@ describe('API server', () => {
   it('serves discovery and OpenAPI documents', async () => {
     const groups = await api.request('GET', '/apis');
     assert.deepEqual(names(groups.json.groups).sort(), [
+      'apps',
+      'authorization.k8s.io',
       'cdi.kubevirt.io',
       'coordination.k8s.io',
       'instancetype.kubevirt.io',
       'kubevirt.io',
       'metal3.io',
+      'monitoring.coreos.com',
+      'networking.k8s.io',
+      'policy',
+      'rbac.authorization.k8s.io',
+      'route.openshift.io',
       'subresources.kubevirt.io',
     ]);
     const kv = await api.request('GET', '/apis/kubevirt.io/v1');

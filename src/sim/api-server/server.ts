@@ -12,6 +12,10 @@ import type { ObjectStore, SubresourceRegistry } from '../types.ts';
 import { StatusError } from '../types.ts';
 import { servedTypes } from '../resource-types.ts';
 import { accessReviewPath, handleAccessReview } from './access-review.ts';
+import type { UserInfo } from './rbac-authorizer.ts';
+import { authorize, forbidden } from './rbac-authorizer.ts';
+import { requestAttributes } from './request-info.ts';
+import { createTokenIssuer } from './service-account-tokens.ts';
 import { discovery } from './discovery.ts';
 import type { ApiContext } from './handlers.ts';
 import { handleRoute } from './handlers.ts';
@@ -55,6 +59,12 @@ export interface ApiServer {
 // Probes and /version are readable without credentials (system:public-info-viewer).
 const anonymousPaths = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
+/** The kubeconfig's identity: a cluster admin (system:masters), never subject to RBAC. */
+const admin: UserInfo = {
+  name: 'kubernetes-admin',
+  groups: ['system:masters', 'system:authenticated'],
+};
+
 const delay = (clock: Clock, ms: number): Promise<void> =>
   ms > 0 ? new Promise((resolve) => clock.setTimeout(resolve, ms)) : Promise.resolve();
 
@@ -66,6 +76,7 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
   const tls = useTls ? await generateTls(clock) : undefined;
   const counts = new Map<string, number>();
   const served = servedTypes.filter((t) => !(options.absentGroups ?? []).includes(t.group));
+  const tokens = createTokenIssuer(store, clock);
   let expiredThrough = 0;
   const watches = createWatchHub({
     store,
@@ -80,8 +91,15 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
     clock,
     watches,
     expiredThrough: () => expiredThrough,
+    tokens,
   };
   let serverAddress = '';
+  /** The user a request authenticates as: the admin token, or a ServiceAccount token. */
+  const authenticate = (req: IncomingMessage): UserInfo | undefined => {
+    const header = req.headers.authorization ?? '';
+    if (header === `Bearer ${token}`) return admin;
+    return header.startsWith('Bearer ') ? tokens.authenticate(header.slice(7)) : undefined;
+  };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
@@ -98,10 +116,18 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
       );
     }
     await delay(clock, faults?.latencyMs ?? 0);
-    if (!anonymousPaths.has(url.pathname) && req.headers.authorization !== `Bearer ${token}`) {
-      throw new StatusError('Unauthorized', 'Unauthorized', {});
+    const user = anonymousPaths.has(url.pathname) ? admin : authenticate(req);
+    if (!user) throw new StatusError('Unauthorized', 'Unauthorized', {});
+    if (user !== admin) {
+      const attributes = requestAttributes(method, url.pathname, url.searchParams);
+      const decision = authorize(store, user, attributes);
+      if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
     }
-    if (url.pathname === accessReviewPath) return handleAccessReview(req, res);
+    if (url.pathname === accessReviewPath) {
+      return handleAccessReview(req, res, (attributes) =>
+        user === admin ? { allowed: true, reason: '' } : authorize(store, user, attributes),
+      );
+    }
     const doc = discovery(url.pathname, serverAddress, served);
     if (doc) {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();

@@ -18,13 +18,28 @@ const goStrings = (values: readonly string[]): string =>
 const fieldValidationValues = ['', 'Ignore', 'Strict', 'Warn'];
 
 /** Reads and validates the write options of a request; throws the API server's 422. A DELETE
- *  with a body takes its options from the body (DeleteOptions), not the query: `bodyDryRun`. */
+ *  with a body takes its options from the body (DeleteOptions), not the query: `bodyDryRun`.
+ *  A PATCH says whether it is a server-side apply: `apply` (ValidatePatchOptions). */
 export const writeOptions = (
   verb: WriteVerb,
   query: URLSearchParams,
-  bodyDryRun?: readonly string[],
+  { bodyDryRun, apply }: { bodyDryRun?: readonly string[] | undefined; apply?: boolean } = {},
 ): RequestWriteOptions => {
   const causes: StatusCause[] = [];
+  if (verb === 'Patch' && !apply && query.has('force')) {
+    causes.push({
+      reason: 'FieldValueForbidden',
+      message: 'Forbidden: may not be specified for non-apply patch',
+      field: 'force',
+    });
+  }
+  if (verb === 'Patch' && apply && !query.get('fieldManager')) {
+    causes.push({
+      reason: 'FieldValueRequired',
+      message: 'Required value: is required for apply patch',
+      field: 'fieldManager',
+    });
+  }
   const dryRun = bodyDryRun ?? query.getAll('dryRun');
   if (dryRun.some((v) => v !== 'All')) {
     causes.push({
