@@ -399,6 +399,56 @@ const definitions: Omit<ServedType, 'key'>[] = [
     deleteReturnsObject: true,
     printerColumns: [crdAge],
   },
+  // Storage: the classes PVCs are provisioned from (cluster-scoped, built in) and CDI's
+  // per-class StorageProfiles, from which CDI completes a DataVolume's claim (fidelity §5.1).
+  {
+    ...base,
+    group: 'storage.k8s.io',
+    version: 'v1',
+    resource: 'storageclasses',
+    kind: 'StorageClass',
+    listKind: 'StorageClassList',
+    singular: 'storageclass',
+    shortNames: ['sc'],
+    namespaced: false,
+    patchStrategiesKind: 'StorageClass',
+    printerColumns: [
+      { name: 'Provisioner', type: 'string', description: 'Provisioner', value: '.provisioner' },
+      {
+        name: 'ReclaimPolicy',
+        type: 'string',
+        description: 'Reclaim policy of the volumes',
+        value: '.reclaimPolicy',
+      },
+      {
+        name: 'VolumeBindingMode',
+        type: 'string',
+        description: 'When volumes are bound',
+        value: '.volumeBindingMode',
+      },
+      {
+        name: 'AllowVolumeExpansion',
+        type: 'boolean',
+        description: 'Volumes can be expanded',
+        value: (o) => o.allowVolumeExpansion === true,
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: 'cdi.kubevirt.io',
+    version: 'v1beta1',
+    resource: 'storageprofiles',
+    kind: 'StorageProfile',
+    listKind: 'StorageProfileList',
+    singular: 'storageprofile',
+    namespaced: false,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [crdAge],
+  },
 ];
 
 /** Every type the simulator serves, in discovery order. */
@@ -422,6 +472,8 @@ export const TypeKeys = {
   cdis: 'cdis.cdi.kubevirt.io',
   instancetypes: 'virtualmachineinstancetypes.instancetype.kubevirt.io',
   clusterInstancetypes: 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io',
+  storageClasses: 'storageclasses.storage.k8s.io',
+  storageProfiles: 'storageprofiles.cdi.kubevirt.io',
 } as const satisfies Record<string, TypeKey>;
 
 /** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */

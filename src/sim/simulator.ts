@@ -14,6 +14,7 @@ import { startControllers, type Controllers } from './controllers/start-controll
 import { createFaults, type Faults } from './faults.ts';
 import { seedScenario } from './scenarios.ts';
 import { seedOperatorResources } from './operator-resources.ts';
+import { seedStorage, type StorageScenario } from './storage-classes.ts';
 import { createStore, type AdmissionRecord } from './store.ts';
 import type { ObjectStore, SubresourceRegistry } from './types.ts';
 
@@ -34,6 +35,11 @@ export interface SimulatorOptions {
   readonly cluster?: ClusterOverrides;
   /** Outcome of imports from non-loopback URLs; default: all succeed. */
   readonly importRule?: ImportRule;
+  /** The StorageClasses (and CDI StorageProfiles) the cluster has; default 'standard'. */
+  readonly storage?: StorageScenario;
+  /** Virtual size in bytes of every image from a non-loopback URL (loopback images have their
+   *  Content-Length); default: small enough for any claim. */
+  readonly imageSizeBytes?: number;
   /** Where controller failures are reported; default: standard error. */
   readonly onError?: (error: unknown, key: string) => void;
 }
@@ -77,6 +83,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     onAdmission: (record) => admissions.push(record),
   });
   seedOperatorResources(store, cluster);
+  seedStorage(store, options.storage ?? 'standard', cluster.cdi);
   if (options.scenario ?? true)
     seedScenario(store, { vms: options.vms ?? 0, seed, emptyCdrom: cluster.declarativeHotplug });
   const registry: SubresourceRegistry = new Map();
@@ -88,6 +95,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     registry,
     onError: options.onError ?? reportToStderr,
     ...(options.importRule ? { importRule: options.importRule } : {}),
+    ...(options.imageSizeBytes !== undefined ? { imageSizeBytes: options.imageSizeBytes } : {}),
   });
   const faults = createFaults({ clock });
   let apiServer: ApiServer;
