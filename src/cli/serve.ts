@@ -192,6 +192,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
           : {}),
         insecureSkipVerify: config.datavolume.allowInsecureTls,
         importTimeoutMs: config.datavolume.isoDownloadTimeoutMs,
+        attachTimeoutMs: config.datavolume.vmUpdateTimeoutMs,
       },
       imageUrlPolicy: config.datavolume.imageUrlPolicy,
       ...(config.cluster ? { cluster: config.cluster } : {}),

@@ -8,7 +8,7 @@ import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
 import { trimObject } from './trim.ts';
-import { importDueAt } from './media-snapshot.ts';
+import { mediaDueAt, type ImportDeadline } from './media-snapshot.ts';
 import type { InstancetypeKind } from './sizing.ts';
 import type {
   DataVolume,
@@ -36,6 +36,10 @@ export interface NamespaceCachesOptions {
   readonly dataVolumes: boolean;
   /** datavolume.iso_download_timeout; absent: imports may take for ever. */
   readonly importTimeoutMs?: number;
+  /** datavolume.vm_update_timeout: how long a running VM may take to attach imported media. */
+  readonly attachTimeoutMs?: number;
+  /** Called when a DataVolume's deadline passes (the backend ends that insertion). */
+  readonly onDeadline?: (dv: DataVolume) => void;
   /** Cluster-wide instancetypes, from the backend's one cluster-scoped cache. */
   readonly clusterInstancetype: (name: string) => Instancetype | undefined;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
@@ -97,7 +101,7 @@ export class NamespaceCaches {
         metrics: options.metrics,
         onEvent: (type, object) => {
           this.#invalidate(kind, object);
-          if (kind === 'dv') this.#watchDeadline(object);
+          if (kind === 'dv') this.#watchDeadline(object as DataVolume, type === 'delete');
           options.onChange(kind, type, object);
         },
         onStateChange: options.onStateChange,
@@ -138,6 +142,7 @@ export class NamespaceCaches {
     if (memo) return memo;
     const vm = this.vms.get(name);
     if (!vm) return undefined;
+    const importDeadline = this.#deadline();
     const snapshot = toVmSnapshot({
       vm,
       // A VMI belongs to the VM of the same name (virt-controller names it so).
@@ -145,9 +150,7 @@ export class NamespaceCaches {
       dataVolume: (n) => this.dvs?.get(n),
       pvc: (n) => this.pvcs.get(n),
       emptyCdrom: this.#o.emptyCdrom(),
-      ...(this.#o.importTimeoutMs !== undefined
-        ? { importDeadline: { now: this.#o.clock.now(), timeoutMs: this.#o.importTimeoutMs } }
-        : {}),
+      ...(importDeadline ? { importDeadline } : {}),
       instancetype: (kind: InstancetypeKind, n: string) =>
         kind === 'VirtualMachineInstancetype'
           ? this.instancetypes.get(n)
@@ -171,23 +174,35 @@ export class NamespaceCaches {
 
   /** Snapshots are memoised, but an import's deadline passes without any watch event: a timer
    *  invalidates the VMs using the DataVolume then, so the failure shows in bounded time. */
-  #watchDeadline(dv: DataVolume): void {
-    const timeoutMs = this.#o.importTimeoutMs;
+  #watchDeadline(dv: DataVolume, deleted: boolean): void {
     const name = dv.metadata.name;
     this.#deadlines.get(name)?.();
     this.#deadlines.delete(name);
-    if (timeoutMs === undefined || dv.status?.phase === 'Succeeded') return;
-    const due = importDueAt(dv, timeoutMs);
+    const deadline = this.#deadline();
+    if (deleted || !deadline) return;
+    const due = mediaDueAt(dv, deadline);
     if (due === undefined) return;
     const cancel = this.#o.clock.setTimeout(
       () => {
         this.#deadlines.delete(name);
         this.#invalidate('dv', dv);
         this.#o.onChange('dv', 'update', dv);
+        this.#o.onDeadline?.(dv);
       },
       Math.max(0, due - this.#o.clock.now()) + 1,
     );
     this.#deadlines.set(name, cancel);
+  }
+
+  /** The timeouts insertions are judged against now; undefined when none is configured. */
+  #deadline(): ImportDeadline | undefined {
+    const { importTimeoutMs, attachTimeoutMs } = this.#o;
+    if (importTimeoutMs === undefined) return undefined;
+    return {
+      now: this.#o.clock.now(),
+      timeoutMs: importTimeoutMs,
+      ...(attachTimeoutMs !== undefined ? { attachTimeoutMs } : {}),
+    };
   }
 
   /** Cancels the deadline timers (the caches are being dropped). */

@@ -23,7 +23,8 @@ import {
 } from './capabilities.ts';
 import { NamespaceCaches, clusterInstancetypes, resources, type CachedKind } from './caches.ts';
 import { Informer } from './informers.ts';
-import type { Instancetype, Meta } from './types.ts';
+import type { DataVolume, Instancetype, Meta } from './types.ts';
+import { mediaTaskId } from './media-naming.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createMediaService } from './media.ts';
 import type { MediaStorageConfig } from './media-manifests.ts';
@@ -144,6 +145,28 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       .finally(() => restoring.delete(key));
   };
 
+  /** A DataVolume's deadline passed: if its VM's slot now reads Failed for this insertion, the
+   *  insertion ends for good (media.expire), with the message the slot showed. */
+  const expireInsertion = (namespace: string, dv: DataVolume): void => {
+    const owner = (dv.metadata as { ownerReferences?: { kind: string; name: string }[] })
+      .ownerReferences;
+    const name = owner?.find((o) => o.kind === 'VirtualMachine')?.name;
+    const slot = name === undefined ? undefined : caches.get(namespace)?.snapshot(name)?.media;
+    if (!media || name === undefined || slot?.state !== 'Failed') return;
+    if (slot.taskId !== mediaTaskId(dv.metadata.uid ?? '')) return;
+    media
+      .expire({ namespace, name }, dv, {
+        message: slot.message ?? 'the image import failed',
+        finishedAt: slot.finishedAt ?? new Date(clock.now()).toISOString(),
+      })
+      .catch((error: unknown) =>
+        logger.warn(
+          { vm: `${namespace}/${name}`, err: String(error) },
+          'cleaning up a timed-out insertion failed',
+        ),
+      );
+  };
+
   // Cluster-wide instancetypes: one cache for every namespace's VMs.
   const clusterTypes: Informer<Instancetype> = new Informer<Instancetype>({
     clients,
@@ -175,6 +198,10 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       ...(options.datavolume?.importTimeoutMs !== undefined
         ? { importTimeoutMs: options.datavolume.importTimeoutMs }
         : {}),
+      ...(options.datavolume?.attachTimeoutMs !== undefined
+        ? { attachTimeoutMs: options.datavolume.attachTimeoutMs }
+        : {}),
+      onDeadline: (dv) => expireInsertion(namespace, dv),
       clusterInstancetype: (name) => clusterTypes.get(name),
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')

@@ -14,6 +14,7 @@ import {
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
+import { mediaVolumeOf } from './media-manifests.ts';
 import { toMediaSnapshot, withMediaHealth, type ImportDeadline } from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
 import {
@@ -241,7 +242,7 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const machineType = vmi?.status?.machine?.type ?? vm.spec.template?.spec?.domain?.machine?.type;
   // KubeVirt and CDI messages quote the image URL, whose query may be a pre-signed credential;
   // these messages reach every user who can see the system.
-  const imported = toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline);
+  const imported = toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline, input.pvc);
   const media =
     imported.message === undefined
       ? imported
@@ -256,7 +257,8 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
       power.healthMessage === undefined
         ? power
         : { ...power, healthMessage: redactUrlsIn(power.healthMessage) },
-      media,
+      // A failure already cleaned up (the drive is empty again) no longer stops a power-on.
+      mediaVolumeOf(vm) === undefined ? { ...media, state: 'Empty' } : media,
     ),
     platformStatus: vm.status?.printableStatus ?? 'Stopped',
     boot: bootSettingsOf(vm),

@@ -27,7 +27,14 @@ import {
   type MediaStorageConfig,
   type OwnedBy,
 } from './media-manifests.ts';
-import { MediaLabels, mediaDataVolumeName, mediaSecretName, mediaTaskId } from './media-naming.ts';
+import { clearingFailure, recordFailure } from './media-failure.ts';
+import {
+  MediaAnnotations,
+  MediaLabels,
+  mediaDataVolumeName,
+  mediaSecretName,
+  mediaTaskId,
+} from './media-naming.ts';
 import { importFailure } from './media-snapshot.ts';
 import type { DataVolume, VirtualMachine, VirtualMachineInstance } from './types.ts';
 import { getVmFresh, patchVm } from './vm-patch.ts';
@@ -40,6 +47,15 @@ export interface MediaService {
     options?: WriteOptions,
   ): Promise<InsertMediaOutcome>;
   eject(ref: VmRef, actor: Actor, options?: WriteOptions): Promise<void>;
+  /** Ends an insertion whose timeout passed: records the failure on the VM, detaches the
+   *  CD-ROM and deletes the DataVolume and its Secret. */
+  expire(ref: VmRef, dv: DataVolume, failure: ExpiredInsertion): Promise<void>;
+}
+
+/** How an expired insertion ended, as its slot reported it. */
+export interface ExpiredInsertion {
+  readonly message: string;
+  readonly finishedAt: string;
 }
 
 /** Runs tasks with the same key one after another (per-VM serialisation within a process). */
@@ -196,9 +212,9 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
         vm,
         (fresh) => {
           const name = mediaVolumeOf(fresh)?.dataVolume?.name;
-          if (name === wanted) return undefined;
+          if (name === wanted) return clearingFailure(fresh, undefined);
           if (mediaVolumeOf(fresh)) throw differentImage();
-          return attachMediaPatch(fresh, wanted, hotplug);
+          return clearingFailure(fresh, attachMediaPatch(fresh, wanted, hotplug));
         },
         signal,
       );
@@ -231,7 +247,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       undefined,
       (fresh) => {
         detached = mediaVolumeOf(fresh)?.dataVolume?.name;
-        return detachMediaPatch(fresh, capabilities().cdromHotplug);
+        return clearingFailure(fresh, detachMediaPatch(fresh, capabilities().cdromHotplug));
       },
       signal,
     );
@@ -248,6 +264,35 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     );
   };
 
+  const expire = async (ref: VmRef, dv: DataVolume, failure: ExpiredInsertion) => {
+    const name = dv.metadata.name;
+    const annotations = dv.metadata.annotations ?? {};
+    const image = annotations[MediaAnnotations.image];
+    const insertedAt = annotations[MediaAnnotations.insertedAt] ?? dv.metadata.creationTimestamp;
+    const record = {
+      taskId: mediaTaskId(dv.metadata.uid ?? ''),
+      ...(image !== undefined ? { image } : {}),
+      ...(insertedAt !== undefined ? { insertedAt } : {}),
+      finishedAt: failure.finishedAt,
+      message: failure.message,
+      writeProtected: annotations[MediaAnnotations.writeProtected] !== 'false',
+    };
+    // Every replica's timer fires; the first patch wins and the others find the drive changed.
+    await patchVm(clients, ref, undefined, (fresh) =>
+      mediaVolumeOf(fresh)?.dataVolume?.name === name
+        ? {
+            ...detachMediaPatch(fresh, capabilities().cdromHotplug),
+            metadata: recordFailure(record),
+          }
+        : undefined,
+    );
+    await removeImport(ref.namespace, name);
+    logger.info(
+      { vm: keyOf(ref), dataVolume: name, reason: failure.message },
+      'virtual media insertion timed out; DataVolume removed',
+    );
+  };
+
   return {
     async insert(ref, request, actor, write) {
       checkImageUrl(request.url);
@@ -259,6 +304,9 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     },
     async eject(ref, actor, write) {
       await mutex.run(keyOf(ref), () => eject(ref, actor, write?.signal));
+    },
+    async expire(ref, dv, failure) {
+      await mutex.run(keyOf(ref), () => expire(ref, dv, failure));
     },
   };
 };
