@@ -1,11 +1,13 @@
-// The version matrix (issue 10): power, one-time Cd boot and virtual media over Redfish HTTP on
-// each release profile of the simulator, with every outcome classified and compared with the
-// table in docs/support-matrix.md. No profile may see a write it would prune or deny.
+// The version matrix (issue 10): power, one-time Cd boot and virtual media over Redfish HTTP, and
+// sushy's Ironic virtual-media deploy, on each release profile of the simulator, with every
+// outcome classified and compared with the table in docs/support-matrix.md. No profile may see a
+// write it would prune or deny.
 // Run by .ci/matrix.sh (npm run test:matrix), not by the default suite.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterOverrides } from '../../src/sim/cluster-config.ts';
+import { defineIronicSuite } from '../clients/ironic-flow.ts';
 import { validateRedfish } from '../helpers/redfish-schema.ts';
 import { startService, type TestService } from '../helpers/service.ts';
 import { startImageServer, type ImageServer } from '../integration/virtual-media-rig.ts';
@@ -39,6 +41,7 @@ const operations = [
   'InsertMedia (powered off)',
   'InsertMedia (running)',
   'EjectMedia',
+  'Ironic virtual-media deploy (sushy)',
 ] as const;
 type Operation = (typeof operations)[number];
 
@@ -172,6 +175,11 @@ for (const [profile, cluster] of Object.entries(profiles)) {
     it('never wrote a field this release prunes or denies', () => {
       assert.deepEqual(simulatorOf(service).admissions, []);
     });
+  });
+  await defineIronicSuite('session', 'system', {
+    name: profile,
+    cluster,
+    onOutcome: (outcome) => record(profile, 'Ironic virtual-media deploy (sushy)', outcome),
   });
 }
 
