@@ -73,7 +73,8 @@ const plural = (resource: string) => resource.split('.')[0] ?? resource;
 export class NamespaceCaches {
   readonly vms: Informer<VirtualMachine>;
   readonly vmis: Informer<VirtualMachineInstance>;
-  readonly dvs: Informer<DataVolume> | undefined;
+  /** Undefined while CDI is not installed (setDataVolumes follows it). */
+  dvs: Informer<DataVolume> | undefined;
   readonly pvcs: Informer<PersistentVolumeClaim>;
   readonly instancetypes: Informer<Instancetype>;
   readonly #o: NamespaceCachesOptions;
@@ -85,32 +86,50 @@ export class NamespaceCaches {
   constructor(options: NamespaceCachesOptions) {
     this.#o = options;
     this.vmLabelSelector = options.vmLabelSelector;
-    const make = <T extends { metadata: Meta }>(kind: CachedKind) =>
-      new Informer<T>({
-        clients: options.clients,
-        resource: resources[kind].resource,
-        path: `${resources[kind].prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural(resources[kind].resource)}`,
-        // VMIs carry the template's labels, not the VM's, so only the VM list is narrowed.
-        ...(kind === 'vm' && options.vmLabelSelector !== undefined
-          ? { labelSelector: options.vmLabelSelector }
-          : {}),
-        transform: trimObject,
-        clock: options.clock,
-        random: options.random,
-        logger: options.logger,
-        metrics: options.metrics,
-        onEvent: (type, object) => {
-          this.#invalidate(kind, object);
-          if (kind === 'dv') this.#watchDeadline(object as DataVolume, type === 'delete');
-          options.onChange(kind, type, object);
-        },
-        onStateChange: options.onStateChange,
-      });
-    this.vms = make<VirtualMachine>('vm');
-    this.vmis = make<VirtualMachineInstance>('vmi');
-    this.dvs = options.dataVolumes ? make<DataVolume>('dv') : undefined;
-    this.pvcs = make<PersistentVolumeClaim>('pvc');
-    this.instancetypes = make<Instancetype>('instancetype');
+    this.vms = this.#make<VirtualMachine>('vm');
+    this.vmis = this.#make<VirtualMachineInstance>('vmi');
+    this.dvs = options.dataVolumes ? this.#make<DataVolume>('dv') : undefined;
+    this.pvcs = this.#make<PersistentVolumeClaim>('pvc');
+    this.instancetypes = this.#make<Instancetype>('instancetype');
+  }
+
+  /** Starts or stops caching DataVolumes (CDI installed or removed at run time); a new cache
+   *  starts listing when `start` says the others run. */
+  setDataVolumes(enabled: boolean, start: boolean): void {
+    if (enabled === (this.dvs !== undefined)) return;
+    if (enabled) {
+      this.dvs = this.#make<DataVolume>('dv');
+      if (start) this.dvs.start();
+    } else {
+      this.dvs?.stop();
+      this.dvs = undefined;
+      this.stopTimers();
+    }
+    this.invalidateAll();
+  }
+
+  #make<T extends { metadata: Meta }>(kind: CachedKind): Informer<T> {
+    const options = this.#o;
+    return new Informer<T>({
+      clients: options.clients,
+      resource: resources[kind].resource,
+      path: `${resources[kind].prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural(resources[kind].resource)}`,
+      // VMIs carry the template's labels, not the VM's, so only the VM list is narrowed.
+      ...(kind === 'vm' && options.vmLabelSelector !== undefined
+        ? { labelSelector: options.vmLabelSelector }
+        : {}),
+      transform: trimObject,
+      clock: options.clock,
+      random: options.random,
+      logger: options.logger,
+      metrics: options.metrics,
+      onEvent: (type, object) => {
+        this.#invalidate(kind, object);
+        if (kind === 'dv') this.#watchDeadline(object as DataVolume, type === 'delete');
+        options.onChange(kind, type, object);
+      },
+      onStateChange: options.onStateChange,
+    });
   }
 
   /** The informer of one kind; undefined for DataVolumes without CDI. */

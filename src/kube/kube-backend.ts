@@ -70,6 +70,8 @@ export interface KubeBackendOptions {
   readonly imageUrlPolicy?: ImageUrlPolicyConfig;
   /** Describes the cluster instead of reading the KubeVirt and CDI CRs (config `cluster`). */
   readonly cluster?: ClusterOverride;
+  /** How often to ask whether CDI was installed or removed; default one minute. */
+  readonly cdiDiscoveryIntervalMs?: number;
 }
 
 export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
@@ -84,6 +86,9 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     logger,
     metrics,
     ...(options.cluster ? { override: options.cluster } : {}),
+    ...(options.cdiDiscoveryIntervalMs !== undefined
+      ? { cdiDiscoveryIntervalMs: options.cdiDiscoveryIntervalMs }
+      : {}),
   });
   const capabilities = (): BackendCapabilities => cluster.capabilities();
   const media = options.datavolume
@@ -100,7 +105,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         ),
       })
     : undefined;
-  /** Whether DataVolumes are cached: fixed at start (CDI's API appearing later needs a restart). */
+  /** Whether DataVolumes are cached: CDI's API is served (followed at run time). */
   let dataVolumes = false;
   const caches = new Map<string, NamespaceCaches>();
   const waiters = new CacheWaiters(clock);
@@ -254,11 +259,11 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   cluster.onChange((facts) => {
     for (const cache of caches.values()) cache.invalidateAll();
     waiters.changed();
-    if (facts.cdi !== dataVolumes)
-      logger.warn(
-        { cdi: facts.cdi },
-        'CDI was installed or removed; restart the service to follow virtual media',
-      );
+    if (facts.cdi !== dataVolumes) {
+      dataVolumes = facts.cdi;
+      for (const cache of caches.values()) cache.setDataVolumes(dataVolumes, running);
+      updateSyncedGauge();
+    }
   });
 
   const settingsInput = (ref: VmRef, write: WriteOptions | undefined) => ({

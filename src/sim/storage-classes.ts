@@ -58,7 +58,7 @@ const storageClass = (seed: ClassSeed): KubeObject => ({
 });
 
 /** The profile CDI's storage-profile controller writes for a class. */
-const storageProfile = (seed: ClassSeed): KubeObject => ({
+const storageProfile = (seed: Pick<ClassSeed, 'name' | 'provisioner'>): KubeObject => ({
   apiVersion: 'cdi.kubevirt.io/v1beta1',
   kind: 'StorageProfile',
   metadata: { name: seed.name },
@@ -66,7 +66,7 @@ const storageProfile = (seed: ClassSeed): KubeObject => ({
   status: {
     storageClass: seed.name,
     provisioner: seed.provisioner,
-    ...(seed.provisioner === csiProvisioner
+    ...(isCsiProvisioner(seed.provisioner)
       ? {
           cloneStrategy: 'csi-clone',
           dataImportCronSourceFormat: 'pvc',
@@ -84,6 +84,18 @@ export const seedStorage = (store: ObjectStore, scenario: StorageScenario, cdi: 
   for (const seed of classesOf(scenario)) {
     store.create(TypeKeys.storageClasses, storageClass(seed));
     if (cdi) store.create(TypeKeys.storageProfiles, storageProfile(seed));
+  }
+};
+
+/** The profiles CDI makes for every class when it is installed later. */
+export const seedStorageProfiles = (store: ObjectStore): void => {
+  for (const sc of store.list(TypeKeys.storageClasses).items) {
+    const name = sc.metadata.name ?? '';
+    if (store.get(TypeKeys.storageProfiles, undefined, name)) continue;
+    store.create(
+      TypeKeys.storageProfiles,
+      storageProfile({ name, provisioner: String(sc.provisioner ?? '') }),
+    );
   }
 };
 

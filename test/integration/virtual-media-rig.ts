@@ -141,7 +141,12 @@ export interface Service {
 /** The service as main.ts composes it, against `sim`, listening on 127.0.0.1:0. */
 export const startService = async (
   sim: Simulator,
-  options: { importTimeoutMs?: number; attachTimeoutMs?: number; storageSize?: string } = {},
+  options: {
+    importTimeoutMs?: number;
+    attachTimeoutMs?: number;
+    storageSize?: string;
+    cdiDiscoveryIntervalMs?: number;
+  } = {},
 ): Promise<Service> => {
   const { config } = parseConfig(configYaml, 'virtual-media test config');
   const logger = createLogger({ level: 'silent' });
@@ -162,6 +167,9 @@ export const startService = async (
         : {}),
     },
     imageUrlPolicy: config.datavolume.imageUrlPolicy,
+    ...(options.cdiDiscoveryIntervalMs !== undefined
+      ? { cdiDiscoveryIntervalMs: options.cdiDiscoveryIntervalMs }
+      : {}),
   });
   await backend.start();
   await backend.waitForSync(AbortSignal.timeout(20_000));

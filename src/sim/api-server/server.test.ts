@@ -55,6 +55,7 @@ describe('API server', () => {
       'coordination.k8s.io',
       'instancetype.kubevirt.io',
       'kubevirt.io',
+      'storage.k8s.io',
       'subresources.kubevirt.io',
     ]);
     const kv = await api.request('GET', '/apis/kubevirt.io/v1');

@@ -30,6 +30,8 @@ export interface Controllers {
   guestReboot(namespace: string, name: string): void;
   guestShutdown(namespace: string, name: string): void;
   crash(namespace: string, name: string): void;
+  /** Starts or stops CDI's importer (CDI installed or removed at run time). */
+  setCdi(installed: boolean): void;
   close(): void;
 }
 
@@ -40,20 +42,27 @@ export const startControllers = (options: ControllersOptions): Controllers => {
   const controller = startVirtController({ store, clock, cluster, onError });
   const protection = startPvcProtection({ store, onError });
   // Without CDI nothing imports: DataVolumes cannot even be created (their API is not served).
-  const importer = cluster.cdi
-    ? startCdiImporter({
-        store,
-        clock,
-        delays,
-        onError,
-        ...(options.importRule ? { importRule: options.importRule } : {}),
-        ...(options.imageSizeBytes !== undefined ? { imageSizeBytes: options.imageSizeBytes } : {}),
-      })
-    : undefined;
+  const startImporter = () =>
+    startCdiImporter({
+      store,
+      clock,
+      delays,
+      onError,
+      ...(options.importRule ? { importRule: options.importRule } : {}),
+      ...(options.imageSizeBytes !== undefined ? { imageSizeBytes: options.imageSizeBytes } : {}),
+    });
+  let importer = cluster.cdi ? startImporter() : undefined;
   return {
     guestReboot: (namespace, name) => handler.guestReboot(namespace, name),
     guestShutdown: (namespace, name) => handler.guestShutdown(namespace, name),
     crash: (namespace, name) => handler.crash(namespace, name),
+    setCdi: (installed) => {
+      if (installed) importer ??= startImporter();
+      else {
+        importer?.close();
+        importer = undefined;
+      }
+    },
     close: () => {
       importer?.close();
       protection.close();

@@ -1,0 +1,88 @@
+// CDI installed or removed while the service runs: capability discovery asks again whether CDI's
+// API is served, so VirtualMedia stops and starts being offered without a restart, while power
+// keeps working throughout.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Keys } from '../../src/sim/controllers/kubevirt-objects.ts';
+import type { Simulator } from '../../src/sim/simulator.ts';
+import {
+  cd,
+  eventually,
+  insert,
+  startImageServer,
+  startLabSimulator,
+  startService,
+  sys,
+  valid,
+  type ImageServer,
+  type Service,
+} from './virtual-media-rig.ts';
+
+describe('CDI installed and removed at run time', () => {
+  let sim: Simulator;
+  let service: Service;
+  let images: ImageServer;
+
+  before(async () => {
+    sim = await startLabSimulator({
+      declarativeHotplug: true,
+      vms: { 'lab-a/node': { runStrategy: 'Halted' } },
+    });
+    service = await startService(sim, { cdiDiscoveryIntervalMs: 100 });
+    images = await startImageServer();
+  });
+  after(async () => {
+    await service.close();
+    await images.close();
+    await sim.close();
+  });
+
+  const tryInsert = (image: string) =>
+    service.request('POST', insert('node'), { body: { Image: `${images.base}/ok/${image}` } });
+
+  it('removed: InsertMedia answers the Redfish error naming CDI; power still works', async () => {
+    sim.setCdi(false);
+    const refused = await eventually(
+      () => tryInsert('a.iso'),
+      (r) => r.status === 400,
+      'InsertMedia to be refused',
+    );
+    valid(refused);
+    assert.match(
+      JSON.stringify(refused.body),
+      /CDI \(containerized-data-importer\)[^"]* is not installed/,
+    );
+    assert.equal(sim.store.list(Keys.dv, 'lab-a').items.length, 0);
+    const slot = valid(await service.request('GET', cd('node')));
+    assert.equal(slot.body.Inserted, false);
+    const on = await service.request('POST', `${sys('node')}/Actions/ComputerSystem.Reset`, {
+      body: { ResetType: 'On' },
+    });
+    assert.equal(on.status, 204);
+    await eventually(
+      () => service.request('GET', sys('node')),
+      (r) => r.body.PowerState === 'On',
+      'the VM to run',
+    );
+    assert.equal(service.backend.isReady(), true, 'readiness does not depend on CDI');
+  });
+
+  it('installed again: VirtualMedia is offered and an import completes', async () => {
+    sim.setCdi(true);
+    const accepted = await eventually(
+      () => tryInsert('b.iso'),
+      (r) => r.status === 202,
+      'InsertMedia to be accepted',
+    );
+    valid(accepted);
+    const done = await eventually(
+      () => service.request('GET', accepted.headers.get('location') ?? ''),
+      (r) => r.status === 200,
+      'the task to end',
+    );
+    valid(done);
+    assert.equal(done.body.TaskState, 'Completed');
+    assert.equal(sim.store.list(Keys.dv, 'lab-a').items.length, 1);
+    assert.equal(service.backend.clusterFacts().cdiVersion, 'v1.66.0');
+  });
+});
