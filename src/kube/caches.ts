@@ -125,7 +125,7 @@ export class NamespaceCaches {
       metrics: options.metrics,
       onEvent: (type, object) => {
         this.#invalidate(kind, object);
-        if (kind === 'dv') this.#watchDeadline(object as DataVolume, type === 'delete');
+        if (kind === 'dv') this.#watchDeadline(object, type === 'delete');
         options.onChange(kind, type, object);
       },
       onStateChange: options.onStateChange,

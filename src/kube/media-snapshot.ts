@@ -104,9 +104,10 @@ export interface ImportDeadline {
 export const mediaDueAt = (dv: DataVolume, deadline: Omit<ImportDeadline, 'now'>) => {
   if (dv.status?.phase !== 'Succeeded') return importDueAt(dv, deadline.timeoutMs);
   const ready = Date.parse(condition(dv, 'Ready')?.lastTransitionTime ?? '');
+  // Condition times have whole seconds: the import may have ended up to a second later.
   return deadline.attachTimeoutMs === undefined || Number.isNaN(ready)
     ? undefined
-    : ready + deadline.attachTimeoutMs;
+    : ready + 999 + deadline.attachTimeoutMs;
 };
 
 /** When an import of `dv` must have finished (ms since the epoch), from its insertion time. */

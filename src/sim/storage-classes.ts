@@ -94,7 +94,10 @@ export const seedStorageProfiles = (store: ObjectStore): void => {
     if (store.get(TypeKeys.storageProfiles, undefined, name)) continue;
     store.create(
       TypeKeys.storageProfiles,
-      storageProfile({ name, provisioner: String(sc.provisioner ?? '') }),
+      storageProfile({
+        name,
+        provisioner: typeof sc.provisioner === 'string' ? sc.provisioner : '',
+      }),
     );
   }
 };

@@ -14,6 +14,7 @@ import type { StorageScenario } from '../../src/sim/storage-classes.ts';
 import { validateRedfish } from '../helpers/redfish-schema.ts';
 import {
   eventually,
+  eventuallyOf,
   imagePassword,
   startImageServer,
   startLabSimulator,
@@ -76,8 +77,8 @@ const insertAndWait = async (
 const assertCleanedUp = async (rig: Rig, message: RegExp) => {
   const { sim, service } = rig;
   // The DataVolume goes first, then the credentials Secret.
-  await eventually(
-    async () =>
+  await eventuallyOf(
+    () =>
       sim.store.list(Keys.dv, 'lab-a').items.length +
       sim.store.list(Keys.secret, 'lab-a').items.length,
     (n) => n === 0,

@@ -10,6 +10,7 @@ import type { Simulator } from '../../src/sim/simulator.ts';
 import { validateRedfish } from '../helpers/redfish-schema.ts';
 import {
   eventually,
+  eventuallyOf,
   startImageServer,
   startLabSimulator,
   startService,
@@ -76,8 +77,8 @@ describe('virtual media: iso_download_timeout', () => {
       /the import did not finish within 2 s \(DataVolume phase ImportInProgress\)/,
     );
     // The service removes what it made, without an EjectMedia.
-    await eventually(
-      async () => sim.store.list(Keys.dv, 'lab-a').items.length,
+    await eventuallyOf(
+      () => sim.store.list(Keys.dv, 'lab-a').items.length,
       (n) => n === 0,
       'the DataVolume to be deleted',
     );
@@ -131,8 +132,8 @@ describe('virtual media: vm_update_timeout', () => {
     });
     service = await startService(sim, { importTimeoutMs: 60_000, attachTimeoutMs: timeoutMs });
     images = await startImageServer();
-    await eventually(
-      async () => (sim.store.get(Keys.vmi, 'lab-a', 'live')?.status as any)?.phase,
+    await eventuallyOf(
+      () => (sim.store.get(Keys.vmi, 'lab-a', 'live')?.status as any)?.phase,
       (phase) => phase === 'Running',
       'a running VMI',
     );
@@ -151,8 +152,8 @@ describe('virtual media: vm_update_timeout', () => {
       JSON.stringify(task.body.Messages),
       /the running VM did not take the media in within 2 s \(hotplug volume phase Pending\)/,
     );
-    await eventually(
-      async () => sim.store.list(Keys.dv, 'lab-a').items.length,
+    await eventuallyOf(
+      () => sim.store.list(Keys.dv, 'lab-a').items.length,
       (n) => n === 0,
       'the DataVolume to be deleted',
     );

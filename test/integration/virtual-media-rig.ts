@@ -265,6 +265,10 @@ export const eventually = async <T>(
   }
 };
 
+/** eventually() for a state read synchronously (the simulator's store). */
+export const eventuallyOf = <T>(read: () => T, accept: (value: T) => boolean, what: string) =>
+  eventually(() => Promise.resolve(read()), accept, what);
+
 export interface ImageServer {
   readonly base: string;
   /** Requests received, by path (with the Authorization header seen). */

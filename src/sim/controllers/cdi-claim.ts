@@ -67,8 +67,8 @@ interface ClaimPropertySet {
 }
 
 const propertySetsOf = (profile: KubeObject | undefined): ClaimPropertySet[] =>
-  ((profile?.status as { claimPropertySets?: ClaimPropertySet[] } | undefined)?.claimPropertySets ??
-    []) as ClaimPropertySet[];
+  (profile?.status as { claimPropertySets?: ClaimPropertySet[] } | undefined)?.claimPropertySets ??
+  [];
 
 export const renderClaim = (
   store: ObjectStore,

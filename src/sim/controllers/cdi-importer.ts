@@ -62,7 +62,6 @@ const filesystemOverhead = 0.055;
 /** CDI annotations: bind at once on WaitForFirstConsumer storage; the node a consumer chose. */
 const immediateBindAnnotation = 'cdi.kubevirt.io/storage.bind.immediate.requested';
 const selectedNodeAnnotation = 'volume.kubernetes.io/selected-node';
-const waitingPhases = new Set(['PendingPopulation', 'WaitForFirstConsumer']);
 
 /** The importer's termination message when the image does not fit (pkg/image/qemu.go). */
 const tooLargeMessage = (virtualSize: number, available: number): string =>

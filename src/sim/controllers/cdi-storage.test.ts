@@ -20,7 +20,7 @@ type DvStatus = {
   restartCount?: number;
   conditions?: { type: string; status: string; reason?: string; message?: string }[];
 };
-const status = (): DvStatus => (cluster.store.get(Keys.dv, 'ns', 'dv1')?.status ?? {}) as DvStatus;
+const status = (): DvStatus => cluster.store.get(Keys.dv, 'ns', 'dv1')?.status ?? {};
 const conditionOf = (type: string) => {
   const c = status().conditions?.find((x) => x.type === type);
   return c && [c.status, c.reason, c.message];
