@@ -4,44 +4,34 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Keys } from '../../src/sim/controllers/kubevirt-objects.ts';
-import type { Simulator } from '../../src/sim/simulator.ts';
 import {
   cd,
   eventually,
   insert,
-  startImageServer,
-  startLabSimulator,
-  startService,
+  startMediaRig,
   sys,
   valid,
-  type ImageServer,
-  type Service,
+  type MediaRig,
 } from './virtual-media-rig.ts';
 
 describe('CDI installed and removed at run time', () => {
-  let sim: Simulator;
-  let service: Service;
-  let images: ImageServer;
+  let rig: MediaRig;
 
   before(async () => {
-    sim = await startLabSimulator({
-      declarativeHotplug: true,
-      vms: { 'lab-a/node': { runStrategy: 'Halted' } },
-    });
-    service = await startService(sim, { cdiDiscoveryIntervalMs: 100 });
-    images = await startImageServer();
+    rig = await startMediaRig(
+      { declarativeHotplug: true, vms: { 'lab-a/node': { runStrategy: 'Halted' } } },
+      { cdiDiscoveryIntervalMs: 100 },
+    );
   });
-  after(async () => {
-    await service.close();
-    await images.close();
-    await sim.close();
-  });
+  after(() => rig.close());
 
   const tryInsert = (image: string) =>
-    service.request('POST', insert('node'), { body: { Image: `${images.base}/ok/${image}` } });
+    rig.service.request('POST', insert('node'), {
+      body: { Image: `${rig.images.base}/ok/${image}` },
+    });
 
   it('removed: InsertMedia answers the Redfish error naming CDI; power still works', async () => {
-    sim.setCdi(false);
+    rig.sim.setCdi(false);
     const refused = await eventually(
       () => tryInsert('a.iso'),
       (r) => r.status === 400,
@@ -52,23 +42,23 @@ describe('CDI installed and removed at run time', () => {
       JSON.stringify(refused.body),
       /CDI \(containerized-data-importer\)[^"]* is not installed/,
     );
-    assert.equal(sim.store.list(Keys.dv, 'lab-a').items.length, 0);
-    const slot = valid(await service.request('GET', cd('node')));
+    assert.equal(rig.sim.store.list(Keys.dv, 'lab-a').items.length, 0);
+    const slot = valid(await rig.service.request('GET', cd('node')));
     assert.equal(slot.body.Inserted, false);
-    const on = await service.request('POST', `${sys('node')}/Actions/ComputerSystem.Reset`, {
+    const on = await rig.service.request('POST', `${sys('node')}/Actions/ComputerSystem.Reset`, {
       body: { ResetType: 'On' },
     });
     assert.equal(on.status, 204);
     await eventually(
-      () => service.request('GET', sys('node')),
+      () => rig.service.request('GET', sys('node')),
       (r) => r.body.PowerState === 'On',
       'the VM to run',
     );
-    assert.equal(service.backend.isReady(), true, 'readiness does not depend on CDI');
+    assert.equal(rig.service.backend.isReady(), true, 'readiness does not depend on CDI');
   });
 
   it('installed again: VirtualMedia is offered and an import completes', async () => {
-    sim.setCdi(true);
+    rig.sim.setCdi(true);
     const accepted = await eventually(
       () => tryInsert('b.iso'),
       (r) => r.status === 202,
@@ -76,13 +66,13 @@ describe('CDI installed and removed at run time', () => {
     );
     valid(accepted);
     const done = await eventually(
-      () => service.request('GET', accepted.headers.get('location') ?? ''),
+      () => rig.service.request('GET', accepted.headers.get('location') ?? ''),
       (r) => r.status === 200,
       'the task to end',
     );
     valid(done);
     assert.equal(done.body.TaskState, 'Completed');
-    assert.equal(sim.store.list(Keys.dv, 'lab-a').items.length, 1);
-    assert.equal(service.backend.clusterFacts().cdiVersion, 'v1.66.0');
+    assert.equal(rig.sim.store.list(Keys.dv, 'lab-a').items.length, 1);
+    assert.equal(rig.service.backend.clusterFacts().cdiVersion, 'v1.66.0');
   });
 });

@@ -16,42 +16,22 @@ import {
   eventually,
   eventuallyOf,
   imagePassword,
-  startImageServer,
-  startLabSimulator,
-  startService,
-  type ImageServer,
+  startMediaRig,
+  type MediaRig,
   type Reply,
-  type Service,
 } from './virtual-media-rig.ts';
 
 const vm = 'node';
 const cd = `/redfish/v1/Systems/lab-a.${vm}/VirtualMedia/Cd`;
 const timeoutMs = 1500;
 
-interface Rig {
-  sim: Simulator;
-  service: Service;
-  images: ImageServer;
-}
+type Rig = MediaRig;
 
-const startRig = async (storage: StorageScenario, storageSize?: string): Promise<Rig> => {
-  const sim = await startLabSimulator({
-    declarativeHotplug: false,
-    storage,
-    vms: { [`lab-a/${vm}`]: { runStrategy: 'Halted' } },
-  });
-  const service = await startService(sim, {
-    importTimeoutMs: timeoutMs,
-    ...(storageSize ? { storageSize } : {}),
-  });
-  return { sim, service, images: await startImageServer() };
-};
-
-const stopRig = async (rig: Rig) => {
-  await rig.service.close();
-  await rig.images.close();
-  await rig.sim.close();
-};
+const startRig = (storage: StorageScenario, storageSize?: string): Promise<Rig> =>
+  startMediaRig(
+    { declarativeHotplug: false, storage, vms: { [`lab-a/${vm}`]: { runStrategy: 'Halted' } } },
+    { importTimeoutMs: timeoutMs, ...(storageSize ? { storageSize } : {}) },
+  );
 
 const insertAndWait = async (
   rig: Rig,
@@ -124,7 +104,7 @@ describe('virtual media: no StorageClass', () => {
   before(async () => {
     rig = await startRig('none');
   });
-  after(() => stopRig(rig));
+  after(() => rig.close());
 
   it("ends in Exception with CDI's ErrClaimNotValid message and is cleaned up", async () => {
     const { task, elapsed } = await insertAndWait(
@@ -167,7 +147,7 @@ describe('virtual media: a StorageProfile CDI cannot complete a claim from', () 
   before(async () => {
     rig = await startRig('incomplete-profile');
   });
-  after(() => stopRig(rig));
+  after(() => rig.close());
 
   it("ends in Exception with CDI's message and is cleaned up; a completed profile lets a later insert work", async () => {
     const { task } = await insertAndWait(rig, { Image: `${rig.images.base}/ok/a.iso` });
@@ -205,7 +185,7 @@ describe('virtual media: an image larger than the claim', () => {
   before(async () => {
     rig = await startRig('standard', '1Gi');
   });
-  after(() => stopRig(rig));
+  after(() => rig.close());
 
   it("fails at once with CDI's message; CDI keeps restarting it until the timeout cleans it up", async () => {
     const { task, elapsed } = await insertAndWait(rig, {
@@ -232,7 +212,7 @@ describe('virtual media: a claim of the same name still terminating', () => {
   before(async () => {
     rig = await startRig('standard');
   });
-  after(() => stopRig(rig));
+  after(() => rig.close());
 
   it('waits for it as CDI does, then ends in Exception naming it and is cleaned up; once it is gone a later insert works', async () => {
     const image = `${rig.images.base}/ok/again.iso`;
@@ -268,7 +248,7 @@ describe('virtual media: WaitForFirstConsumer storage', () => {
   before(async () => {
     rig = await startRig('wait-for-first-consumer');
   });
-  after(() => stopRig(rig));
+  after(() => rig.close());
 
   it('the import runs while the VM is off: the DataVolume asks CDI for immediate binding', async () => {
     const { task } = await insertAndWait(rig, { Image: `${rig.images.base}/ok/wffc.iso` });

@@ -11,10 +11,8 @@ import { validateRedfish } from '../helpers/redfish-schema.ts';
 import {
   eventually,
   eventuallyOf,
-  startImageServer,
-  startLabSimulator,
-  startService,
-  type ImageServer,
+  startMediaRig,
+  type MediaRig,
   type Reply,
   type Service,
 } from './virtual-media-rig.ts';
@@ -50,26 +48,22 @@ const insertAndWait = async (
 };
 
 describe('virtual media: iso_download_timeout', () => {
-  let sim: Simulator;
-  let service: Service;
-  let images: ImageServer;
+  let rig: MediaRig;
 
   before(async () => {
-    sim = await startLabSimulator({
-      declarativeHotplug: true,
-      vms: { 'lab-a/slow': { runStrategy: 'Halted' } },
-    });
-    service = await startService(sim, { importTimeoutMs: timeoutMs });
-    images = await startImageServer();
+    rig = await startMediaRig(
+      { declarativeHotplug: true, vms: { 'lab-a/slow': { runStrategy: 'Halted' } } },
+      { importTimeoutMs: timeoutMs },
+    );
   });
-  after(async () => {
-    await service.close();
-    await images.close();
-    await sim.close();
-  });
+  after(() => rig.close());
 
   it('a download that never ends is an Exception once the timeout passes, and is cleaned up', async () => {
-    const { task, started } = await insertAndWait(service, 'slow', `${images.base}/held/stuck.iso`);
+    const { task, started } = await insertAndWait(
+      rig.service,
+      'slow',
+      `${rig.images.base}/held/stuck.iso`,
+    );
     assert.ok(Date.now() - started >= timeoutMs, 'not before the timeout');
     assert.equal(task.body.TaskState, 'Exception');
     assert.match(
@@ -78,39 +72,42 @@ describe('virtual media: iso_download_timeout', () => {
     );
     // The service removes what it made, without an EjectMedia.
     await eventuallyOf(
-      () => sim.store.list(Keys.dv, 'lab-a').items.length,
+      () => rig.sim.store.list(Keys.dv, 'lab-a').items.length,
       (n) => n === 0,
       'the DataVolume to be deleted',
     );
-    assert.equal(mediaVolume(sim, 'slow'), undefined, 'the CD-ROM is detached');
-    const slot = await service.request('GET', cd('slow'));
+    assert.equal(mediaVolume(rig.sim, 'slow'), undefined, 'the CD-ROM is detached');
+    const slot = await rig.service.request('GET', cd('slow'));
     assert.equal(slot.status, 200);
     validateRedfish(slot.body);
     assert.equal(slot.body.Inserted, false);
     assert.equal(slot.body.Status.Health, 'Critical');
-    assert.equal(slot.body.Image, `${images.base}/held/stuck.iso`);
+    assert.equal(slot.body.Image, `${rig.images.base}/held/stuck.iso`);
     // The task still reads the same, from the record the service left on the VM.
-    const again = await service.request('GET', task.body['@odata.id']);
+    const again = await rig.service.request('GET', task.body['@odata.id']);
     assert.equal(again.body.TaskState, 'Exception');
     assert.deepEqual(again.body.Messages, task.body.Messages);
-    const system = await service.request('GET', '/redfish/v1/Systems/lab-a.slow');
+    const system = await rig.service.request('GET', '/redfish/v1/Systems/lab-a.slow');
     assert.equal(system.body.Status.Health, 'OK', 'nothing stops a power-on any more');
   });
 
   it('EjectMedia clears the failure and a later insert completes', async () => {
     assert.equal(
-      (await service.request('POST', `${cd('slow')}/Actions/VirtualMedia.EjectMedia`, { body: {} }))
-        .status,
+      (
+        await rig.service.request('POST', `${cd('slow')}/Actions/VirtualMedia.EjectMedia`, {
+          body: {},
+        })
+      ).status,
       204,
     );
-    const slot = await service.request('GET', cd('slow'));
+    const slot = await rig.service.request('GET', cd('slow'));
     assert.equal(slot.body.Image, null);
     assert.equal(slot.body.Status.Health, 'OK');
-    images.release('/held/stuck.iso');
-    const { task } = await insertAndWait(service, 'slow', `${images.base}/ok/fine.iso`);
+    rig.images.release('/held/stuck.iso');
+    const { task } = await insertAndWait(rig.service, 'slow', `${rig.images.base}/ok/fine.iso`);
     assert.equal(task.body.TaskState, 'Completed');
     assert.equal(
-      sim.store.get(Keys.vm, 'lab-a', 'slow')?.metadata.annotations?.[
+      rig.sim.store.get(Keys.vm, 'lab-a', 'slow')?.metadata.annotations?.[
         'kubevirt-redfish.io/media-failure'
       ],
       undefined,
@@ -119,33 +116,32 @@ describe('virtual media: iso_download_timeout', () => {
 });
 
 describe('virtual media: vm_update_timeout', () => {
-  let sim: Simulator;
-  let service: Service;
-  let images: ImageServer;
+  let rig: MediaRig;
 
   before(async () => {
     // The import is instant; hot-plugging the volume into the running VMI takes for ever.
-    sim = await startLabSimulator({
-      declarativeHotplug: true,
-      delays: { ...instantDelays, hotplugStep: 3_600_000 },
-      vms: { 'lab-a/live': { runStrategy: 'Always', emptyDrive: true } },
-    });
-    service = await startService(sim, { importTimeoutMs: 60_000, attachTimeoutMs: timeoutMs });
-    images = await startImageServer();
+    rig = await startMediaRig(
+      {
+        declarativeHotplug: true,
+        delays: { ...instantDelays, hotplugStep: 3_600_000 },
+        vms: { 'lab-a/live': { runStrategy: 'Always', emptyDrive: true } },
+      },
+      { importTimeoutMs: 60_000, attachTimeoutMs: timeoutMs },
+    );
     await eventuallyOf(
-      () => (sim.store.get(Keys.vmi, 'lab-a', 'live')?.status as any)?.phase,
+      () => (rig.sim.store.get(Keys.vmi, 'lab-a', 'live')?.status as any)?.phase,
       (phase) => phase === 'Running',
       'a running VMI',
     );
   });
-  after(async () => {
-    await service.close();
-    await images.close();
-    await sim.close();
-  });
+  after(() => rig.close());
 
   it('media the running VM never takes in is an Exception after the timeout, and is cleaned up', async () => {
-    const { task, started } = await insertAndWait(service, 'live', `${images.base}/ok/live.iso`);
+    const { task, started } = await insertAndWait(
+      rig.service,
+      'live',
+      `${rig.images.base}/ok/live.iso`,
+    );
     assert.ok(Date.now() - started >= timeoutMs, 'not before the timeout');
     assert.equal(task.body.TaskState, 'Exception');
     assert.match(
@@ -153,18 +149,18 @@ describe('virtual media: vm_update_timeout', () => {
       /the running VM did not take the media in within 2 s \(hotplug volume phase Pending\)/,
     );
     await eventuallyOf(
-      () => sim.store.list(Keys.dv, 'lab-a').items.length,
+      () => rig.sim.store.list(Keys.dv, 'lab-a').items.length,
       (n) => n === 0,
       'the DataVolume to be deleted',
     );
-    assert.equal(mediaVolume(sim, 'live'), undefined, 'the CD-ROM is empty in the spec');
-    const disks = (sim.store.get(Keys.vm, 'lab-a', 'live')?.spec as any).template.spec.domain
+    assert.equal(mediaVolume(rig.sim, 'live'), undefined, 'the CD-ROM is empty in the spec');
+    const disks = (rig.sim.store.get(Keys.vm, 'lab-a', 'live')?.spec as any).template.spec.domain
       .devices.disks as { name: string }[];
     assert.ok(
       disks.some((d) => d.name === 'redfish-cd'),
       'the empty drive stays (declarative hotplug)',
     );
-    const slot = await service.request('GET', cd('live'));
+    const slot = await rig.service.request('GET', cd('live'));
     validateRedfish(slot.body);
     assert.equal(slot.body.Inserted, false);
   });

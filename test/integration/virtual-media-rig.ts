@@ -265,6 +265,33 @@ export const eventually = async <T>(
   }
 };
 
+/** A simulator, the service on it and an image server, started and stopped together. */
+export interface MediaRig {
+  readonly sim: Simulator;
+  readonly service: Service;
+  readonly images: ImageServer;
+  close(): Promise<void>;
+}
+
+export const startMediaRig = async (
+  simulator: Parameters<typeof startLabSimulator>[0],
+  service: Parameters<typeof startService>[1] = {},
+): Promise<MediaRig> => {
+  const sim = await startLabSimulator(simulator);
+  const started = await startService(sim, service);
+  const images = await startImageServer();
+  return {
+    sim,
+    service: started,
+    images,
+    async close() {
+      await started.close();
+      await images.close();
+      await sim.close();
+    },
+  };
+};
+
 /** eventually() for a state read synchronously (the simulator's store). */
 export const eventuallyOf = <T>(read: () => T, accept: (value: T) => boolean, what: string) =>
   eventually(() => Promise.resolve(read()), accept, what);
