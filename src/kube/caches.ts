@@ -8,6 +8,7 @@ import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
 import { trimObject } from './trim.ts';
+import { MediaLabels } from './media-naming.ts';
 import { mediaDueAt, type ImportDeadline } from './media-snapshot.ts';
 import type { InstancetypeKind } from './sizing.ts';
 import type {
@@ -198,7 +199,9 @@ export class NamespaceCaches {
     this.#deadlines.get(name)?.();
     this.#deadlines.delete(name);
     const deadline = this.#deadline();
-    if (deleted || !deadline) return;
+    // Only virtual-media imports have deadlines; timers for every VM's disk would cost a
+    // snapshot rebuild each (issue 12).
+    if (deleted || !deadline || dv.metadata.labels?.[MediaLabels.vmUid] === undefined) return;
     const due = mediaDueAt(dv, deadline);
     if (due === undefined) return;
     const cancel = this.#o.clock.setTimeout(
