@@ -74,10 +74,12 @@ export const importFailure = (
   if (due !== undefined && deadline && deadline.now >= due) {
     // datavolume.iso_download_timeout: an import CDI keeps retrying (or that waits for storage
     // for ever) ends here, with the last thing CDI said about it.
-    const said = [running, condition(dv, 'Bound')]
-      .map((c) => c?.message)
-      .find((m) => m !== undefined && m !== '');
-    return `the import did not finish within ${Math.round(deadline.timeoutMs / 1000)} s (DataVolume phase ${dv.status?.phase ?? 'unknown'})${withReason(said ?? claimBlocked(dv, claim))}`;
+    const said =
+      claimBlocked(dv, claim) ??
+      [running, condition(dv, 'Bound')]
+        .map((c) => c?.message)
+        .find((m) => m !== undefined && m !== '');
+    return `the import did not finish within ${Math.round(deadline.timeoutMs / 1000)} s (DataVolume phase ${dv.status?.phase ?? 'unknown'})${withReason(said)}`;
   }
   return undefined;
 };

@@ -396,6 +396,21 @@ export const startCdiImporter = (options: CdiImporterOptions): CdiImporter => {
             'ErrResourceMarkedForDeletion',
             `Resource "${name}" marked for deletion`,
           );
+          // updateStatus still derives the conditions from the claim it finds: the old one.
+          const bound = (existing.status as { phase?: string } | undefined)?.phase === 'Bound';
+          const conditions = [
+            bound
+              ? condition('Bound', 'True', 'Bound', `PVC ${name} Bound`)
+              : condition('Bound', 'False', 'Pending', `PVC ${name} Pending`),
+            condition('Ready', 'False'),
+            condition('Running', 'False'),
+          ];
+          const same = conditions.every((c) =>
+            status.conditions?.some(
+              (o) => o.type === c.type && o.status === c.status && o.message === c.message,
+            ),
+          );
+          if (!same) writeStatus(dv, (s) => void (s.conditions = conditions));
           return;
         }
         const claim = renderClaim(store, dv, spec);

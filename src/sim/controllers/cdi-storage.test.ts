@@ -214,11 +214,14 @@ void test('a claim of the same name still terminating: ErrResourceMarkedForDelet
   createDv({});
   await cluster.advance(0);
   assert.equal(status().phase, undefined);
+  // CDI derives the conditions from the old claim it finds.
+  assert.deepEqual(conditionOf('Bound'), ['False', 'Pending', 'PVC dv1 Pending']);
   assert.deepEqual(events()[0], [
     'Warning',
     'ErrResourceMarkedForDeletion',
     'Resource "dv1" marked for deletion',
-    1,
+    // Again on the reconcile its own status update caused, as in CDI.
+    2,
     'datavolume-import-controller',
   ]);
   cluster.store.delete(Keys.vmi, 'ns', 'consumer');
