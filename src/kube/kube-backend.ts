@@ -348,7 +348,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     async ejectMedia(ref, actor, write) {
       const snapshot = snapshotFor(ref);
       checkVersion(snapshot, write);
-      if (!media || !dataVolumes) {
+      // Without CDI (removed while media was attached) an eject still detaches the CD-ROM.
+      if (!media || (!dataVolumes && snapshot.media.state === 'Empty')) {
         if (snapshot.media.state === 'Empty') return;
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       }

@@ -30,8 +30,42 @@ describe('CDI installed and removed at run time', () => {
       body: { Image: `${rig.images.base}/ok/${image}` },
     });
 
-  it('removed: InsertMedia answers the Redfish error naming CDI; power still works', async () => {
+  it('installed: an insertion completes', async () => {
+    const accepted = await tryInsert('first.iso');
+    assert.equal(accepted.status, 202);
+    await eventually(
+      () => rig.service.request('GET', cd('node')),
+      (r) => r.body.Inserted === true,
+      'the media inserted',
+    );
+  });
+
+  it('removed: EjectMedia still detaches the CD-ROM left on the VM', async () => {
     rig.sim.setCdi(false);
+    await eventually(
+      () => tryInsert('a.iso'),
+      (r) => r.status === 400,
+      'InsertMedia to be refused',
+    );
+    const ejected = await rig.service.request(
+      'POST',
+      `${cd('node')}/Actions/VirtualMedia.EjectMedia`,
+      {
+        body: {},
+      },
+    );
+    assert.equal(ejected.status, 204, JSON.stringify(ejected.body));
+    const volumes = (rig.sim.store.get(Keys.vm, 'lab-a', 'node')?.spec as any).template.spec
+      .volumes as { name: string }[];
+    assert.deepEqual(
+      volumes.map((v) => v.name),
+      ['root'],
+    );
+    const slot = valid(await rig.service.request('GET', cd('node')));
+    assert.equal(slot.body.Image, null);
+  });
+
+  it('removed: InsertMedia answers the Redfish error naming CDI; power still works', async () => {
     const refused = await eventually(
       () => tryInsert('a.iso'),
       (r) => r.status === 400,
