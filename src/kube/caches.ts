@@ -168,6 +168,7 @@ export class NamespaceCaches {
       // A VMI belongs to the VM of the same name (virt-controller names it so).
       vmi: this.vmis.get(name),
       dataVolume: (n) => this.dvs?.get(n),
+      dataVolumesServed: this.dvs !== undefined,
       pvc: (n) => this.pvcs.get(n),
       emptyCdrom: this.#o.emptyCdrom(),
       ...(importDeadline ? { importDeadline } : {}),

@@ -271,6 +271,18 @@ export const toMediaSnapshot = (
   }
 };
 
+/** The slot while CDI is not installed (it was removed): media still in the VM spec cannot be
+ *  there, since CDI's custom resources went with it. */
+export const withoutCdi = (vm: VirtualMachine): MediaSnapshot => {
+  const name = mediaVolumeOf(vm)?.dataVolume?.name;
+  if (name === undefined) return failedSlot(vm) ?? emptySlot;
+  return {
+    ...emptySlot,
+    state: 'Failed',
+    message: `CDI (containerized-data-importer) is not installed: DataVolume ${name} cannot exist`,
+  };
+};
+
 /** The slot after a failed insertion was cleaned up: failed, with what the record kept. */
 const failedSlot = (vm: VirtualMachine): MediaSnapshot | undefined => {
   const record = mediaFailureOf(vm);

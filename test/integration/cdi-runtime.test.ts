@@ -47,6 +47,9 @@ describe('CDI installed and removed at run time', () => {
       (r) => r.status === 400,
       'InsertMedia to be refused',
     );
+    const stale = valid(await rig.service.request('GET', cd('node')));
+    assert.equal(stale.body.Inserted, false, 'its DataVolume went with CDI');
+    assert.equal(stale.body.Status.Health, 'Critical');
     const ejected = await rig.service.request(
       'POST',
       `${cd('node')}/Actions/VirtualMedia.EjectMedia`,
