@@ -39,6 +39,11 @@ const mistakes: [string[], RegExp][] = [
   [['bogus'], /^unknown command "bogus"$/],
   [['serve', '--bogus'], /^serve: Unknown option '--bogus'$/],
   [['simulate', '--vms', 'many'], /^--vms needs a whole number, not "many"$/],
+  [
+    ['simulate', '--storage', 'nfs'],
+    /^--storage needs one of standard, none, incomplete-profile, wait-for-first-consumer, not "nfs"$/,
+  ],
+  [['simulate', '--image-size', 'big'], /^--image-size needs a quantity such as 5Gi, not "big"$/],
 ];
 const mistakeRuns = mistakes.map(([args]) => run(args));
 const startupRun = run([
