@@ -232,3 +232,43 @@ void test('a claim of the same name still terminating: ErrResourceMarkedForDelet
     'DataVolume',
   );
 });
+
+void test('WaitForFirstConsumer: the VM starts its VMI, which runs once its disk is imported', async () => {
+  cluster = startTestCluster({ delays: 'instant', storage: 'wait-for-first-consumer' });
+  createDv({});
+  cluster.store.create(Keys.vm, {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'vm1', namespace: 'ns' },
+    spec: {
+      runStrategy: 'Halted',
+      template: {
+        spec: {
+          domain: { devices: { disks: [{ name: 'd', disk: { bus: 'virtio' } }] } },
+          volumes: [{ name: 'd', dataVolume: { name: 'dv1' } }],
+        },
+      },
+    },
+  });
+  await cluster.advance(0);
+  assert.equal(status().phase, 'PendingPopulation');
+  const seen: string[] = [];
+  const stop = cluster.store.subscribe((e) => {
+    if (e.typeKey === Keys.vmi && e.object.metadata.name === 'vm1') {
+      const phase = (e.object.status as { phase?: string } | undefined)?.phase ?? '';
+      if (seen.at(-1) !== phase) seen.push(phase);
+    }
+    if (e.typeKey === Keys.dv && seen.at(-1) !== `dv:${status().phase}`)
+      seen.push(`dv:${status().phase}`);
+  });
+  assert.equal(cluster.call('virtualmachines/start', 'vm1'), 202);
+  await cluster.advance(0);
+  stop();
+  assert.equal(cluster.vmi('vm1')?.status && (cluster.vmi('vm1')?.status as any).phase, 'Running');
+  assert.ok(seen.includes('dv:Succeeded') && seen.includes('Scheduled'), seen.join(' '));
+  assert.ok(
+    seen.indexOf('Scheduled') < seen.indexOf('dv:Succeeded') &&
+      seen.indexOf('dv:Succeeded') < seen.indexOf('Running'),
+    `the import ends before the VMI runs: ${seen.join(' ')}`,
+  );
+});
