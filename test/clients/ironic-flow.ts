@@ -45,7 +45,8 @@ export interface IronicProfile {
 /**
  * Registers the suite for one sushy auth mode. `via` is where media is inserted: the System's
  * VirtualMedia (Ironic 24.1+) or the Manager's (older Ironic, sushy 4.3.3). Without `profile`
- * the cluster is the simulator's default (KubeVirt v1.9, CDI).
+ * the cluster is the simulator's default (KubeVirt v1.9, CDI). Answers why the suite is skipped
+ * (sushy or kubectl missing outside CI), or false.
  */
 export const defineIronicSuite = async (
   auth: 'session' | 'basic',
@@ -54,6 +55,7 @@ export const defineIronicSuite = async (
 ) => {
   gates ??= Promise.all([gateClient('sushy'), gateClient('kubectl')]);
   const [sushy, kubectlGate] = await gates;
+  const skip = sushy.skip || kubectlGate.skip;
   const name = `ironic-${auth}`;
   const systemPath = `/redfish/v1/Systems/${namespace}.${name}`;
   let refusedInsert = false;
@@ -61,7 +63,7 @@ export const defineIronicSuite = async (
 
   describe(
     `Ironic flows through sushy 4.3.3 (${auth} auth, media via ${via}${profile ? `, profile ${profile.name}` : ''})`,
-    { skip: sushy.skip || kubectlGate.skip },
+    { skip },
     () => {
       let service: TestService;
       let sim: Simulator;
@@ -559,4 +561,5 @@ export const defineIronicSuite = async (
         });
     },
   );
+  return skip;
 };

@@ -83,6 +83,8 @@ const insertUrl = `${cdUrl}/Actions/VirtualMedia.InsertMedia`;
 const ejectUrl = `${cdUrl}/Actions/VirtualMedia.EjectMedia`;
 
 let images: ImageServer;
+/** Why sushy's suites are skipped (a client missing outside CI), or false. */
+let ironicSkipped: string | false = false;
 before(async () => {
   images = await startImageServer();
 });
@@ -176,7 +178,7 @@ for (const [profile, cluster] of Object.entries(profiles)) {
       assert.deepEqual(simulatorOf(service).admissions, []);
     });
   });
-  await defineIronicSuite('session', 'system', {
+  ironicSkipped ||= await defineIronicSuite('session', 'system', {
     name: profile,
     cluster,
     onOutcome: (outcome) => record(profile, 'Ironic virtual-media deploy (sushy)', outcome),
@@ -184,8 +186,14 @@ for (const [profile, cluster] of Object.entries(profiles)) {
 }
 
 void describe('docs/support-matrix.md', () => {
-  it('says what the matrix observed', () => {
-    assert.deepEqual(Object.keys(documented()), [...operations]);
-    assert.deepEqual(documented(), observed);
+  it('says what the matrix observed', (t) => {
+    const table = documented();
+    assert.deepEqual(Object.keys(table), [...operations]);
+    if (ironicSkipped) {
+      // Outside CI without sushy that row is not observed; CI fails instead of skipping.
+      t.diagnostic(`Ironic row not checked: ${ironicSkipped}`);
+      delete table['Ironic virtual-media deploy (sushy)'];
+    }
+    assert.deepEqual(table, observed);
   });
 });
