@@ -9,6 +9,7 @@ import { productVersion } from './cli/version.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { createLogger, LogLevels, type LogLevel } from './observability/logger.ts';
 import type { ClusterOverrides } from './sim/cluster-config.ts';
+import type { StorageScenario } from './sim/storage-classes.ts';
 
 const commandUsage = {
   serve:
@@ -21,7 +22,8 @@ const commandUsage = {
 } as const;
 type Command = keyof typeof commandUsage;
 const profileUsage =
-  'PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]';
+  'PROFILE: [--kubevirt-version 1.6|1.7|1.8|1.9] [--feature-gates A,B] [--no-cdi] [--cdi-version X.Y]\n' +
+  '         [--storage standard|none|incomplete-profile|wait-for-first-consumer] [--image-size QUANTITY]';
 const environment =
   'environment: CONFIG_PATH (config file), KUBECONFIG, LOG_LEVEL (debug, info, warn, error), POD_NAMESPACE';
 const usage = [
@@ -88,7 +90,30 @@ const profileOptions = {
   'feature-gates': { type: 'string' },
   'no-cdi': { type: 'boolean', default: false },
   'cdi-version': { type: 'string' },
+  storage: { type: 'string' },
+  'image-size': { type: 'string' },
 } as const;
+
+/** The simulated storage: which StorageClasses exist, and how big remote images are. Loaded on
+ *  demand: only a simulation reads these flags. */
+const storageOf = async (values: {
+  storage?: string | undefined;
+  'image-size'?: string | undefined;
+}): Promise<{ storage?: StorageScenario; imageSizeBytes?: number }> => {
+  const { StorageScenarios } = await import('./sim/storage-classes.ts');
+  const { quantityBytes } = await import('./sim/controllers/cdi-claim.ts');
+  const storage = values.storage;
+  if (storage !== undefined && !(StorageScenarios as readonly string[]).includes(storage))
+    usageError(`--storage needs one of ${StorageScenarios.join(', ')}, not "${storage}"`);
+  const size = values['image-size'];
+  const imageSizeBytes = size === undefined ? undefined : quantityBytes(size);
+  if (size !== undefined && imageSizeBytes === undefined)
+    usageError(`--image-size needs a quantity such as 5Gi, not "${size}"`);
+  return {
+    ...(storage !== undefined ? { storage: storage as StorageScenario } : {}),
+    ...(imageSizeBytes !== undefined ? { imageSizeBytes } : {}),
+  };
+};
 
 const profileOf = (values: {
   'kubevirt-version'?: string | undefined;
@@ -172,7 +197,10 @@ const runServe = async (args: string[]) => {
     ...(configPath ? { configPath } : {}),
     ...(kubeconfigPath ? { kubeconfigPath } : {}),
     simulate: values.simulate,
-    simulatorOptions: { cluster: profileOf(values) },
+    simulatorOptions: {
+      cluster: profileOf(values),
+      ...(values.simulate || !configPath ? await storageOf(values) : {}),
+    },
     ...(vms !== undefined ? { vms } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
@@ -221,6 +249,7 @@ const runSimulate = async (args: string[]) => {
     ...(port !== undefined ? { port } : {}),
     tls: !values['plain-http'],
     cluster: profileOf(values),
+    ...(await storageOf(values)),
   });
   const path = values['write-kubeconfig'];
   if (path) await simulator.writeKubeconfig(path);

@@ -126,6 +126,7 @@ export const kubeBackendOptionsOf = (
     ...(config.datavolume.certConfigMap ? { certConfigMap: config.datavolume.certConfigMap } : {}),
     insecureSkipVerify: config.datavolume.allowInsecureTls,
     importTimeoutMs: config.datavolume.isoDownloadTimeoutMs,
+    attachTimeoutMs: config.datavolume.vmUpdateTimeoutMs,
   },
   imageUrlPolicy: config.datavolume.imageUrlPolicy,
   ...(config.cluster ? { cluster: config.cluster } : {}),

@@ -8,7 +8,8 @@ import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
 import { trimObject } from './trim.ts';
-import { importDueAt } from './media-snapshot.ts';
+import { MediaLabels } from './media-naming.ts';
+import { mediaDueAt, type ImportDeadline } from './media-snapshot.ts';
 import type { InstancetypeKind } from './sizing.ts';
 import type {
   DataVolume,
@@ -36,6 +37,10 @@ export interface NamespaceCachesOptions {
   readonly dataVolumes: boolean;
   /** datavolume.iso_download_timeout; absent: imports may take for ever. */
   readonly importTimeoutMs?: number;
+  /** datavolume.vm_update_timeout: how long a running VM may take to attach imported media. */
+  readonly attachTimeoutMs?: number;
+  /** Called when a DataVolume's deadline passes (the backend ends that insertion). */
+  readonly onDeadline?: (dv: DataVolume) => void;
   /** Cluster-wide instancetypes, from the backend's one cluster-scoped cache. */
   readonly clusterInstancetype: (name: string) => Instancetype | undefined;
   /** Called after any cached object changed (for one-time-boot bookkeeping). */
@@ -69,7 +74,8 @@ const plural = (resource: string) => resource.split('.')[0] ?? resource;
 export class NamespaceCaches {
   readonly vms: Informer<VirtualMachine>;
   readonly vmis: Informer<VirtualMachineInstance>;
-  readonly dvs: Informer<DataVolume> | undefined;
+  /** Undefined while CDI is not installed (setDataVolumes follows it). */
+  dvs: Informer<DataVolume> | undefined;
   readonly pvcs: Informer<PersistentVolumeClaim>;
   readonly instancetypes: Informer<Instancetype>;
   readonly #o: NamespaceCachesOptions;
@@ -81,32 +87,50 @@ export class NamespaceCaches {
   constructor(options: NamespaceCachesOptions) {
     this.#o = options;
     this.vmLabelSelector = options.vmLabelSelector;
-    const make = <T extends { metadata: Meta }>(kind: CachedKind) =>
-      new Informer<T>({
-        clients: options.clients,
-        resource: resources[kind].resource,
-        path: `${resources[kind].prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural(resources[kind].resource)}`,
-        // VMIs carry the template's labels, not the VM's, so only the VM list is narrowed.
-        ...(kind === 'vm' && options.vmLabelSelector !== undefined
-          ? { labelSelector: options.vmLabelSelector }
-          : {}),
-        transform: trimObject,
-        clock: options.clock,
-        random: options.random,
-        logger: options.logger,
-        metrics: options.metrics,
-        onEvent: (type, object) => {
-          this.#invalidate(kind, object);
-          if (kind === 'dv') this.#watchDeadline(object);
-          options.onChange(kind, type, object);
-        },
-        onStateChange: options.onStateChange,
-      });
-    this.vms = make<VirtualMachine>('vm');
-    this.vmis = make<VirtualMachineInstance>('vmi');
-    this.dvs = options.dataVolumes ? make<DataVolume>('dv') : undefined;
-    this.pvcs = make<PersistentVolumeClaim>('pvc');
-    this.instancetypes = make<Instancetype>('instancetype');
+    this.vms = this.#make<VirtualMachine>('vm');
+    this.vmis = this.#make<VirtualMachineInstance>('vmi');
+    this.dvs = options.dataVolumes ? this.#make<DataVolume>('dv') : undefined;
+    this.pvcs = this.#make<PersistentVolumeClaim>('pvc');
+    this.instancetypes = this.#make<Instancetype>('instancetype');
+  }
+
+  /** Starts or stops caching DataVolumes (CDI installed or removed at run time); a new cache
+   *  starts listing when `start` says the others run. */
+  setDataVolumes(enabled: boolean, start: boolean): void {
+    if (enabled === (this.dvs !== undefined)) return;
+    if (enabled) {
+      this.dvs = this.#make<DataVolume>('dv');
+      if (start) this.dvs.start();
+    } else {
+      this.dvs?.stop();
+      this.dvs = undefined;
+      this.stopTimers();
+    }
+    this.invalidateAll();
+  }
+
+  #make<T extends { metadata: Meta }>(kind: CachedKind): Informer<T> {
+    const options = this.#o;
+    return new Informer<T>({
+      clients: options.clients,
+      resource: resources[kind].resource,
+      path: `${resources[kind].prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural(resources[kind].resource)}`,
+      // VMIs carry the template's labels, not the VM's, so only the VM list is narrowed.
+      ...(kind === 'vm' && options.vmLabelSelector !== undefined
+        ? { labelSelector: options.vmLabelSelector }
+        : {}),
+      transform: trimObject,
+      clock: options.clock,
+      random: options.random,
+      logger: options.logger,
+      metrics: options.metrics,
+      onEvent: (type, object) => {
+        this.#invalidate(kind, object);
+        if (kind === 'dv') this.#watchDeadline(object, type === 'delete');
+        options.onChange(kind, type, object);
+      },
+      onStateChange: options.onStateChange,
+    });
   }
 
   /** The informer of one kind; undefined for DataVolumes without CDI. */
@@ -138,16 +162,16 @@ export class NamespaceCaches {
     if (memo) return memo;
     const vm = this.vms.get(name);
     if (!vm) return undefined;
+    const importDeadline = this.#deadline();
     const snapshot = toVmSnapshot({
       vm,
       // A VMI belongs to the VM of the same name (virt-controller names it so).
       vmi: this.vmis.get(name),
       dataVolume: (n) => this.dvs?.get(n),
+      dataVolumesServed: this.dvs !== undefined,
       pvc: (n) => this.pvcs.get(n),
       emptyCdrom: this.#o.emptyCdrom(),
-      ...(this.#o.importTimeoutMs !== undefined
-        ? { importDeadline: { now: this.#o.clock.now(), timeoutMs: this.#o.importTimeoutMs } }
-        : {}),
+      ...(importDeadline ? { importDeadline } : {}),
       instancetype: (kind: InstancetypeKind, n: string) =>
         kind === 'VirtualMachineInstancetype'
           ? this.instancetypes.get(n)
@@ -171,23 +195,37 @@ export class NamespaceCaches {
 
   /** Snapshots are memoised, but an import's deadline passes without any watch event: a timer
    *  invalidates the VMs using the DataVolume then, so the failure shows in bounded time. */
-  #watchDeadline(dv: DataVolume): void {
-    const timeoutMs = this.#o.importTimeoutMs;
+  #watchDeadline(dv: DataVolume, deleted: boolean): void {
     const name = dv.metadata.name;
     this.#deadlines.get(name)?.();
     this.#deadlines.delete(name);
-    if (timeoutMs === undefined || dv.status?.phase === 'Succeeded') return;
-    const due = importDueAt(dv, timeoutMs);
+    const deadline = this.#deadline();
+    // Only virtual-media imports have deadlines; timers for every VM's disk would cost a
+    // snapshot rebuild each (issue 12).
+    if (deleted || !deadline || dv.metadata.labels?.[MediaLabels.vmUid] === undefined) return;
+    const due = mediaDueAt(dv, deadline);
     if (due === undefined) return;
     const cancel = this.#o.clock.setTimeout(
       () => {
         this.#deadlines.delete(name);
         this.#invalidate('dv', dv);
         this.#o.onChange('dv', 'update', dv);
+        this.#o.onDeadline?.(dv);
       },
       Math.max(0, due - this.#o.clock.now()) + 1,
     );
     this.#deadlines.set(name, cancel);
+  }
+
+  /** The timeouts insertions are judged against now; undefined when none is configured. */
+  #deadline(): ImportDeadline | undefined {
+    const { importTimeoutMs, attachTimeoutMs } = this.#o;
+    if (importTimeoutMs === undefined) return undefined;
+    return {
+      now: this.#o.clock.now(),
+      timeoutMs: importTimeoutMs,
+      ...(attachTimeoutMs !== undefined ? { attachTimeoutMs } : {}),
+    };
   }
 
   /** Cancels the deadline timers (the caches are being dropped). */

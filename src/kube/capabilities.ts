@@ -1,7 +1,9 @@
 // What the connected cluster can do, discovered rather than assumed: the KubeVirt CR's release
 // (status.observedKubeVirtVersion) and feature-gate lists, whether CDI's API is served and
 // CDI's release; followed at run time through informers on the operators' CRs. A config
-// override stands in where the CR cannot be read. Gate rules: kubevirt/kubevirt
+// override stands in where the CR cannot be read. CDI may be installed or removed while the
+// service runs: whether its API group is served is asked again periodically (discovery needs no
+// permission beyond being authenticated; watching CRDs would need a cluster-wide read). Gate rules: kubevirt/kubevirt
 // pkg/virt-config/featuregate (feature-gates.go): GA always on; listed = on; listed as disabled
 // = off; Beta on by default from v1.9; Alpha off unless listed.
 import type { BackendCapabilities } from '../backend/port.ts';
@@ -129,7 +131,11 @@ export interface ClusterCapabilitiesOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly override?: ClusterOverride;
+  /** How often to ask whether CDI's API appeared or went; default one minute. */
+  readonly cdiDiscoveryIntervalMs?: number;
 }
+
+export const defaultCdiDiscoveryIntervalMs = 60_000;
 
 export const createClusterCapabilities = (
   options: ClusterCapabilitiesOptions,
@@ -150,6 +156,8 @@ export const createClusterCapabilities = (
   let current = capabilitiesOf(facts);
   const listeners: ((facts: ClusterFacts) => void)[] = [];
   const informers: Informer<{ metadata: Meta }>[] = [];
+  let cdiInformer: Informer<{ metadata: Meta }> | undefined;
+  let cancelPoll: (() => void) | undefined;
   let stopped = false;
 
   const publish = (): void => {
@@ -207,7 +215,7 @@ export const createClusterCapabilities = (
     resource: string,
     path: string,
     apply: (items: readonly T[]) => void,
-  ): void => {
+  ): Informer<{ metadata: Meta }> => {
     const informer: Informer<T> = new Informer<T>({
       clients,
       resource,
@@ -218,8 +226,10 @@ export const createClusterCapabilities = (
       metrics,
       onEvent: () => apply(informer.list()),
     });
-    informers.push(informer as unknown as Informer<{ metadata: Meta }>);
+    const any = informer as unknown as Informer<{ metadata: Meta }>;
+    informers.push(any);
     informer.start();
+    return any;
   };
 
   /** Lists `path`. Forbidden or missing: undefined, with a warning (the override is the way
@@ -268,9 +278,52 @@ export const createClusterCapabilities = (
     const list = await read<CdiCr>(cdiPath, 'CDI CR');
     if (!list) return;
     facts = withCdi(list.items[0]);
-    follow<CdiCr>('cdis.cdi.kubevirt.io', cdiPath, (items) =>
+    followCdi();
+  };
+
+  const followCdi = (): void => {
+    cdiInformer = follow<CdiCr>('cdis.cdi.kubevirt.io', cdiPath, (items) =>
       update(withCdi(items[0]), 'CDI version changed'),
     );
+  };
+
+  /** One look at whether CDI's API is served now; an unreachable API changes nothing. */
+  const pollCdi = async (): Promise<void> => {
+    let served: boolean;
+    try {
+      await clients.request('GET', cdiGroupPath);
+      served = true;
+    } catch (error) {
+      if (statusCode(error) !== 404) return;
+      served = false;
+    }
+    if (stopped || served === facts.cdi) return;
+    if (!served) {
+      if (cdiInformer) {
+        cdiInformer.stop();
+        informers.splice(informers.indexOf(cdiInformer), 1);
+        cdiInformer = undefined;
+      }
+      const rest = { ...facts };
+      delete rest.cdiVersion;
+      update({ ...rest, cdi: false }, 'CDI was removed: virtual media is no longer offered');
+      return;
+    }
+    let cr: CdiCr | undefined;
+    try {
+      cr = (JSON.parse(await clients.request('GET', cdiPath)) as ObjectList<CdiCr>).items[0];
+    } catch (error) {
+      logger.warn({ path: cdiPath, err: statusMessage(error) }, 'cannot read the CDI CR');
+    }
+    update(withCdi(cr), 'CDI was installed: virtual media is offered');
+    followCdi();
+  };
+
+  const schedulePoll = (): void => {
+    if (stopped) return;
+    cancelPoll = options.clock.setTimeout(() => {
+      void pollCdi().finally(schedulePoll);
+    }, options.cdiDiscoveryIntervalMs ?? defaultCdiDiscoveryIntervalMs);
   };
 
   return {
@@ -280,9 +333,11 @@ export const createClusterCapabilities = (
       current = capabilitiesOf(facts);
       publish();
       logger.info({ cluster: describeFacts(facts) }, 'cluster capabilities');
+      if (!override?.cdiVersion) schedulePoll();
     },
     stop() {
       stopped = true;
+      cancelPoll?.();
       for (const informer of informers.splice(0)) informer.stop();
     },
     facts: () => facts,

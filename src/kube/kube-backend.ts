@@ -24,7 +24,8 @@ import {
 } from './capabilities.ts';
 import { NamespaceCaches, clusterInstancetypes, resources, type CachedKind } from './caches.ts';
 import { Informer } from './informers.ts';
-import type { Instancetype, Meta } from './types.ts';
+import type { DataVolume, Instancetype, Meta } from './types.ts';
+import { mediaTaskId } from './media-naming.ts';
 import { CacheWaiters } from './cache-waiters.ts';
 import { createKubeEventLog } from './event-log.ts';
 import { createMediaService } from './media.ts';
@@ -76,6 +77,8 @@ export interface KubeBackendOptions {
   readonly cluster?: ClusterOverride;
   /** This replica's name, recorded on the audit Events it writes. */
   readonly instance?: string;
+  /** How often to ask whether CDI was installed or removed; default one minute. */
+  readonly cdiDiscoveryIntervalMs?: number;
 }
 
 export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
@@ -90,6 +93,9 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     logger,
     metrics,
     ...(options.cluster ? { override: options.cluster } : {}),
+    ...(options.cdiDiscoveryIntervalMs !== undefined
+      ? { cdiDiscoveryIntervalMs: options.cdiDiscoveryIntervalMs }
+      : {}),
   });
   const capabilities = (): BackendCapabilities => cluster.capabilities();
   const media = options.datavolume
@@ -106,7 +112,7 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
         ),
       })
     : undefined;
-  /** Whether DataVolumes are cached: fixed at start (CDI's API appearing later needs a restart). */
+  /** Whether DataVolumes are cached: CDI's API is served (followed at run time). */
   let dataVolumes = false;
   const caches = new Map<string, NamespaceCaches>();
   const waiters = new CacheWaiters(clock);
@@ -151,6 +157,28 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       .finally(() => restoring.delete(key));
   };
 
+  /** A DataVolume's deadline passed: if its VM's slot now reads Failed for this insertion, the
+   *  insertion ends for good (media.expire), with the message the slot showed. */
+  const expireInsertion = (namespace: string, dv: DataVolume): void => {
+    const owner = (dv.metadata as { ownerReferences?: { kind: string; name: string }[] })
+      .ownerReferences;
+    const name = owner?.find((o) => o.kind === 'VirtualMachine')?.name;
+    const slot = name === undefined ? undefined : caches.get(namespace)?.snapshot(name)?.media;
+    if (!media || name === undefined || slot?.state !== 'Failed') return;
+    if (slot.taskId !== mediaTaskId(dv.metadata.uid ?? '')) return;
+    media
+      .expire({ namespace, name }, dv, {
+        message: slot.message ?? 'the image import failed',
+        finishedAt: slot.finishedAt ?? new Date(clock.now()).toISOString(),
+      })
+      .catch((error: unknown) =>
+        logger.warn(
+          { vm: `${namespace}/${name}`, err: String(error) },
+          'cleaning up a timed-out insertion failed',
+        ),
+      );
+  };
+
   // Cluster-wide instancetypes: one cache for every namespace's VMs.
   const clusterTypes: Informer<Instancetype> = new Informer<Instancetype>({
     clients,
@@ -182,6 +210,10 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
       ...(options.datavolume?.importTimeoutMs !== undefined
         ? { importTimeoutMs: options.datavolume.importTimeoutMs }
         : {}),
+      ...(options.datavolume?.attachTimeoutMs !== undefined
+        ? { attachTimeoutMs: options.datavolume.attachTimeoutMs }
+        : {}),
+      onDeadline: (dv) => expireInsertion(namespace, dv),
       clusterInstancetype: (name) => clusterTypes.get(name),
       onChange: (kind, type, object) => {
         if ((kind === 'vm' || kind === 'vmi') && type !== 'delete')
@@ -234,11 +266,11 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   cluster.onChange((facts) => {
     for (const cache of caches.values()) cache.invalidateAll();
     waiters.changed();
-    if (facts.cdi !== dataVolumes)
-      logger.warn(
-        { cdi: facts.cdi },
-        'CDI was installed or removed; restart the service to follow virtual media',
-      );
+    if (facts.cdi !== dataVolumes) {
+      dataVolumes = facts.cdi;
+      for (const cache of caches.values()) cache.setDataVolumes(dataVolumes, running);
+      updateSyncedGauge();
+    }
   });
 
   const settingsInput = (ref: VmRef, write: WriteOptions | undefined) => ({
@@ -358,7 +390,8 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
     async ejectMedia(ref, actor, write) {
       const snapshot = snapshotFor(ref);
       checkVersion(snapshot, write);
-      if (!media || !dataVolumes) {
+      // Without CDI (removed while media was attached) an eject still detaches the CD-ROM.
+      if (!media || (!dataVolumes && snapshot.media.state === 'Empty')) {
         if (snapshot.media.state === 'Empty') return;
         throw new BackendError('unsupported', 'virtual media needs datavolume storage configured');
       }

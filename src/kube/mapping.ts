@@ -14,7 +14,13 @@ import {
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
-import { toMediaSnapshot, withMediaHealth, type ImportDeadline } from './media-snapshot.ts';
+import { mediaVolumeOf } from './media-manifests.ts';
+import {
+  toMediaSnapshot,
+  withMediaHealth,
+  withoutCdi,
+  type ImportDeadline,
+} from './media-snapshot.ts';
 import { parseQuantity } from './quantity.ts';
 import {
   architectureOf,
@@ -38,6 +44,8 @@ export interface MappingInput {
   readonly vm: VirtualMachine;
   readonly vmi: VirtualMachineInstance | undefined;
   readonly dataVolume: (name: string) => DataVolume | undefined;
+  /** CDI's API is served (default true); without it no DataVolume can exist. */
+  readonly dataVolumesServed?: boolean;
   readonly pvc: (name: string) => PersistentVolumeClaim | undefined;
   /** The cluster can add an empty CD-ROM to a VM (declarative hotplug), so Cd is always bootable. */
   readonly emptyCdrom: boolean;
@@ -244,7 +252,10 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
   const machineType = vmi?.status?.machine?.type ?? vm.spec.template?.spec?.domain?.machine?.type;
   // KubeVirt and CDI messages quote the image URL, whose query may be a pre-signed credential;
   // these messages reach every user who can see the system.
-  const imported = toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline);
+  const imported =
+    input.dataVolumesServed === false
+      ? withoutCdi(vm)
+      : toMediaSnapshot(vm, vmi, input.dataVolume, input.importDeadline, input.pvc);
   const media =
     imported.message === undefined
       ? imported
@@ -259,7 +270,8 @@ export const toVmSnapshot = (input: MappingInput): VmSnapshot => {
       power.healthMessage === undefined
         ? power
         : { ...power, healthMessage: redactUrlsIn(power.healthMessage) },
-      media,
+      // A failure already cleaned up (the drive is empty again) no longer stops a power-on.
+      mediaVolumeOf(vm) === undefined ? { ...media, state: 'Empty' } : media,
     ),
     platformStatus: vm.status?.printableStatus ?? 'Stopped',
     boot: bootSettingsOf(vm),

@@ -18,6 +18,9 @@ export interface MediaStorageConfig {
   readonly insecureSkipVerify?: boolean;
   /** datavolume.iso_download_timeout: an import not done by then counts as failed. */
   readonly importTimeoutMs?: number;
+  /** datavolume.vm_update_timeout: a running VM not attaching the imported media by then
+   *  counts as failed. */
+  readonly attachTimeoutMs?: number;
 }
 
 interface OwnerReference {

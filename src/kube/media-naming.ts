@@ -30,6 +30,8 @@ export const MediaAnnotations = {
    *  the VM is off (otherwise power-on waits for the import and the import waits for a
    *  consumer: the reference implementation's deadlock, reference-implementation.md §2.1). */
   immediateBind: 'cdi.kubevirt.io/storage.bind.immediate.requested',
+  /** On the VM: the insertion that ended in failure and was cleaned up (media-failure.ts). */
+  failure: 'kubevirt-redfish.io/media-failure',
 } as const;
 
 const shortHash = (...parts: readonly string[]): string =>

@@ -192,3 +192,82 @@ void test('progress and image names parse CDI and URL forms', () => {
   assert.equal(imageNameOf('http://h/a/b/c.iso?x=1'), 'c.iso');
   assert.equal(imageNameOf('http://h/'), undefined);
 });
+
+void test('an importer CDI restarted stays failed while CDI reports it running again', () => {
+  const retrying = dv({
+    phase: 'ImportInProgress',
+    restartCount: 2,
+    conditions: [{ type: 'Running', status: 'True', reason: 'Pod is running' }],
+  });
+  const media = toMediaSnapshot(vm(plain), undefined, lookup(retrying));
+  assert.equal(media.state, 'Failed');
+  assert.equal(media.message, 'the importer failed and CDI restarted it 2 times');
+  const recovered = dv({ phase: 'Succeeded', restartCount: 2, conditions: [] });
+  assert.equal(toMediaSnapshot(vm(plain), undefined, lookup(recovered)).state, 'Ready');
+});
+
+void test('at the timeout, a DataVolume waiting for a terminating claim names it as CDI does', () => {
+  const waiting = dv(undefined);
+  const deadline = { now: Date.parse('2026-01-01T00:10:00Z'), timeoutMs: 60_000 };
+  const claim = (name: string) =>
+    name === 'dv1'
+      ? { metadata: { name, deletionTimestamp: '2026-01-01T00:00:00Z' }, spec: {} }
+      : undefined;
+  const media = toMediaSnapshot(vm(plain), undefined, lookup(waiting), deadline, claim);
+  assert.equal(
+    media.message,
+    'the import did not finish within 60 s (DataVolume phase unknown): Resource "dv1" marked for deletion',
+  );
+});
+
+void test('a failure record on a VM without media reads as a failed slot', () => {
+  const record = {
+    taskId: 'aaaabbbb',
+    image: 'https://h/isos/a.iso',
+    insertedAt: '2026-01-01T00:00:01Z',
+    finishedAt: '2026-01-01T00:30:01Z',
+    message: 'the import did not finish within 1800 s',
+    writeProtected: true,
+  };
+  const failed = vm();
+  failed.metadata.annotations = { 'kubevirt-redfish.io/media-failure': JSON.stringify(record) };
+  assert.deepEqual(toMediaSnapshot(failed, undefined, lookup()), {
+    state: 'Failed',
+    inserted: false,
+    writeProtected: true,
+    pendingRestart: false,
+    taskId: 'aaaabbbb',
+    message: record.message,
+    finishedAt: record.finishedAt,
+    image: record.image,
+    imageName: 'a.iso',
+    transferProtocol: 'HTTPS',
+    insertedAt: record.insertedAt,
+  });
+  failed.metadata.annotations = { 'kubevirt-redfish.io/media-failure': '{"taskId": 1}' };
+  assert.equal(toMediaSnapshot(failed, undefined, lookup()).state, 'Empty', 'not a record');
+});
+
+void test('imported media a running VM has not attached within vm_update_timeout is failed', () => {
+  const imported = dv({
+    phase: 'Succeeded',
+    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:01:00Z' }],
+  } as unknown as DataVolume['status']);
+  const vmi = running({ domain: { devices: { disks: [{ name: 'redfish-cd', cdrom: {} }] } } }, [
+    { name: 'redfish-cd', phase: 'Bound' },
+  ]);
+  const at = (iso: string) => ({
+    now: Date.parse(iso),
+    timeoutMs: 3_600_000,
+    attachTimeoutMs: 120_000,
+  });
+  const before = toMediaSnapshot(vm(hot), vmi, lookup(imported), at('2026-01-01T00:02:59Z'));
+  assert.equal(before.state, 'Importing');
+  const afterwards = toMediaSnapshot(vm(hot), vmi, lookup(imported), at('2026-01-01T00:03:01Z'));
+  assert.equal(afterwards.state, 'Failed');
+  assert.equal(
+    afterwards.message,
+    'the running VM did not take the media in within 120 s (hotplug volume phase Bound)',
+  );
+  assert.equal(afterwards.finishedAt, '2026-01-01T00:03:00.999Z');
+});

@@ -2,13 +2,22 @@
 // progress, conditions and restarts, the VMI's volumes and volumeStatus), so every replica
 // reports the same slot and Task without remembering anything.
 import type { Health, MediaSnapshot } from '../backend/port.ts';
-import type { Condition, DataVolume, VirtualMachine, VirtualMachineInstance } from './types.ts';
+import type {
+  Condition,
+  DataVolume,
+  PersistentVolumeClaim,
+  VirtualMachine,
+  VirtualMachineInstance,
+} from './types.ts';
 import { VirtualMediaDisk } from './types.ts';
 import { MediaAnnotations, mediaTaskId } from './media-naming.ts';
 import { hasMediaDisk, mediaVolumeOf } from './media-manifests.ts';
+import { mediaFailureOf } from './media-failure.ts';
 
 /** Finds a DataVolume of the VM's namespace by name (from the informer cache). */
 export type DataVolumeLookup = (name: string) => DataVolume | undefined;
+/** Finds a claim of the VM's namespace by name (from the informer cache). */
+export type ClaimLookup = (name: string) => PersistentVolumeClaim | undefined;
 
 /** Fields of the VMI status this module reads beyond the shared slice (fidelity doc §4). */
 interface VolumeStatus {
@@ -46,29 +55,62 @@ export const parseProgress = (progress: string | undefined): number | undefined 
  * Running=False reason Error with the importer's message (fidelity doc §5.2), so a restarted
  * importer that last ended in Error counts as a failure (a 404 URL never recovers).
  */
-export const importFailure = (dv: DataVolume, deadline?: ImportDeadline): string | undefined => {
+export const importFailure = (
+  dv: DataVolume,
+  deadline?: ImportDeadline,
+  claim?: ClaimLookup,
+): string | undefined => {
   const running = condition(dv, 'Running');
   if (dv.status?.phase === 'Failed') return running?.message || 'the image import failed';
+  if (dv.status?.phase === 'Succeeded') return undefined;
   const restarts = dv.status?.restartCount ?? 0;
   if (running?.status === 'False' && running.reason === 'Error' && restarts >= 1)
     return running.message || 'the image import failed';
+  // CDI turns Running back to True whenever it restarts the importer, dropping the message: the
+  // import has failed all the same, and must not read as running again.
+  if (restarts >= 1)
+    return `the importer failed and CDI restarted it ${restarts} time${restarts === 1 ? '' : 's'}`;
   const due = deadline && importDueAt(dv, deadline.timeoutMs);
-  if (due !== undefined && dv.status?.phase !== 'Succeeded' && deadline && deadline.now >= due) {
+  if (due !== undefined && deadline && deadline.now >= due) {
     // datavolume.iso_download_timeout: an import CDI keeps retrying (or that waits for storage
     // for ever) ends here, with the last thing CDI said about it.
-    const said = [running, condition(dv, 'Bound')]
-      .map((c) => c?.message)
-      .find((m) => m !== undefined && m !== '');
-    return `the import did not finish within ${Math.round(deadline.timeoutMs / 1000)} s (DataVolume phase ${dv.status?.phase ?? 'unknown'})${said ? `: ${said}` : ''}`;
+    const said =
+      claimBlocked(dv, claim) ??
+      [running, condition(dv, 'Bound')]
+        .map((c) => c?.message)
+        .find((m) => m !== undefined && m !== '');
+    return `the import did not finish within ${Math.round(deadline.timeoutMs / 1000)} s (DataVolume phase ${dv.status?.phase ?? 'unknown'})${withReason(said)}`;
   }
   return undefined;
 };
 
-/** The clock and datavolume.iso_download_timeout an import is judged against. */
+const withReason = (said: string | undefined): string => (said ? `: ${said}` : '');
+
+/** CDI waits without a word in the DataVolume while an old claim of the same name is being
+ *  deleted; its Event says this (MessageResourceMarkedForDeletion). */
+const claimBlocked = (dv: DataVolume, claim: ClaimLookup | undefined): string | undefined =>
+  dv.status?.phase === undefined && claim?.(dv.metadata.name)?.metadata.deletionTimestamp
+    ? `Resource "${dv.metadata.name}" marked for deletion`
+    : undefined;
+
+/** The clock and the timeouts an insertion is judged against: datavolume.iso_download_timeout
+ *  for the import, datavolume.vm_update_timeout for a running VM to take the media in. */
 export interface ImportDeadline {
   readonly now: number;
   readonly timeoutMs: number;
+  readonly attachTimeoutMs?: number;
 }
+
+/** When the insertion of `dv` must have reached its next step: the import finished, or once
+ *  imported, the running VM attached it. */
+export const mediaDueAt = (dv: DataVolume, deadline: Omit<ImportDeadline, 'now'>) => {
+  if (dv.status?.phase !== 'Succeeded') return importDueAt(dv, deadline.timeoutMs);
+  const ready = Date.parse(condition(dv, 'Ready')?.lastTransitionTime ?? '');
+  // Condition times have whole seconds: the import may have ended up to a second later.
+  return deadline.attachTimeoutMs === undefined || Number.isNaN(ready)
+    ? undefined
+    : ready + 999 + deadline.attachTimeoutMs;
+};
 
 /** When an import of `dv` must have finished (ms since the epoch), from its insertion time. */
 export const importDueAt = (dv: DataVolume, timeoutMs: number): number | undefined => {
@@ -106,7 +148,7 @@ type Attachment =
   /** The guest sees the media (or will at boot: the VM is not running). */
   | { readonly kind: 'attached' }
   /** Declarative hotplug is attaching it to the running VMI. */
-  | { readonly kind: 'attaching'; readonly message: string }
+  | { readonly kind: 'attaching'; readonly phase: string; readonly message: string }
   /** In the VM spec, but the running VMI only gets it when it restarts. */
   | { readonly kind: 'nextStart' };
 
@@ -126,7 +168,7 @@ const attachmentOf = (
   const hotplug = mediaVolumeOf(vm)?.dataVolume?.hotpluggable === true;
   if (hotplug && hasMediaDisk(vmi.spec?.domain?.devices?.disks)) {
     const phase = status?.phase ?? 'Pending';
-    return { kind: 'attaching', message: `attaching to the running VM (${phase})` };
+    return { kind: 'attaching', phase, message: `attaching to the running VM (${phase})` };
   }
   return { kind: 'nextStart' };
 };
@@ -141,9 +183,10 @@ export const toMediaSnapshot = (
   vmi: VirtualMachineInstance | undefined,
   dataVolumes: DataVolumeLookup,
   deadline?: ImportDeadline,
+  claims?: ClaimLookup,
 ): MediaSnapshot => {
   const dataVolumeName = mediaVolumeOf(vm)?.dataVolume?.name;
-  if (dataVolumeName === undefined) return emptySlot;
+  if (dataVolumeName === undefined) return failedSlot(vm) ?? emptySlot;
   const dv = dataVolumes(dataVolumeName);
   // Just created: the VM informer can see the reference before the DataVolume informer does.
   if (!dv)
@@ -168,7 +211,7 @@ export const toMediaSnapshot = (
     pendingRestart: false,
   };
 
-  const failure = importFailure(dv, deadline);
+  const failure = importFailure(dv, deadline, claims);
   if (failure !== undefined) {
     const due = deadline && importDueAt(dv, deadline.timeoutMs);
     const finishedAt =
@@ -205,8 +248,18 @@ export const toMediaSnapshot = (
   switch (attachment.kind) {
     case 'attached':
       return { ...done, state: 'Ready', inserted: true };
-    case 'attaching':
+    case 'attaching': {
+      const due = deadline && mediaDueAt(dv, deadline);
+      if (deadline?.attachTimeoutMs !== undefined && due !== undefined && deadline.now >= due)
+        return {
+          ...base,
+          state: 'Failed',
+          inserted: false,
+          message: `the running VM did not take the media in within ${Math.round(deadline.attachTimeoutMs / 1000)} s (hotplug volume phase ${attachment.phase})`,
+          finishedAt: new Date(due).toISOString(),
+        };
       return { ...done, state: 'Importing', inserted: false, message: attachment.message };
+    }
     case 'nextStart':
       return {
         ...done,
@@ -216,6 +269,39 @@ export const toMediaSnapshot = (
         message: 'the media applies on the next start of the VM',
       };
   }
+};
+
+/** The slot while CDI is not installed (it was removed): media still in the VM spec cannot be
+ *  there, since CDI's custom resources went with it. */
+export const withoutCdi = (vm: VirtualMachine): MediaSnapshot => {
+  const name = mediaVolumeOf(vm)?.dataVolume?.name;
+  if (name === undefined) return failedSlot(vm) ?? emptySlot;
+  return {
+    ...emptySlot,
+    state: 'Failed',
+    message: `CDI (containerized-data-importer) is not installed: DataVolume ${name} cannot exist`,
+  };
+};
+
+/** The slot after a failed insertion was cleaned up: failed, with what the record kept. */
+const failedSlot = (vm: VirtualMachine): MediaSnapshot | undefined => {
+  const record = mediaFailureOf(vm);
+  if (!record) return undefined;
+  const imageName = record.image === undefined ? undefined : imageNameOf(record.image);
+  const transferProtocol = record.image === undefined ? undefined : protocolOf(record.image);
+  return {
+    state: 'Failed',
+    inserted: false,
+    writeProtected: record.writeProtected,
+    pendingRestart: false,
+    taskId: record.taskId,
+    message: record.message,
+    finishedAt: record.finishedAt,
+    ...(record.image !== undefined ? { image: record.image } : {}),
+    ...(imageName !== undefined ? { imageName } : {}),
+    ...(transferProtocol !== undefined ? { transferProtocol } : {}),
+    ...(record.insertedAt !== undefined ? { insertedAt: record.insertedAt } : {}),
+  };
 };
 
 /** Adds the media's contribution to a system's health: a failed import makes a power-on fail

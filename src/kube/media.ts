@@ -27,7 +27,14 @@ import {
   type MediaStorageConfig,
   type OwnedBy,
 } from './media-manifests.ts';
-import { MediaLabels, mediaDataVolumeName, mediaSecretName, mediaTaskId } from './media-naming.ts';
+import { clearingFailure, recordFailure } from './media-failure.ts';
+import {
+  MediaAnnotations,
+  MediaLabels,
+  mediaDataVolumeName,
+  mediaSecretName,
+  mediaTaskId,
+} from './media-naming.ts';
 import { importFailure } from './media-snapshot.ts';
 import type { DataVolume, VirtualMachine, VirtualMachineInstance } from './types.ts';
 import { getVmFresh, patchVm, requireUnchanged } from './vm-patch.ts';
@@ -48,6 +55,15 @@ export interface MediaService {
     options?: MediaWriteOptions,
   ): Promise<InsertMediaOutcome>;
   eject(ref: VmRef, actor: Actor, options?: MediaWriteOptions): Promise<void>;
+  /** Ends an insertion whose timeout passed: records the failure on the VM, detaches the
+   *  CD-ROM and deletes the DataVolume and its Secret. */
+  expire(ref: VmRef, dv: DataVolume, failure: ExpiredInsertion): Promise<void>;
+}
+
+/** How an expired insertion ended, as its slot reported it. */
+export interface ExpiredInsertion {
+  readonly message: string;
+  readonly finishedAt: string;
 }
 
 /** Runs tasks with the same key one after another (per-VM serialisation within a process). */
@@ -247,9 +263,9 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       vm,
       (fresh) => {
         const name = mediaVolumeOf(fresh)?.dataVolume?.name;
-        if (name === wanted) return undefined;
+        if (name === wanted) return clearingFailure(fresh, undefined);
         if (mediaVolumeOf(fresh)) throw differentImage();
-        return attachMediaPatch(fresh, wanted, hotplug);
+        return clearingFailure(fresh, attachMediaPatch(fresh, wanted, hotplug));
       },
       signal,
       step.pinnedTo !== undefined,
@@ -279,7 +295,7 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
       pinnedTo,
       (fresh) => {
         detached = mediaVolumeOf(fresh)?.dataVolume?.name;
-        return detachMediaPatch(fresh, capabilities().cdromHotplug);
+        return clearingFailure(fresh, detachMediaPatch(fresh, capabilities().cdromHotplug));
       },
       signal,
       pinnedTo !== undefined,
@@ -297,6 +313,35 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     );
   };
 
+  const expire = async (ref: VmRef, dv: DataVolume, failure: ExpiredInsertion) => {
+    const name = dv.metadata.name;
+    const annotations = dv.metadata.annotations ?? {};
+    const image = annotations[MediaAnnotations.image];
+    const insertedAt = annotations[MediaAnnotations.insertedAt] ?? dv.metadata.creationTimestamp;
+    const record = {
+      taskId: mediaTaskId(dv.metadata.uid ?? ''),
+      ...(image !== undefined ? { image } : {}),
+      ...(insertedAt !== undefined ? { insertedAt } : {}),
+      finishedAt: failure.finishedAt,
+      message: failure.message,
+      writeProtected: annotations[MediaAnnotations.writeProtected] !== 'false',
+    };
+    // Every replica's timer fires; the first patch wins and the others find the drive changed.
+    await patchVm(clients, ref, undefined, (fresh) =>
+      mediaVolumeOf(fresh)?.dataVolume?.name === name
+        ? {
+            ...detachMediaPatch(fresh, capabilities().cdromHotplug),
+            metadata: recordFailure(record),
+          }
+        : undefined,
+    );
+    await removeImport(ref.namespace, name);
+    logger.info(
+      { vm: keyOf(ref), dataVolume: name, reason: failure.message },
+      'virtual media insertion timed out; DataVolume removed',
+    );
+  };
+
   return {
     async insert(ref, request, actor, write) {
       checkImageUrl(request.url);
@@ -308,6 +353,9 @@ export const createMediaService = (options: MediaServiceOptions): MediaService =
     },
     async eject(ref, actor, write) {
       await mutex.run(keyOf(ref), () => eject(ref, actor, write ?? {}));
+    },
+    async expire(ref, dv, failure) {
+      await mutex.run(keyOf(ref), () => expire(ref, dv, failure));
     },
   };
 };

@@ -32,7 +32,11 @@ export const seedOperatorResources = (store: ObjectStore, cluster: ClusterConfig
       operatorVersion: cluster.kubevirtVersion,
     },
   });
-  if (!cluster.cdi) return;
+  if (cluster.cdi) seedCdi(store, cluster);
+};
+
+/** The CDI CR (cluster-scoped) of an installed CDI. */
+export const seedCdi = (store: ObjectStore, cluster: Pick<ClusterConfig, 'cdiVersion'>): void => {
   store.create(TypeKeys.cdis, {
     apiVersion: 'cdi.kubevirt.io/v1beta1',
     kind: 'CDI',

@@ -410,6 +410,56 @@ const definitions: TypeDefinition[] = [
       { ...crdAge, description: 'Time duration since creation of BaremetalHost' },
     ],
   },
+  // Storage: the classes PVCs are provisioned from (cluster-scoped, built in) and CDI's
+  // per-class StorageProfiles, from which CDI completes a DataVolume's claim (fidelity §5.1).
+  {
+    ...base,
+    group: 'storage.k8s.io',
+    version: 'v1',
+    resource: 'storageclasses',
+    kind: 'StorageClass',
+    listKind: 'StorageClassList',
+    singular: 'storageclass',
+    shortNames: ['sc'],
+    namespaced: false,
+    patchStrategiesKind: 'StorageClass',
+    printerColumns: [
+      { name: 'Provisioner', type: 'string', description: 'Provisioner', value: '.provisioner' },
+      {
+        name: 'ReclaimPolicy',
+        type: 'string',
+        description: 'Reclaim policy of the volumes',
+        value: '.reclaimPolicy',
+      },
+      {
+        name: 'VolumeBindingMode',
+        type: 'string',
+        description: 'When volumes are bound',
+        value: '.volumeBindingMode',
+      },
+      {
+        name: 'AllowVolumeExpansion',
+        type: 'boolean',
+        description: 'Volumes can be expanded',
+        value: (o) => o.allowVolumeExpansion === true,
+      },
+      metaAge,
+    ],
+  },
+  {
+    ...base,
+    group: 'cdi.kubevirt.io',
+    version: 'v1beta1',
+    resource: 'storageprofiles',
+    kind: 'StorageProfile',
+    listKind: 'StorageProfileList',
+    singular: 'storageprofile',
+    namespaced: false,
+    statusSubresource: true,
+    custom: true,
+    deleteReturnsObject: true,
+    printerColumns: [crdAge],
+  },
 ];
 
 /** Every type the simulator serves, in discovery order. */
@@ -441,6 +491,8 @@ export const TypeKeys = {
   clusterRoles: 'clusterroles.rbac.authorization.k8s.io',
   roleBindings: 'rolebindings.rbac.authorization.k8s.io',
   clusterRoleBindings: 'clusterrolebindings.rbac.authorization.k8s.io',
+  storageClasses: 'storageclasses.storage.k8s.io',
+  storageProfiles: 'storageprofiles.cdi.kubevirt.io',
 } as const satisfies Record<string, TypeKey>;
 
 /** `apiVersion` as objects carry it: `v1` for core, `<group>/<version>` otherwise. */

@@ -13,7 +13,9 @@ import type { ImportRule } from './controllers/import-source.ts';
 import { startControllers, type Controllers } from './controllers/start-controllers.ts';
 import { createFaults, type Faults } from './faults.ts';
 import { seedScenario } from './scenarios.ts';
-import { seedOperatorResources } from './operator-resources.ts';
+import { seedCdi, seedOperatorResources } from './operator-resources.ts';
+import { seedStorage, seedStorageProfiles, type StorageScenario } from './storage-classes.ts';
+import { servedTypes } from './resource-types.ts';
 import { createStore, type AdmissionRecord } from './store.ts';
 import type { ObjectStore, SubresourceRegistry } from './types.ts';
 
@@ -34,6 +36,11 @@ export interface SimulatorOptions {
   readonly cluster?: ClusterOverrides;
   /** Outcome of imports from non-loopback URLs; default: all succeed. */
   readonly importRule?: ImportRule;
+  /** The StorageClasses (and CDI StorageProfiles) the cluster has; default 'standard'. */
+  readonly storage?: StorageScenario;
+  /** Virtual size in bytes of every image from a non-loopback URL (loopback images have their
+   *  Content-Length); default: small enough for any claim. */
+  readonly imageSizeBytes?: number;
   /** Where controller failures are reported; default: standard error. */
   readonly onError?: (error: unknown, key: string) => void;
 }
@@ -47,11 +54,16 @@ export interface Simulator {
   readonly store: ObjectStore;
   readonly clock: Clock;
   readonly faults: Faults;
+  /** The release profile; `cdi` follows setCdi(). */
   readonly cluster: ClusterConfig;
+  /** Installs or removes CDI while the cluster runs: its API group starts or stops being
+   *  served (removing it deletes its custom resources, as deleting its CRDs does), its CR
+   *  and StorageProfiles appear or go, and its importer starts or stops. */
+  setCdi(installed: boolean): void;
   /** Writes the cluster pruned or denied, oldest first (tests assert none were attempted). */
   readonly admissions: readonly AdmissionRecord[];
   /** Test hooks acting from inside a guest (reboot, ACPI power-off, crash). */
-  readonly controllers: Omit<Controllers, 'close'>;
+  readonly controllers: Omit<Controllers, 'close' | 'setCdi'>;
   readonly apiServer: ApiServer;
   /** Stops controllers and their timers, then watches and the server. */
   close(): Promise<void>;
@@ -77,6 +89,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     onAdmission: (record) => admissions.push(record),
   });
   seedOperatorResources(store, cluster);
+  seedStorage(store, options.storage ?? 'standard', cluster.cdi);
   if (options.scenario ?? true)
     seedScenario(store, { vms: options.vms ?? 0, seed, emptyCdrom: cluster.declarativeHotplug });
   const registry: SubresourceRegistry = new Map();
@@ -88,6 +101,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     registry,
     onError: options.onError ?? reportToStderr,
     ...(options.importRule ? { importRule: options.importRule } : {}),
+    ...(options.imageSizeBytes !== undefined ? { imageSizeBytes: options.imageSizeBytes } : {}),
   });
   const faults = createFaults({ clock });
   let apiServer: ApiServer;
@@ -105,6 +119,24 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     controllers.close();
     throw error;
   }
+  let cdi = cluster.cdi;
+  const cdiGroup = 'cdi.kubevirt.io';
+  const setCdi = (installed: boolean): void => {
+    if (installed === cdi) return;
+    cdi = installed;
+    if (!installed) {
+      apiServer.setAbsentGroups([cdiGroup]);
+      controllers.setCdi(false);
+      for (const type of servedTypes.filter((t) => t.group === cdiGroup))
+        for (const object of store.list(type.key).items)
+          store.delete(type.key, object.metadata.namespace, object.metadata.name ?? '');
+      return;
+    }
+    seedCdi(store, cluster);
+    seedStorageProfiles(store);
+    controllers.setCdi(true);
+    apiServer.setAbsentGroups([]);
+  };
   return {
     url: apiServer.url,
     ...(apiServer.caPem ? { caPem: apiServer.caPem } : {}),
@@ -114,7 +146,10 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Si
     store,
     clock,
     faults,
-    cluster,
+    get cluster() {
+      return { ...cluster, cdi };
+    },
+    setCdi,
     admissions,
     controllers: {
       guestReboot: (namespace, name) => controllers.guestReboot(namespace, name),

@@ -47,6 +47,11 @@ const mistakes: [string[], RegExp][] = [
     ['bmh', '--namespace', 'Metal3'],
     /^--namespace needs a namespace name \(a DNS label\), not "Metal3"$/,
   ],
+  [
+    ['simulate', '--storage', 'nfs'],
+    /^--storage needs one of standard, none, incomplete-profile, wait-for-first-consumer, not "nfs"$/,
+  ],
+  [['simulate', '--image-size', 'big'], /^--image-size needs a quantity such as 5Gi, not "big"$/],
 ];
 const mistakeRuns = mistakes.map(([args]) => run(args));
 const startupRun = run([

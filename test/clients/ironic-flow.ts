@@ -1,19 +1,23 @@
 // The Ironic suite: Debian's sushy, scripted by sushy/ironic.py as Ironic's redfish drivers call it
 // (clients-and-peers.md §4.4), against the whole service on the simulator. Each step is checked on
 // the client side (what sushy sent and read) and in the cluster (store and kubectl): runStrategy,
-// VMI, bootOrder of the CD-ROM against the disk, the virtual-media DataVolume.
+// VMI, bootOrder of the CD-ROM against the disk, the virtual-media DataVolume. On a release
+// profile (the version matrix) the checks follow what that profile can do: without rebootPolicy
+// the guest's own reboot boots the CD again and Ironic's power cycle boots the disk; without CDI
+// InsertMedia fails with a Redfish error naming CDI while power and boot work.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { ClusterOverrides } from '../../src/sim/cluster-config.ts';
 import type { Simulator } from '../../src/sim/simulator.ts';
 import { createVm } from '../../src/sim/scenarios.ts';
 import { startService, users, type TestService } from '../helpers/service.ts';
 import { ClusterView, Kubectl, firstBoot, mediaDisk, vmUidSelector } from './cluster-view.ts';
 import { startImageServer, type ImageServer } from './image-server.ts';
 import { defineInspection } from './ironic-inspection.ts';
-import { gateClient } from './programs.ts';
+import { gateClient, type ClientGate } from './programs.ts';
 import { IronicProcess, type Exchange, type StepReply } from './sushy-driver.ts';
 
 const namespace = 'demo-a';
@@ -25,19 +29,42 @@ const requests = (reply: StepReply, method: string, path: RegExp): Exchange[] =>
 
 const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
+/** Probed once per process: the version matrix defines the suite once per profile. */
+let gates: Promise<[ClientGate, ClientGate]> | undefined;
+
+/** How the deploy went: booted the disk after the installer's reboot (works), only after
+ *  Ironic's power cycle (documented), or refused at InsertMedia (error). */
+export type DeployOutcome = 'works' | 'documented' | 'error';
+
+/** A release profile of the simulated cluster, and where to report the deploy's outcome. */
+export interface IronicProfile {
+  readonly name: string;
+  readonly cluster: ClusterOverrides;
+  readonly onOutcome: (outcome: DeployOutcome) => void;
+}
+
 /**
  * Registers the suite for one sushy auth mode. `via` is where media is inserted: the System's
- * VirtualMedia (Ironic 24.1+) or the Manager's (older Ironic, sushy 4.3.3).
+ * VirtualMedia (Ironic 24.1+) or the Manager's (older Ironic, sushy 4.3.3). Without `profile`
+ * the cluster is the simulator's default (KubeVirt v1.9, CDI). Answers why the suite is skipped
+ * (sushy or kubectl missing outside CI), or false.
  */
-export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system' | 'manager') => {
-  const sushy = await gateClient('sushy');
-  const kubectlGate = await gateClient('kubectl');
+export const defineIronicSuite = async (
+  auth: 'session' | 'basic',
+  via: 'system' | 'manager',
+  profile?: IronicProfile,
+) => {
+  gates ??= Promise.all([gateClient('sushy'), gateClient('kubectl')]);
+  const [sushy, kubectlGate] = await gates;
+  const skip = sushy.skip || kubectlGate.skip;
   const name = `ironic-${auth}`;
   const systemPath = `/redfish/v1/Systems/${namespace}.${name}`;
+  let refusedInsert = false;
+  let guestReboot: DeployOutcome | undefined;
 
   describe(
-    `Ironic flows through sushy 4.3.3 (${auth} auth, media via ${via})`,
-    { skip: sushy.skip || kubectlGate.skip },
+    `Ironic flows through sushy 4.3.3 (${auth} auth, media via ${via}${profile ? `, profile ${profile.name}` : ''})`,
+    { skip },
     () => {
       let service: TestService;
       let sim: Simulator;
@@ -53,7 +80,7 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         const kubectlCommand = kubectlGate.require();
         dir = await mkdtemp(join(tmpdir(), 'kvrf-ironic-'));
         images = await startImageServer();
-        service = await startService();
+        service = await startService(profile ? { simulator: { cluster: profile.cluster } } : {});
         assert.ok(service.service.simulator, 'the service runs on the simulator');
         sim = service.service.simulator;
         // A running Legacy-BIOS node: Ironic must switch it to UEFI and power it off first.
@@ -83,6 +110,7 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
       });
 
       after(async () => {
+        if (guestReboot !== undefined) profile?.onOutcome(refusedInsert ? 'error' : guestReboot);
         await ironic?.close();
         await service?.close();
         await images?.close();
@@ -210,6 +238,18 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
       });
 
       it(`deploy: insert (only Image, via the ${via}); CDI imports the ISO from the loopback server`, async () => {
+        if (!sim.cluster.cdi) {
+          // Ironic stops the deploy here: the error must say why.
+          const refused = await ironic.send('insert', { via, image: images.imageUrl });
+          const [insert] = requests(refused, 'POST', /VirtualMedia\.InsertMedia$/);
+          ironic.expect(refused, !refused.ok && insert?.status === 400, 'InsertMedia refused');
+          assert.match(
+            insert?.responseBody ?? '',
+            /CDI \(containerized-data-importer\)[^"]* is not installed/,
+          );
+          refusedInsert = true;
+          return;
+        }
         const reply = await ironic.step('insert', { via, image: images.imageUrl });
         const inserts = requests(reply, 'POST', /VirtualMedia\.InsertMedia$/);
         ironic.expect(reply, inserts.length === 1, 'one InsertMedia');
@@ -325,7 +365,11 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
           mediaDisk,
           `VMI bootOrder ${JSON.stringify(vmi.bootOrder)}`,
         );
-        assert.equal(vmi.rebootPolicy, 'Terminate', 'a reboot from inside the guest ends this VMI');
+        assert.equal(
+          vmi.rebootPolicy,
+          sim.cluster.rebootPolicy ? 'Terminate' : undefined,
+          'with the gate, a reboot from inside the guest ends this VMI; never a field pruned or denied',
+        );
         cdBootVmiUid = vmi.uid;
         assert.deepEqual(await kubectl.bootOrder('vmi', namespace, name), vmi.bootOrder);
         assert.equal(await kubectl.jsonpath('vmi', namespace, name, '{.status.phase}'), 'Running');
@@ -334,6 +378,20 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
 
       it('deploy: the installer reboots the guest and the node boots from its disk', async () => {
         sim.controllers.guestReboot(namespace, name);
+        if (!sim.cluster.rebootPolicy) {
+          // The documented semantics: the same VMI reboots into the same device list (CD first);
+          // the template already reads the disk first, so Ironic's power cycle boots the disk.
+          await cluster.until(
+            () => cluster.vmi(),
+            (v) => v?.uid === cdBootVmiUid && v.phase === 'Running' && v.agentConnected,
+            'the guest to come back in the same VMI',
+          );
+          assert.equal(firstBoot(cluster.vmi()?.bootOrder ?? {}), mediaDisk);
+          assert.equal(firstBoot(cluster.vm().bootOrder), rootDisk, 'the template is restored');
+          await ironic.step('power_off');
+          await ironic.step('power_on');
+          guestReboot = 'documented';
+        }
         const vmi = await cluster.until(
           () => cluster.vmi(),
           (v) => v !== undefined && v.uid !== cdBootVmiUid && v.phase === 'Running',
@@ -360,7 +418,12 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         const state = await ironic.step('state');
         assert.equal(state.result.powerState, 'On');
         assert.equal(state.result.boot.enabled, 'Disabled');
-        assert.equal(state.result.media[via][0].inserted, true, 'the media stays until tear-down');
+        assert.equal(
+          state.result.media[via][0].inserted,
+          !refusedInsert,
+          'the media stays until tear-down',
+        );
+        guestReboot ??= 'works';
       });
 
       it('tear-down: ForceOff, then EjectMedia with no body deletes the DataVolume', async () => {
@@ -373,6 +436,10 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         );
         const reply = await ironic.step('eject');
         const ejects = requests(reply, 'POST', /VirtualMedia\.EjectMedia$/);
+        if (refusedInsert) {
+          ironic.expect(reply, ejects.length === 0, 'nothing to eject');
+          return;
+        }
         ironic.expect(reply, ejects.length >= 1, 'EjectMedia sent');
         for (const eject of ejects) {
           ironic.expect(reply, isSuccess(eject.status), 'EjectMedia accepted without a body');
@@ -482,6 +549,11 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
       if (auth === 'basic')
         defineInspection({ service: () => service, python: () => sushy.require() });
 
+      if (profile)
+        it('no request wrote a field this release prunes or denies', () => {
+          assert.deepEqual(sim.admissions, []);
+        });
+
       if (auth === 'session')
         it('logout: sushy DELETEs its session at the Location it was given', async () => {
           const reply = await ironic.step('logout');
@@ -494,4 +566,5 @@ export const defineIronicSuite = async (auth: 'session' | 'basic', via: 'system'
         });
     },
   );
+  return skip;
 };

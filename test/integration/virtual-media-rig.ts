@@ -17,6 +17,8 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import { Keys } from '../../src/sim/controllers/kubevirt-objects.ts';
 import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
 import type { KubeObject } from '../../src/sim/types.ts';
+import type { DelaysOption } from '../../src/sim/controllers/delays.ts';
+import type { StorageScenario } from '../../src/sim/storage-classes.ts';
 import { systemClock } from '../../src/util/clock.ts';
 import { validateRedfish } from '../helpers/redfish-schema.ts';
 import { MemorySessionStore } from '../security/memory-session-store.ts';
@@ -92,10 +94,13 @@ const vmObject = (namespace: string, name: string, seed: VmSeed): KubeObject => 
 export const startLabSimulator = async (options: {
   declarativeHotplug: boolean;
   vms: Readonly<Record<string, VmSeed>>;
+  storage?: StorageScenario;
+  delays?: DelaysOption;
 }): Promise<Simulator> => {
   const sim = await startSimulator({
     scenario: false,
-    delays: 'instant',
+    delays: options.delays ?? 'instant',
+    ...(options.storage ? { storage: options.storage } : {}),
     cluster: { declarativeHotplug: options.declarativeHotplug },
     onError: (error, key) => process.stderr.write(`simulator ${key}: ${String(error)}\n`),
   });
@@ -136,7 +141,12 @@ export interface Service {
 /** The service as main.ts composes it, against `sim`, listening on 127.0.0.1:0. */
 export const startService = async (
   sim: Simulator,
-  options: { importTimeoutMs?: number } = {},
+  options: {
+    importTimeoutMs?: number;
+    attachTimeoutMs?: number;
+    storageSize?: string;
+    cdiDiscoveryIntervalMs?: number;
+  } = {},
 ): Promise<Service> => {
   const { config } = parseConfig(configYaml, 'virtual-media test config');
   const logger = createLogger({ level: 'silent' });
@@ -147,13 +157,19 @@ export const startService = async (
     logger,
     metrics,
     datavolume: {
-      size: config.datavolume.storageSize,
+      size: options.storageSize ?? config.datavolume.storageSize,
       storageClass: 'fast',
       ...(options.importTimeoutMs !== undefined
         ? { importTimeoutMs: options.importTimeoutMs }
         : {}),
+      ...(options.attachTimeoutMs !== undefined
+        ? { attachTimeoutMs: options.attachTimeoutMs }
+        : {}),
     },
     imageUrlPolicy: config.datavolume.imageUrlPolicy,
+    ...(options.cdiDiscoveryIntervalMs !== undefined
+      ? { cdiDiscoveryIntervalMs: options.cdiDiscoveryIntervalMs }
+      : {}),
   });
   await backend.start();
   await backend.waitForSync(AbortSignal.timeout(20_000));
@@ -250,6 +266,37 @@ export const eventually = async <T>(
   }
 };
 
+/** A simulator, the service on it and an image server, started and stopped together. */
+export interface MediaRig {
+  readonly sim: Simulator;
+  readonly service: Service;
+  readonly images: ImageServer;
+  close(): Promise<void>;
+}
+
+export const startMediaRig = async (
+  simulator: Parameters<typeof startLabSimulator>[0],
+  service: Parameters<typeof startService>[1] = {},
+): Promise<MediaRig> => {
+  const sim = await startLabSimulator(simulator);
+  const started = await startService(sim, service);
+  const images = await startImageServer();
+  return {
+    sim,
+    service: started,
+    images,
+    async close() {
+      await started.close();
+      await images.close();
+      await sim.close();
+    },
+  };
+};
+
+/** eventually() for a state read synchronously (the simulator's store). */
+export const eventuallyOf = <T>(read: () => T, accept: (value: T) => boolean, what: string) =>
+  eventually(() => Promise.resolve(read()), accept, what);
+
 export interface ImageServer {
   readonly base: string;
   /** Requests received, by path (with the Authorization header seen). */
@@ -265,10 +312,13 @@ export const imagePassword = 'pa55-w0rd';
 /** Size of every image; a held download stops after 3/8 of it (progress "37.50%"). */
 export const imageSize = 8000;
 const heldBytes = 3000;
+/** What `/big/...` images announce: more than any claim of these tests holds. */
+export const bigImageSize = 5 * 2 ** 30;
 
 /**
  * Loopback image server. `/held/...` sends 3/8 of the image and waits for release();
- * `/missing/...` answers 404; `/auth/...` wants Basic user:imagePassword; anything else is served whole.
+ * `/missing/...` answers 404; `/auth/...` wants Basic user:imagePassword; `/big/...` announces
+ * a 5 GiB image (and sends only its first bytes); anything else is served whole.
  */
 export const startImageServer = async (): Promise<ImageServer> => {
   const released = new Set<string>();
@@ -287,6 +337,11 @@ export const startImageServer = async (): Promise<ImageServer> => {
         `Basic ${Buffer.from(`user:${imagePassword}`).toString('base64')}`
     ) {
       res.writeHead(401).end();
+      return;
+    }
+    if (path.startsWith('/big/')) {
+      res.writeHead(200, { 'Content-Length': String(bigImageSize) });
+      res.write(Buffer.alloc(heldBytes));
       return;
     }
     res.writeHead(200, {

@@ -63,6 +63,7 @@ describe('API server', () => {
       'policy',
       'rbac.authorization.k8s.io',
       'route.openshift.io',
+      'storage.k8s.io',
       'subresources.kubevirt.io',
     ]);
     const kv = await api.request('GET', '/apis/kubevirt.io/v1');

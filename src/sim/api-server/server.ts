@@ -54,6 +54,9 @@ export interface ApiServer {
   close(): Promise<void>;
   /** Requests received so far, optionally only those matching method and path prefix. */
   requestCount(filter?: { method?: string; pathPrefix?: string }): number;
+  /** Stops or starts serving API groups, as deleting or installing their CRDs does: open
+   *  watches end, and requests for a group no longer served answer 404. */
+  setAbsentGroups(groups: readonly string[]): void;
 }
 
 // Probes and /version are readable without credentials (system:public-info-viewer).
@@ -75,7 +78,9 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tls = useTls ? await generateTls(clock) : undefined;
   const counts = new Map<string, number>();
-  const served = servedTypes.filter((t) => !(options.absentGroups ?? []).includes(t.group));
+  const servedOf = (absent: readonly string[]) =>
+    servedTypes.filter((t) => !absent.includes(t.group));
+  let served = servedOf(options.absentGroups ?? []);
   const tokens = createTokenIssuer(store, clock);
   let expiredThrough = 0;
   const watches = createWatchHub({
@@ -211,6 +216,12 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
         total += n;
       }
       return total;
+    },
+    setAbsentGroups(groups) {
+      served = servedOf(groups);
+      // A removed CRD ends its watches; the others reconnect at once (a simpler, harmless
+      // over-approximation than tracking which stream serves which group).
+      watches.endAll();
     },
   };
 };

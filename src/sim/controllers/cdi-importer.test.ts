@@ -204,5 +204,7 @@ void test('deleting the DataVolume deletes its PVC', async () => {
   assert.equal(dvStatus().phase, 'Succeeded');
   assert.ok(cluster.store.get(Keys.pvc, 'ns', 'dv1'));
   cluster.store.delete(Keys.dv, 'ns', 'dv1');
+  // PVC protection lets it go once no VMI uses it.
+  await cluster.advance(0);
   assert.equal(cluster.store.get(Keys.pvc, 'ns', 'dv1'), undefined);
 });

@@ -6,7 +6,12 @@ import { get as httpsGet } from 'node:https';
 
 /** What happens to a non-loopback import. */
 export type ImportOutcome =
-  | { readonly result: 'succeed'; readonly durationMs?: number }
+  | {
+      readonly result: 'succeed';
+      readonly durationMs?: number;
+      /** The image's virtual size, which must fit the claim. */
+      readonly sizeBytes?: number;
+    }
   | { readonly result: 'fail'; readonly message: string };
 
 /** Decides the outcome of importing from a non-loopback URL. */

@@ -6,6 +6,7 @@ import type { ObjectStore, SubresourceRegistry } from '../types.ts';
 import { startCdiImporter } from './cdi-importer.ts';
 import type { Delays } from './delays.ts';
 import type { ImportRule } from './import-source.ts';
+import { startPvcProtection } from './pvc-protection.ts';
 import { registerVirtApi } from './virt-api.ts';
 import { startVirtController } from './virt-controller.ts';
 import { startVirtHandler } from './virt-handler.ts';
@@ -18,6 +19,8 @@ export interface ControllersOptions {
   readonly delays: Delays;
   readonly registry: SubresourceRegistry;
   readonly importRule?: ImportRule;
+  /** Virtual size of images from non-loopback URLs (see CdiImporterOptions). */
+  readonly imageSizeBytes?: number;
   /** Where reconcile failures go (a controller bug or an unexpected store error). */
   readonly onError: ErrorSink;
 }
@@ -27,6 +30,8 @@ export interface Controllers {
   guestReboot(namespace: string, name: string): void;
   guestShutdown(namespace: string, name: string): void;
   crash(namespace: string, name: string): void;
+  /** Starts or stops CDI's importer (CDI installed or removed at run time). */
+  setCdi(installed: boolean): void;
   close(): void;
 }
 
@@ -35,22 +40,32 @@ export const startControllers = (options: ControllersOptions): Controllers => {
   const handler = startVirtHandler({ store, clock, delays, cluster, onError });
   registerVirtApi(options.registry, { store, cluster, handler });
   const controller = startVirtController({ store, clock, cluster, onError });
+  const protection = startPvcProtection({ store, onError });
   // Without CDI nothing imports: DataVolumes cannot even be created (their API is not served).
-  const importer = cluster.cdi
-    ? startCdiImporter({
-        store,
-        clock,
-        delays,
-        onError,
-        ...(options.importRule ? { importRule: options.importRule } : {}),
-      })
-    : undefined;
+  const startImporter = () =>
+    startCdiImporter({
+      store,
+      clock,
+      delays,
+      onError,
+      ...(options.importRule ? { importRule: options.importRule } : {}),
+      ...(options.imageSizeBytes !== undefined ? { imageSizeBytes: options.imageSizeBytes } : {}),
+    });
+  let importer = cluster.cdi ? startImporter() : undefined;
   return {
     guestReboot: (namespace, name) => handler.guestReboot(namespace, name),
     guestShutdown: (namespace, name) => handler.guestShutdown(namespace, name),
     crash: (namespace, name) => handler.crash(namespace, name),
+    setCdi: (installed) => {
+      if (installed) importer ??= startImporter();
+      else {
+        importer?.close();
+        importer = undefined;
+      }
+    },
     close: () => {
       importer?.close();
+      protection.close();
       controller.close();
       handler.close();
     },

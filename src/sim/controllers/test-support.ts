@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ManualClock, seededRandom } from '../../util/clock.ts';
 import { resolveClusterConfig, type ClusterOverrides } from '../cluster-config.ts';
 import { createVm, type VmBlueprint } from '../scenarios.ts';
+import { seedStorage, type StorageScenario } from '../storage-classes.ts';
 import { createStore } from '../store.ts';
 import {
   StatusError,
@@ -42,6 +43,8 @@ export const startTestCluster = (
     cluster?: ClusterOverrides;
     delays?: DelaysOption;
     importRule?: ImportRule;
+    storage?: StorageScenario;
+    imageSizeBytes?: number;
   } = {},
 ): TestCluster => {
   const clock = new ManualClock();
@@ -58,6 +61,7 @@ export const startTestCluster = (
     kind: 'Namespace',
     metadata: { name: namespace },
   });
+  seedStorage(store, options.storage ?? 'standard', cluster.cdi);
   const registry: SubresourceRegistry = new Map();
   const errors: unknown[] = [];
   const controllers = startControllers({
@@ -68,6 +72,7 @@ export const startTestCluster = (
     registry,
     onError: (error) => errors.push(error),
     ...(options.importRule ? { importRule: options.importRule } : {}),
+    ...(options.imageSizeBytes !== undefined ? { imageSizeBytes: options.imageSizeBytes } : {}),
   });
   const call = (verb: string, name: string, body?: unknown): number => {
     const handler = registry.get(verb);

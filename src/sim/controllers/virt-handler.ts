@@ -203,6 +203,17 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
     return !missingPvc && dvsReady;
   };
 
+  const volumesPopulated = (vmi: KubeObject): boolean =>
+    (vmiSpecOf(vmi).volumes ?? [])
+      .filter((v) => !isHotpluggable(v) && v.dataVolume)
+      .every(
+        (v) =>
+          (
+            store.get(Keys.dv, vmi.metadata.namespace, v.dataVolume?.name ?? '')?.status as
+              { phase?: string } | undefined
+          )?.phase === 'Succeeded',
+      );
+
   const reconcile = (key: string): void => {
     const [namespace, name] = split(key);
     const vmi = store.get(Keys.vmi, namespace, name);
@@ -299,6 +310,12 @@ export const startVirtHandler = (options: VirtHandlerOptions): SimulatedVirtHand
         );
         break;
       case 'Scheduled':
+        // The launcher's containers start once its volumes are populated: a claim waiting for
+        // its first consumer is only imported now that this pod exists.
+        if (!volumesPopulated(vmi)) {
+          timers.cancel(key);
+          break;
+        }
         later('', 'running', delays.running, (current) => {
           const running = update(current, (status) => {
             enterPhase(status, 'Running');
