@@ -48,9 +48,19 @@ export const proxyMatcher = (cidrs: readonly string[]): ((address: string) => bo
     if (parsed)
       list.addSubnet(parsed.address, parsed.prefix, parsed.family === 4 ? 'ipv4' : 'ipv6');
   }
+  // Asked on every authenticated request: BlockList.check allocates a SocketAddress each time,
+  // so answers are remembered (bounded: peers are proxies and clients, few per replica).
+  if (cidrs.length === 0) return () => false;
+  const known = new Map<string, boolean>();
   return (address) => {
-    const family = isIP(address);
-    return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    let trusted = known.get(address);
+    if (trusted === undefined) {
+      const family = isIP(address);
+      trusted = family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+      if (known.size >= 4096) known.clear();
+      known.set(address, trusted);
+    }
+    return trusted;
   };
 };
 
