@@ -77,6 +77,7 @@ export class NamespaceCaches {
   readonly #snapshots = new Map<string, VmSnapshot>();
   readonly #deadlines = new Map<string, CancelTimer>();
   #sorted: readonly VmSnapshot[] | undefined;
+  #informers: readonly Informer<{ metadata: Meta }>[] | undefined;
 
   constructor(options: NamespaceCachesOptions) {
     this.#o = options;
@@ -122,9 +123,17 @@ export class NamespaceCaches {
   }
 
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return (['vm', 'vmi', 'dv', 'pvc', 'instancetype'] as const)
+    this.#informers ??= (['vm', 'vmi', 'dv', 'pvc', 'instancetype'] as const)
       .map((kind) => this.informer(kind))
       .filter((i) => i !== undefined);
+    return this.#informers;
+  }
+
+  /** Every cache of the namespace is current. Asked on every read (the handlers' readiness
+   *  check), so it allocates nothing. */
+  isCurrent(): boolean {
+    for (const informer of this.informers()) if (!informer.isCurrent()) return false;
+    return true;
   }
 
   /** Drops every memoised snapshot (the cluster's capabilities changed what they show). */
