@@ -147,9 +147,30 @@ export const toSystemCollection = (systems: readonly VisibleSystem[]): RedfishBo
     systems.map((s) => uris.system(s.id)),
   );
 
+/** Each snapshot's last rendering and what else went into it. A snapshot is replaced whenever
+ *  anything behind it changes (the backend's caches), so while it lives the same system renders
+ *  the same object, and representation.ts serialises and digests that object once (issue 12). */
+const rendered = new WeakMap<
+  VmSnapshot,
+  {
+    readonly id: string;
+    readonly chassis: string;
+    readonly resets: string;
+    readonly body: RedfishBody;
+  }
+>();
+
 /** The system as the caller would read it now; the basis of its ETag and of If-Match. */
-export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody =>
-  toComputerSystem(system, supportedResetTypes(ctx.deps.backend.capabilities));
+export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody => {
+  const resetTypes = supportedResetTypes(ctx.deps.backend.capabilities);
+  const resets = resetTypes.join();
+  const known = rendered.get(system.snapshot);
+  if (known?.id === system.id && known.chassis === system.chassis && known.resets === resets)
+    return known.body;
+  const body = toComputerSystem(system, resetTypes);
+  rendered.set(system.snapshot, { id: system.id, chassis: system.chassis, resets, body });
+  return body;
+};
 
 export const handleSystemCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,
