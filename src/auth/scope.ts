@@ -33,11 +33,20 @@ const byName = (a: { name: string }, b: { name: string }) =>
 
 export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
   /** The principal's chassis that still exist in the current config, in name order. */
-  const chassisOf = (principal: Principal): ChassisConfig[] => {
+  // Asked on every request; a user's chassis list is one array per config (the principal's),
+  // so the answer is remembered per list and config.
+  const chassisMemo = new WeakMap<
+    readonly string[],
+    { readonly config: Config; readonly chassis: readonly ChassisConfig[] }
+  >();
+  const chassisOf = (principal: Principal): readonly ChassisConfig[] => {
+    const config = getConfig();
+    const known = chassisMemo.get(principal.chassis);
+    if (known?.config === config) return known.chassis;
     const allowed = new Set(principal.chassis);
-    return getConfig()
-      .chassis.filter((c) => allowed.has(c.name))
-      .sort(byName);
+    const chassis = config.chassis.filter((c) => allowed.has(c.name)).sort(byName);
+    chassisMemo.set(principal.chassis, { config, chassis });
+    return chassis;
   };
 
   /** The first of `chassis` (name order) that the VM belongs to. */

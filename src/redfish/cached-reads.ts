@@ -89,7 +89,7 @@ export const createCachedReads = (options: CachedReadsOptions): CachedReads => {
 
   /** The route the router would pick: a literal URL wins; a path two templates fit is left to
    *  the router's own precedence. */
-  const match = (
+  const matchOnce = (
     path: string,
   ): { readonly entry: Entry; readonly params: Record<string, string> } | undefined => {
     const exact = literal.get(path);
@@ -109,6 +109,19 @@ export const createCachedReads = (options: CachedReadsOptions): CachedReads => {
       if (found !== undefined) return undefined;
       found = { entry, params };
     }
+    return found;
+  };
+  // Clients read the same few URLs over and over: one lookup instead of a walk of the table.
+  // Anyone can send paths, so the memo is bounded in entries and length (≤ 1 MiB of keys) and
+  // cleared when full: rebuilding it costs no more than walking the table did.
+  const matches = new Map<string, ReturnType<typeof matchOnce>>();
+  const match = (path: string): ReturnType<typeof matchOnce> => {
+    const known = matches.get(path);
+    if (known !== undefined || path.length > 256) return known ?? matchOnce(path);
+    const found = matchOnce(path);
+    if (found === undefined) return undefined;
+    if (matches.size >= 4096) matches.clear();
+    matches.set(path, found);
     return found;
   };
 

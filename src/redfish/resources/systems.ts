@@ -1,7 +1,11 @@
 // ComputerSystem resources: the Systems collection and one system per visible VM, built by pure
 // functions from backend snapshots (BEHAVIOUR.md "Identity", "Power", "Boot override").
 import type { VisibleSystem } from '../../auth/types.ts';
-import type { PowerState as VmPowerState, VmSnapshot } from '../../backend/port.ts';
+import type {
+  BackendCapabilities,
+  PowerState as VmPowerState,
+  VmSnapshot,
+} from '../../backend/port.ts';
 import {
   supportedBootModes,
   supportedBootOverrideEnabled,
@@ -155,20 +159,30 @@ const rendered = new WeakMap<
   {
     readonly id: string;
     readonly chassis: string;
-    readonly resets: string;
+    readonly resetTypes: readonly ResetType[];
     readonly body: RedfishBody;
   }
 >();
+/** The capabilities object is replaced when they change; its reset types are asked per read. */
+const resetTypesOf = new WeakMap<BackendCapabilities, readonly ResetType[]>();
 
 /** The system as the caller would read it now; the basis of its ETag and of If-Match. */
 export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody => {
-  const resetTypes = supportedResetTypes(ctx.deps.backend.capabilities);
-  const resets = resetTypes.join();
+  const { capabilities } = ctx.deps.backend;
+  let resetTypes = resetTypesOf.get(capabilities);
+  if (resetTypes === undefined) {
+    resetTypes = supportedResetTypes(capabilities);
+    resetTypesOf.set(capabilities, resetTypes);
+  }
   const known = rendered.get(system.snapshot);
-  if (known?.id === system.id && known.chassis === system.chassis && known.resets === resets)
+  if (
+    known?.id === system.id &&
+    known.chassis === system.chassis &&
+    known.resetTypes === resetTypes
+  )
     return known.body;
   const body = toComputerSystem(system, resetTypes);
-  rendered.set(system.snapshot, { id: system.id, chassis: system.chassis, resets, body });
+  rendered.set(system.snapshot, { id: system.id, chassis: system.chassis, resetTypes, body });
   return body;
 };
 
