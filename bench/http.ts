@@ -10,35 +10,39 @@
 // Each case also prints the CPU time per request of the service and of the bare server (utime +
 // stime from /proc around the run ÷ responses) and write calls per response: on a busy machine
 // these hold where req/s does not.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
-import { hashPassword } from '../src/auth/passwords.ts';
-import { Report, fmt, machine, sleep } from './lib/measure.ts';
+import { Report, fmt, machine } from './lib/measure.ts';
 import { procUsage, usageSince, type ProcUsage } from './lib/proc-stat.ts';
+import {
+  CLIENT_CPU,
+  CONNECTIONS,
+  SECONDS,
+  SERVER_CPU,
+  basic,
+  fetchOnce,
+  hashedPassword,
+  password,
+  root,
+  runWrk,
+  start,
+  startServiceProc,
+  startSim,
+  systemPath,
+  useDist,
+  type Proc,
+  type Service,
+  type WrkResult,
+} from './lib/processes.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
-const useDist = argv.includes('--dist');
-const secondsArg = argv[argv.indexOf('--seconds') + 1];
-const SECONDS = argv.includes('--seconds') && secondsArg ? Number(secondsArg) : 5;
-const CONNECTIONS = 50;
 const onlyCases = argv.flatMap((a, i) => (argv[i - 1] === '--case' ? [a] : []));
 const wanted = (name: string): boolean =>
   onlyCases.length === 0 || onlyCases.some((c) => name.includes(c));
-/** CPU of the service and of each baseline; wrk and the simulator get the other one. */
-const SERVER_CPU = '1';
-const CLIENT_CPU = '0';
-
-const password = 'bench-password';
-const hashedPassword = 'bench-hashed-password';
-
 if (spawnSync('wrk', ['--version']).error) {
   console.error('wrk is not installed (Debian: apt-get install -y wrk)');
   process.exit(2);
@@ -46,237 +50,6 @@ if (spawnSync('wrk', ['--version']).error) {
 if (cpus().length < 2) console.warn('fewer than 2 CPUs: the service and wrk share one');
 
 const report = new Report(`http — wrk -c${CONNECTIONS}, ${SECONDS} s per run (${machine()})`);
-
-const nodeArgs = (script: string, args: readonly string[]): string[] =>
-  useDist && script === 'src/main.ts'
-    ? [join(root, 'dist/main.js'), ...args]
-    : ['--import', 'tsx', join(root, script), ...args];
-
-interface Proc {
-  readonly child: ChildProcess;
-  /** Resolves with the first stdout line matching `pattern`. */
-  line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  rssBytes(): number;
-  stop(): Promise<void>;
-}
-
-const start = (cpu: string, script: string, args: readonly string[], env = {}): Proc => {
-  const child = spawn('taskset', ['-c', cpu, process.execPath, ...nodeArgs(script, args)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const listeners: (() => void)[] = [];
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    for (const listener of listeners) listener();
-  });
-  return {
-    child,
-    line: (pattern, timeoutMs = 120_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`${script}: no ${pattern} in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const match = output.match(pattern);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match);
-          }
-        };
-        child.once('exit', (code) => reject(new Error(`${script} exited (${code}) early`)));
-        listeners.push(check);
-        check();
-      }),
-    rssBytes: () => {
-      // taskset execs node, so the child's pid is node's.
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-};
-
-interface Recorded {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-/** Headers a bare server sets by itself (or that describe the connection, not the response). */
-const ownHeaders = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
-
-const fetchOnce = (
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<Recorded> =>
-  new Promise((resolve, reject) => {
-    const requester = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = requester(url, { method, headers, rejectUnauthorized: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const kept: Record<string, string> = {};
-        const raw: IncomingHttpHeaders = res.headers;
-        for (const [name, value] of Object.entries(raw))
-          if (!ownHeaders.has(name) && value !== undefined)
-            kept[name] = Array.isArray(value) ? value.join(', ') : value;
-        resolve({ status: res.statusCode ?? 0, headers: kept, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-
-interface WrkResult {
-  readonly rps: number;
-  /** Responses completed in the run. */
-  readonly requests: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: string | undefined;
-}
-
-const toMs = (value: string, unit: string): number =>
-  Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
-
-/** HEAD through bench/lib/head-load.ts on wrk's CPU (wrk itself hangs on HEAD responses). */
-const headLoad = (url: string, headers: Record<string, string>): WrkResult => {
-  const script = join(root, 'bench/lib/head-load.ts');
-  const args = ['-c', CLIENT_CPU, process.execPath, '--import', 'tsx', script];
-  args.push(url, String(SECONDS), String(CONNECTIONS), ...Object.entries(headers).flat());
-  const result = spawnSync('taskset', args, {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: (SECONDS + 30) * 1000,
-  });
-  if (result.status !== 0) throw new Error(`HEAD load failed: ${result.stderr}`);
-  return { ...(JSON.parse(result.stdout) as Omit<WrkResult, 'errors'>), errors: undefined };
-};
-
-const runWrk = async (
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  dir: string,
-): Promise<WrkResult> => {
-  if (method === 'HEAD') return headLoad(url, headers);
-  const script = join(dir, `${method}.lua`);
-  await writeFile(script, `wrk.method = "${method}"\n`);
-  const args = ['-c', CLIENT_CPU, 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`];
-  args.push('--latency', '-s', script);
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
-  args.push(url);
-  const result = spawnSync('taskset', args, { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
-  const out = result.stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN);
-  const latency = (p: string): number => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return m?.[1] && m[2] ? toMs(m[1], m[2]) : Number.NaN;
-  };
-  const errors = [/Non-2xx or 3xx responses: \d+/, /Socket errors:[^\n]+/]
-    .map((re) => re.exec(out)?.[0])
-    .filter((e) => e !== undefined)
-    .join('; ');
-  if (!Number.isFinite(rps)) throw new Error(`wrk failed: ${result.stderr || out}`);
-  return {
-    rps,
-    requests,
-    p50Ms: latency('50'),
-    p99Ms: latency('99'),
-    errors: errors || undefined,
-  };
-};
-
-interface Service {
-  readonly url: string;
-  readonly proc: Proc;
-}
-
-const basic = (user: string, pass: string) =>
-  `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-
-const configYaml = async (dir: string, tls: { cert: string; key: string } | undefined) => {
-  const hash = await hashPassword(hashedPassword, 10);
-  return `
-server:
-  host: "127.0.0.1"
-  port: 8443
-  tls:
-    enabled: ${tls ? 'true' : 'false'}
-${tls ? `    cert_file: "${tls.cert}"\n    key_file: "${tls.key}"\n` : ''}system_id_convention: "enhanced"
-chassis:
-  - name: "demo-a"
-    namespace: "demo-a"
-    vm_selector:
-      labels:
-        redfish-enabled: "true"
-  - name: "demo-b"
-    namespace: "demo-b"
-    vm_selector:
-      labels:
-        redfish-enabled: "true"
-authentication:
-  users:
-    - username: "admin"
-      password: "${password}"
-      chassis: ["demo-a", "demo-b"]
-    - username: "hashed"
-      password_hash: "${hash}"
-      chassis: ["demo-a", "demo-b"]
-sessions:
-  namespace: "demo-a"
-datavolume:
-  storage_size: "3Gi"
-`.replace(/^\n/, `# bench/http.ts, in ${dir}\n`);
-};
-
-const startSim = async (dir: string, vms: number): Promise<{ proc: Proc; kubeconfig: string }> => {
-  const kubeconfig = join(dir, `kubeconfig-${vms}`);
-  const proc = start(CLIENT_CPU, 'src/main.ts', [
-    'simulate',
-    '--vms',
-    String(vms),
-    '--write-kubeconfig',
-    kubeconfig,
-  ]);
-  await proc.line(/kubeconfig written/);
-  return { proc, kubeconfig };
-};
-
-const startServiceProc = async (
-  dir: string,
-  kubeconfig: string,
-  tls?: { cert: string; key: string },
-): Promise<Service> => {
-  const configPath = join(dir, tls ? 'config-tls.yaml' : 'config.yaml');
-  await writeFile(configPath, await configYaml(dir, tls));
-  const proc = start(
-    SERVER_CPU,
-    'src/main.ts',
-    ['serve', '--config', configPath, '--kubeconfig', kubeconfig, '--port', '0'],
-    { LOG_LEVEL: 'info' },
-  );
-  const match = await proc.line(/"url":"(https?:\/\/[^"]+)"[^\n]*Redfish service listening/);
-  const url = match[1] ?? '';
-  for (let i = 0; i < 600; i++) {
-    const ready = await fetchOnce(`${url}/readyz`, 'GET', {}).catch(() => undefined);
-    if (ready?.status === 200) return { url, proc };
-    await sleep(100);
-  }
-  throw new Error('service not ready within 60 s');
-};
 
 /** Runs wrk against the service, then against a bare server serving the recorded bytes. */
 const measure = async (
@@ -344,17 +117,6 @@ const loadRun = async (
   const before = procUsage(pid);
   const result = await runWrk(url, method, headers, dir);
   return { ...result, usage: usageSince(before, procUsage(pid)) };
-};
-
-const systemPath = async (service: Service): Promise<string> => {
-  const collection = await fetchOnce(`${service.url}/redfish/v1/Systems`, 'GET', {
-    authorization: basic('admin', password),
-  });
-  const members = (JSON.parse(collection.body.toString()) as { Members: { '@odata.id': string }[] })
-    .Members;
-  const member = members[Math.floor(members.length / 2)];
-  if (!member) throw new Error('no systems');
-  return member['@odata.id'];
 };
 
 const main = async () => {
@@ -425,10 +187,7 @@ const main = async () => {
   }
   report.print();
   console.log(
-    `${cpus().length} CPUs; service and baselines on CPU ${SERVER_CPU}, wrk and simulator on CPU ${CLIENT_CPU}; ${useDist ? 'dist/main.js' : 'src/ under tsx'}; load average ${(
-      await import('node:os')
-    )
-      .loadavg()
+    `${cpus().length} CPUs; service and baselines on CPU ${SERVER_CPU}, wrk and simulator on CPU ${CLIENT_CPU}; ${useDist ? 'dist/main.js' : 'src/ under tsx'}; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
