@@ -7,7 +7,7 @@ import type { CancelTimer, Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
-import { trimObject } from './trim.ts';
+import { trimClaim, trimDataVolume, trimObject } from './trim.ts';
 import { importDueAt } from './media-snapshot.ts';
 import type { InstancetypeKind } from './sizing.ts';
 import type {
@@ -64,6 +64,15 @@ export const clusterInstancetypes = {
   path: '/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes',
 } as const;
 
+/** What each cache keeps of an object (trim.ts). */
+const transforms: Record<CachedKind, (object: never) => unknown> = {
+  vm: trimObject,
+  vmi: trimObject,
+  dv: trimDataVolume,
+  pvc: trimClaim,
+  instancetype: trimObject,
+};
+
 const plural = (resource: string) => resource.split('.')[0] ?? resource;
 
 export class NamespaceCaches {
@@ -91,7 +100,7 @@ export class NamespaceCaches {
         ...(kind === 'vm' && options.vmLabelSelector !== undefined
           ? { labelSelector: options.vmLabelSelector }
           : {}),
-        transform: trimObject,
+        transform: transforms[kind] as (object: T) => T,
         clock: options.clock,
         random: options.random,
         logger: options.logger,
