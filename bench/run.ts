@@ -3,10 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benchmarks = ['sim-scale', 'redfish', 'http', 'scale'] as const;
+const benchmarks = ['sim-scale', 'redfish', 'writes', 'http', 'scale'] as const;
 /** Run when none is named; `http` and `scale` need wrk, a quiet second CPU and (for the goals)
  *  the built service, so they run only on request. */
-const defaults = ['sim-scale', 'redfish'];
+const defaults = ['sim-scale', 'redfish', 'writes'];
 /** A benchmark still running after this is killed and counted as failed. */
 const TIMEOUT_MS = 5 * 60_000;
 
