@@ -39,6 +39,14 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
     readonly string[],
     { readonly config: Config; readonly chassis: readonly ChassisConfig[] }
   >();
+  const systemsMemo = new WeakMap<
+    readonly string[],
+    {
+      readonly config: Config;
+      readonly lists: readonly (readonly VmSnapshot[])[];
+      readonly systems: readonly VisibleSystem[];
+    }
+  >();
   const chassisOf = (principal: Principal): readonly ChassisConfig[] => {
     const config = getConfig();
     const known = chassisMemo.get(principal.chassis);
@@ -136,7 +144,23 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
         ...(c.description !== undefined && { description: c.description }),
       })),
 
-    systems: (principal) => list(principal),
+    systems: (principal) => {
+      // The collections are read as often as a System. The backend returns a namespace's same
+      // list array until something in it changes, so while those arrays, the config and the
+      // principal's chassis list stay, so do the visible systems (issue 12).
+      const config = getConfig();
+      const lists = chassisOf(principal).map((c) => backend.listVms(c.namespace));
+      const known = systemsMemo.get(principal.chassis);
+      if (
+        known?.config === config &&
+        known.lists.length === lists.length &&
+        known.lists.every((l, i) => l === lists[i])
+      )
+        return known.systems;
+      const systems = list(principal);
+      systemsMemo.set(principal.chassis, { config, lists, systems });
+      return systems;
+    },
 
     systemsOfChassis: (principal, name) => {
       const chassis = chassisOf(principal).find((c) => c.name === name);

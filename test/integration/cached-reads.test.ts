@@ -4,7 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.ts';
+import type { VirtualMachine } from '../../src/kube/types.ts';
 import { startService, type Reply, type TestService } from '../helpers/service.ts';
+import { simulatorOf, vmKey } from './systems-http.ts';
 
 const system = '/redfish/v1/Systems/demo-a.db-primary';
 const slot = `${system}/VirtualMedia/Cd`;
@@ -137,5 +139,30 @@ void describe('cached reads', () => {
     const after = await service.request(slot, { user: 'admin' });
     assert.equal(after.body.Image, image);
     assert.notEqual(after.headers.get('etag'), before.headers.get('etag'));
+  });
+
+  void it('drops a VM that leaves the chassis from the collections, with a new ETag', async () => {
+    const members = async (path: string) => {
+      const reply = await service.request(path, { user: 'admin' });
+      return {
+        reply,
+        ids: (reply.body.Members as { '@odata.id': string }[]).map((m) => m['@odata.id']),
+      };
+    };
+    const before = await members('/redfish/v1/Systems');
+    const managersBefore = await members('/redfish/v1/Managers');
+    assert.ok(before.ids.includes(system));
+    simulatorOf(service).store.mutate(vmKey, 'demo-a', 'db-primary', (draft) => {
+      const vm = draft as unknown as VirtualMachine;
+      delete vm.metadata.labels?.['redfish-enabled'];
+    });
+    let after = before;
+    await service.waitFor(async () => {
+      after = await members('/redfish/v1/Systems');
+      return !after.ids.includes(system);
+    });
+    assert.notEqual(after.reply.headers.get('etag'), before.reply.headers.get('etag'));
+    const managersAfter = await members('/redfish/v1/Managers');
+    assert.equal(managersAfter.ids.length, managersBefore.ids.length - 1);
   });
 });

@@ -27,6 +27,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem, visibleSystems } from '../visibility.ts';
+import { memoised } from '../../util/memo.ts';
 import { biosVersion } from './bios.ts';
 
 const systemType: SystemType = 'Virtual';
@@ -169,11 +170,7 @@ const resetTypesOf = new WeakMap<BackendCapabilities, readonly ResetType[]>();
 /** The system as the caller would read it now; the basis of its ETag and of If-Match. */
 export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody => {
   const { capabilities } = ctx.deps.backend;
-  let resetTypes = resetTypesOf.get(capabilities);
-  if (resetTypes === undefined) {
-    resetTypes = supportedResetTypes(capabilities);
-    resetTypesOf.set(capabilities, resetTypes);
-  }
+  const resetTypes = memoised(resetTypesOf, capabilities, supportedResetTypes);
   const known = rendered.get(system.snapshot);
   if (
     known?.id === system.id &&
@@ -186,9 +183,13 @@ export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem):
   return body;
 };
 
+/** The collection of each visible-systems array (scope.ts returns the same one while nothing
+ *  in it changed), so it is rendered once per change (issue 12). */
+const collections = new WeakMap<readonly VisibleSystem[], RedfishBody>();
+
 export const handleSystemCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,
-  body: toSystemCollection(visibleSystems(ctx)),
+  body: memoised(collections, visibleSystems(ctx), toSystemCollection),
 });
 
 export const handleSystemGet = (ctx: AuthenticatedContext): HandlerReply => {
