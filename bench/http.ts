@@ -5,33 +5,44 @@
 // server on the same CPU answering the very bytes the service answered, measured right after it,
 // so the ratio holds while absolute numbers drift with the machine's load.
 // Options (after `npm run bench -- http`): --dist runs the built service (dist/main.js) instead
-// of src/ under tsx; --seconds N sets each wrk run's length (default 5).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// of src/ under tsx; --seconds N sets each wrk run's length (default 5); --case TEXT runs only
+// the cases whose name contains TEXT (repeatable).
+// Each case also prints the CPU time per request of the service and of the bare server (utime +
+// stime from /proc around the run ÷ responses) and write calls per response: on a busy machine
+// these hold where req/s does not.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
-import { hashPassword } from '../src/auth/passwords.ts';
-import { serviceConfigYaml } from '../test/helpers/config-yaml.ts';
-import { Report, fmt, machine, sleep } from './lib/measure.ts';
+import { Report, fmt, machine } from './lib/measure.ts';
+import { procUsage, usageSince, type ProcUsage } from './lib/proc-stat.ts';
+import {
+  CLIENT_CPU,
+  CONNECTIONS,
+  SECONDS,
+  SERVER_CPU,
+  basic,
+  fetchOnce,
+  hashedPassword,
+  password,
+  root,
+  runWrk,
+  start,
+  startServiceProc,
+  startSim,
+  systemPath,
+  useDist,
+  type Proc,
+  type Service,
+  type WrkResult,
+} from './lib/processes.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
-const useDist = argv.includes('--dist');
-const secondsArg = argv[argv.indexOf('--seconds') + 1];
-const SECONDS = argv.includes('--seconds') && secondsArg ? Number(secondsArg) : 5;
-const CONNECTIONS = 50;
-/** CPU of the service and of each baseline; wrk and the simulator get the other one. */
-const SERVER_CPU = '1';
-const CLIENT_CPU = '0';
-
-const password = 'bench-password';
-const hashedPassword = 'bench-hashed-password';
-
+const onlyCases = argv.flatMap((a, i) => (argv[i - 1] === '--case' ? [a] : []));
+const wanted = (name: string): boolean =>
+  onlyCases.length === 0 || onlyCases.some((c) => name.includes(c));
 if (spawnSync('wrk', ['--version']).error) {
   console.error('wrk is not installed (Debian: apt-get install -y wrk)');
   process.exit(2);
@@ -39,208 +50,6 @@ if (spawnSync('wrk', ['--version']).error) {
 if (cpus().length < 2) console.warn('fewer than 2 CPUs: the service and wrk share one');
 
 const report = new Report(`http — wrk -c${CONNECTIONS}, ${SECONDS} s per run (${machine()})`);
-
-const nodeArgs = (script: string, args: readonly string[]): string[] =>
-  useDist && script === 'src/main.ts'
-    ? [join(root, 'dist/main.js'), ...args]
-    : ['--import', 'tsx', join(root, script), ...args];
-
-interface Proc {
-  readonly child: ChildProcess;
-  /** Resolves with the first stdout line matching `pattern`. */
-  line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  rssBytes(): number;
-  stop(): Promise<void>;
-}
-
-const start = (cpu: string, script: string, args: readonly string[], env = {}): Proc => {
-  const child = spawn('taskset', ['-c', cpu, process.execPath, ...nodeArgs(script, args)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const listeners: (() => void)[] = [];
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    for (const listener of listeners) listener();
-  });
-  return {
-    child,
-    line: (pattern, timeoutMs = 120_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`${script}: no ${pattern} in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const match = output.match(pattern);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match);
-          }
-        };
-        child.once('exit', (code) => reject(new Error(`${script} exited (${code}) early`)));
-        listeners.push(check);
-        check();
-      }),
-    rssBytes: () => {
-      // taskset execs node, so the child's pid is node's.
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-};
-
-interface Recorded {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-/** Headers a bare server sets by itself (or that describe the connection, not the response). */
-const ownHeaders = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
-
-const fetchOnce = (
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<Recorded> =>
-  new Promise((resolve, reject) => {
-    const requester = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = requester(url, { method, headers, rejectUnauthorized: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const kept: Record<string, string> = {};
-        const raw: IncomingHttpHeaders = res.headers;
-        for (const [name, value] of Object.entries(raw))
-          if (!ownHeaders.has(name) && value !== undefined)
-            kept[name] = Array.isArray(value) ? value.join(', ') : value;
-        resolve({ status: res.statusCode ?? 0, headers: kept, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-
-interface WrkResult {
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: string | undefined;
-}
-
-const toMs = (value: string, unit: string): number =>
-  Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
-
-/** HEAD through bench/lib/head-load.ts on wrk's CPU (wrk itself hangs on HEAD responses). */
-const headLoad = (url: string, headers: Record<string, string>): WrkResult => {
-  const script = join(root, 'bench/lib/head-load.ts');
-  const args = ['-c', CLIENT_CPU, process.execPath, '--import', 'tsx', script];
-  args.push(url, String(SECONDS), String(CONNECTIONS), ...Object.entries(headers).flat());
-  const result = spawnSync('taskset', args, {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: (SECONDS + 30) * 1000,
-  });
-  if (result.status !== 0) throw new Error(`HEAD load failed: ${result.stderr}`);
-  return { ...(JSON.parse(result.stdout) as Omit<WrkResult, 'errors'>), errors: undefined };
-};
-
-const runWrk = async (
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  dir: string,
-): Promise<WrkResult> => {
-  if (method === 'HEAD') return headLoad(url, headers);
-  const script = join(dir, `${method}.lua`);
-  await writeFile(script, `wrk.method = "${method}"\n`);
-  const args = ['-c', CLIENT_CPU, 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`];
-  args.push('--latency', '-s', script);
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
-  args.push(url);
-  const result = spawnSync('taskset', args, { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
-  const out = result.stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
-  const latency = (p: string): number => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return m?.[1] && m[2] ? toMs(m[1], m[2]) : Number.NaN;
-  };
-  const errors = [/Non-2xx or 3xx responses: \d+/, /Socket errors:[^\n]+/]
-    .map((re) => re.exec(out)?.[0])
-    .filter((e) => e !== undefined)
-    .join('; ');
-  if (!Number.isFinite(rps)) throw new Error(`wrk failed: ${result.stderr || out}`);
-  return { rps, p50Ms: latency('50'), p99Ms: latency('99'), errors: errors || undefined };
-};
-
-interface Service {
-  readonly url: string;
-  readonly proc: Proc;
-}
-
-const basic = (user: string, pass: string) =>
-  `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-
-const configYaml = async (dir: string, tls: { cert: string; key: string } | undefined) =>
-  serviceConfigYaml({
-    users: [
-      { username: 'admin', password, chassis: ['demo-a', 'demo-b'] },
-      {
-        username: 'hashed',
-        passwordHash: await hashPassword(hashedPassword, 10),
-        chassis: ['demo-a', 'demo-b'],
-      },
-    ],
-    ...(tls ? { tls } : {}),
-    // The separate `simulate` process has only the demo namespaces.
-    sessionsNamespace: 'demo-a',
-  }).replace(/^\n/, `# bench/http.ts, in ${dir}\n`);
-
-const startSim = async (dir: string, vms: number): Promise<{ proc: Proc; kubeconfig: string }> => {
-  const kubeconfig = join(dir, `kubeconfig-${vms}`);
-  const proc = start(CLIENT_CPU, 'src/main.ts', [
-    'simulate',
-    '--vms',
-    String(vms),
-    '--write-kubeconfig',
-    kubeconfig,
-  ]);
-  await proc.line(/kubeconfig written/);
-  return { proc, kubeconfig };
-};
-
-const startServiceProc = async (
-  dir: string,
-  kubeconfig: string,
-  tls?: { cert: string; key: string },
-): Promise<Service> => {
-  const configPath = join(dir, tls ? 'config-tls.yaml' : 'config.yaml');
-  await writeFile(configPath, await configYaml(dir, tls));
-  const proc = start(
-    SERVER_CPU,
-    'src/main.ts',
-    ['serve', '--config', configPath, '--kubeconfig', kubeconfig, '--port', '0'],
-    { LOG_LEVEL: 'info' },
-  );
-  const match = await proc.line(/"url":"(https?:\/\/[^"]+)"[^\n]*Redfish service listening/);
-  const url = match[1] ?? '';
-  for (let i = 0; i < 600; i++) {
-    const ready = await fetchOnce(`${url}/readyz`, 'GET', {}).catch(() => undefined);
-    if (ready?.status === 200) return { url, proc };
-    await sleep(100);
-  }
-  throw new Error('service not ready within 60 s');
-};
 
 /** Runs wrk against the service, then against a bare server serving the recorded bytes. */
 const measure = async (
@@ -252,6 +61,7 @@ const measure = async (
   dir: string,
   tls?: { cert: string; key: string },
 ): Promise<void> => {
+  if (!wanted(name)) return;
   const recorded = await fetchOnce(service.url + path, method, headers);
   if (recorded.status !== 200)
     throw new Error(`${name}: ${method} ${path} answered ${recorded.status}`);
@@ -259,7 +69,7 @@ const measure = async (
   await writeFile(file, JSON.stringify({ ...recorded, body: recorded.body.toString('base64') }));
   // Warm-up: JIT, caches, the bcrypt verification.
   await runWrk(service.url + path, method, headers, dir).catch(() => undefined);
-  const ours = await runWrk(service.url + path, method, headers, dir);
+  const ours = await loadRun(service.proc, service.url + path, method, headers, dir);
   const rss = service.proc.rssBytes();
   const bare = start(SERVER_CPU, 'bench/lib/bare-server.ts', [
     file,
@@ -268,26 +78,45 @@ const measure = async (
   const port = (await bare.line(/listening (\d+)/))[1] ?? '';
   const bareUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`;
   await runWrk(bareUrl, method, headers, dir);
-  const base = await runWrk(bareUrl, method, headers, dir);
+  const base = await loadRun(bare, bareUrl, method, headers, dir);
   await bare.stop();
+  const perRequest = (run: LoadRun) => (run.usage.cpuMs * 1000) / run.requests;
+  const writes = (run: LoadRun) => run.usage.writeCalls / run.requests;
   report.add({
     metric: name,
     value: `${fmt.rate(ours.rps, 'req')} p50 ${fmt.ms(ours.p50Ms)} p99 ${fmt.ms(ours.p99Ms)}, RSS ${fmt.bytes(rss)}${ours.errors ? ` (${ours.errors})` : ''}`,
     baseline: `${fmt.rate(base.rps, 'req')} p99 ${fmt.ms(base.p99Ms)}`,
     ratio: ours.rps / base.rps,
-    note: `${recorded.body.length} B body`,
+    note: `req/s ratio; ${recorded.body.length} B body`,
+  });
+  // On one pinned core an idle machine's req/s ratio is the inverse of this ratio; a busy
+  // machine skews req/s (the share of CPU 1 each server got) but not the CPU each request took.
+  report.add({
+    metric: `— CPU per request`,
+    value: `${fmt.us(perRequest(ours))}, ${writes(ours).toFixed(2)} writes/response`,
+    baseline: `${fmt.us(perRequest(base))}, ${writes(base).toFixed(2)} writes/response`,
+    ratio: perRequest(base) / perRequest(ours),
+    note: 'bare CPU ÷ ours (≥ 0.7 is the goal)',
   });
 };
 
-const systemPath = async (service: Service): Promise<string> => {
-  const collection = await fetchOnce(`${service.url}/redfish/v1/Systems`, 'GET', {
-    authorization: basic('admin', password),
-  });
-  const members = (JSON.parse(collection.body.toString()) as { Members: { '@odata.id': string }[] })
-    .Members;
-  const member = members[Math.floor(members.length / 2)];
-  if (!member) throw new Error('no systems');
-  return member['@odata.id'];
+interface LoadRun extends WrkResult {
+  /** CPU time and write calls of the server process during the run. */
+  readonly usage: ProcUsage;
+}
+
+/** A load run with the server process's CPU time and write calls read around it. */
+const loadRun = async (
+  proc: Proc,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  dir: string,
+): Promise<LoadRun> => {
+  const pid = proc.child.pid ?? 0;
+  const before = procUsage(pid);
+  const result = await runWrk(url, method, headers, dir);
+  return { ...result, usage: usageSince(before, procUsage(pid)) };
 };
 
 const main = async () => {
@@ -335,27 +164,30 @@ const main = async () => {
     await measure('GET Systems (100 VMs)', service, '/redfish/v1/Systems', 'GET', admin, dir);
     await service.proc.stop();
 
-    service = await startServiceProc(dir, small.kubeconfig, tls);
-    procs.push(service.proc);
-    await measure('GET System over HTTPS, Basic', service, system, 'GET', admin, dir, tls);
-    await service.proc.stop();
+    const overTls = 'GET System over HTTPS, Basic';
+    if (wanted(overTls)) {
+      service = await startServiceProc(dir, small.kubeconfig, tls);
+      procs.push(service.proc);
+      await measure(overTls, service, system, 'GET', admin, dir, tls);
+      await service.proc.stop();
+    }
     await small.proc.stop();
 
-    const large = await startSim(dir, 2_000);
-    procs.push(large.proc);
-    service = await startServiceProc(dir, large.kubeconfig);
-    procs.push(service.proc);
-    await measure('GET Systems (2,000 VMs)', service, '/redfish/v1/Systems', 'GET', admin, dir);
+    const largeCollection = 'GET Systems (2,000 VMs)';
+    if (wanted(largeCollection)) {
+      const large = await startSim(dir, 2_000);
+      procs.push(large.proc);
+      service = await startServiceProc(dir, large.kubeconfig);
+      procs.push(service.proc);
+      await measure(largeCollection, service, '/redfish/v1/Systems', 'GET', admin, dir);
+    }
   } finally {
     for (const proc of procs) await proc.stop();
     await rm(dir, { recursive: true, force: true });
   }
   report.print();
   console.log(
-    `${cpus().length} CPUs; service and baselines on CPU ${SERVER_CPU}, wrk and simulator on CPU ${CLIENT_CPU}; ${useDist ? 'dist/main.js' : 'src/ under tsx'}; load average ${(
-      await import('node:os')
-    )
-      .loadavg()
+    `${cpus().length} CPUs; service and baselines on CPU ${SERVER_CPU}, wrk and simulator on CPU ${CLIENT_CPU}; ${useDist ? 'dist/main.js' : 'src/ under tsx'}; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );

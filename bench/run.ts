@@ -3,9 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benchmarks = ['sim-scale', 'redfish', 'http'] as const;
-/** Run when none is named; `http` needs wrk and a quiet second CPU, so it runs only on request. */
-const defaults = ['sim-scale', 'redfish'];
+const benchmarks = ['sim-scale', 'redfish', 'writes', 'http', 'scale'] as const;
+/** Run when none is named; `http` and `scale` need wrk, a quiet second CPU and (for the goals)
+ *  the built service, so they run only on request. */
+const defaults = ['sim-scale', 'redfish', 'writes'];
 /** A benchmark still running after this is killed and counted as failed. */
 const TIMEOUT_MS = 5 * 60_000;
 
@@ -20,6 +21,9 @@ if (selected.length === 0 || stray) {
   process.exit(2);
 }
 
+const soakAt = passed.indexOf('--soak');
+const soakSeconds = soakAt >= 0 ? Number(passed[soakAt + 1] ?? 0) : 0;
+
 const failed: string[] = [];
 for (const name of selected) {
   const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
@@ -27,7 +31,8 @@ for (const name of selected) {
   const started = Date.now();
   const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...passed], {
     stdio: 'inherit',
-    timeout: TIMEOUT_MS,
+    // A soak (`scale --soak SECONDS`) runs that much longer by request.
+    timeout: TIMEOUT_MS + soakSeconds * 1000,
     killSignal: 'SIGKILL',
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

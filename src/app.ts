@@ -1,6 +1,7 @@
 // Composition root of the HTTP service: builds the Fastify app serving the Redfish route table
 // from explicitly passed dependencies (no globals, so tests build as many apps as they like).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { deferredChildLogger } from './observability/logger.ts';
 import type { SessionManager } from './auth/sessions.ts';
@@ -51,6 +52,14 @@ export interface AppDependencies {
   readonly audit?: AuditHook;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** node:http's request listener for this app: the cached-read path (redfish/cached-reads.ts)
+     *  answers what it can, Fastify's router the rest. */
+    serveHttp(request: IncomingMessage, response: ServerResponse): void;
+  }
+}
+
 export const defaultBodyLimitBytes = 1024 * 1024;
 
 export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> => {
@@ -70,7 +79,7 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
     // An enhanced system Id is a namespace (63) and a VM name (up to 253) joined by a dot.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 320 },
   });
-  redfish.frameworkErrors = registerRedfish(app, {
+  const registered = registerRedfish(app, {
     deps: {
       backend: deps.backend,
       events: deps.events,
@@ -93,7 +102,34 @@ export const buildApp = async (deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.credentialsOnlyOverTls === undefined
       ? {}
       : { credentialsOnlyOverTls: deps.credentialsOnlyOverTls }),
-  }).frameworkErrors;
+    logger: deps.logger,
+  });
+  redfish.frameworkErrors = registered.frameworkErrors;
+  const { cachedReads } = registered;
+  // What the cached-read path leaves (or fails on: a bug there must not take the process down
+  // with an exception in node:http's listener) goes to Fastify, unless it already answered.
+  const fallBack = (request: IncomingMessage, response: ServerResponse, error?: unknown) => {
+    if (error !== undefined) deps.logger.error({ err: error }, 'cached read failed');
+    if (!response.headersSent) app.routing(request, response);
+    else response.destroy();
+  };
+  app.decorate('serveHttp', (request: IncomingMessage, response: ServerResponse) => {
+    let answered: boolean | Promise<boolean>;
+    try {
+      answered = cachedReads(request, response);
+    } catch (error) {
+      fallBack(request, response, error);
+      return;
+    }
+    if (answered === false) fallBack(request, response);
+    else if (answered !== true)
+      answered.then(
+        (done) => {
+          if (!done) fallBack(request, response);
+        },
+        (error: unknown) => fallBack(request, response, error),
+      );
+  });
   registerOperationalRoutes(app, {
     isReady: deps.isReady ?? (() => deps.backend.isReady()),
     ...(deps.readyDetail && { detail: deps.readyDetail }),

@@ -1,6 +1,6 @@
 // HEAD load for bench/http.ts: wrk cannot measure HEAD (its parser waits for the body that
 // Content-Length announces), so this keeps `connections` keep-alive requests in flight for
-// `seconds` and prints {"rps","p50Ms","p99Ms"} as JSON. Run as its own process, on wrk's CPU.
+// `seconds` and prints {"rps","requests","p50Ms","p99Ms"} as JSON. Run as its own process, on wrk's CPU.
 // Usage: head-load.ts URL SECONDS CONNECTIONS [HEADER-NAME HEADER-VALUE]...
 import http from 'node:http';
 import https from 'node:https';
@@ -38,5 +38,5 @@ await Promise.all(Array.from({ length: Number(connections) }, loop));
 const elapsed = (performance.now() - began) / 1000;
 agent.destroy();
 process.stdout.write(
-  `${JSON.stringify({ rps: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) })}\n`,
+  `${JSON.stringify({ rps: latencies.length / elapsed, requests: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) })}\n`,
 );

@@ -155,6 +155,16 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     return { ok: true, principal: principalOf(user, check.record.id) };
   };
 
+  /** Basic credentials verified before under this very config: only the lockout is checked
+   *  again, so a locked out address stays locked out whatever it sends. */
+  const verifiedBefore = (authorization: string, origin: ClientOrigin): Principal | undefined => {
+    const known = verifiedLogins.get(getConfig(), authorization);
+    const user = known === undefined ? undefined : usersNow().byName.get(known);
+    return user !== undefined && limiter.check(clientOf(origin), user.username).allowed
+      ? principalOf(user)
+      : undefined;
+  };
+
   return {
     async authenticate(credentials) {
       // DSP0266: X-Auth-Token and Basic are both accepted; a session token wins when both come.
@@ -163,12 +173,8 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
       if (credentials.authorization === undefined) return fail('missing');
       const { authorization } = credentials;
       const config = getConfig();
-      const known = verifiedLogins.get(config, authorization);
-      const user = known === undefined ? undefined : usersNow().byName.get(known);
-      // Verified before under this very config: only the lockout is checked again, so a locked
-      // out address stays locked out whatever it sends.
-      if (user !== undefined && limiter.check(clientOf(credentials), user.username).allowed)
-        return { ok: true, principal: principalOf(user) };
+      const principal = verifiedBefore(authorization, credentials);
+      if (principal !== undefined) return { ok: true, principal };
       const parsed = parseAuthorization(authorization);
       switch (parsed.scheme) {
         case 'basic': {
@@ -182,6 +188,18 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
         case 'unsupported':
           return fail('invalid');
       }
+    },
+    cached(credentials) {
+      if (credentials.authToken !== undefined) {
+        const record = sessions?.peek(credentials.authToken);
+        const user = record === undefined ? undefined : usersNow().byName.get(record.user);
+        return user === undefined || record === undefined
+          ? undefined
+          : principalOf(user, record.id);
+      }
+      return credentials.authorization === undefined
+        ? undefined
+        : verifiedBefore(credentials.authorization, credentials);
     },
     verifyPassword: passwordLogin,
     lockout: {

@@ -33,11 +33,28 @@ const byName = (a: { name: string }, b: { name: string }) =>
 
 export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
   /** The principal's chassis that still exist in the current config, in name order. */
-  const chassisOf = (principal: Principal): ChassisConfig[] => {
+  // Asked on every request; a user's chassis list is one array per config (the principal's),
+  // so the answer is remembered per list and config.
+  const chassisMemo = new WeakMap<
+    readonly string[],
+    { readonly config: Config; readonly chassis: readonly ChassisConfig[] }
+  >();
+  const systemsMemo = new WeakMap<
+    readonly string[],
+    {
+      readonly config: Config;
+      readonly lists: readonly (readonly VmSnapshot[])[];
+      readonly systems: readonly VisibleSystem[];
+    }
+  >();
+  const chassisOf = (principal: Principal): readonly ChassisConfig[] => {
+    const config = getConfig();
+    const known = chassisMemo.get(principal.chassis);
+    if (known?.config === config) return known.chassis;
     const allowed = new Set(principal.chassis);
-    return getConfig()
-      .chassis.filter((c) => allowed.has(c.name))
-      .sort(byName);
+    const chassis = config.chassis.filter((c) => allowed.has(c.name)).sort(byName);
+    chassisMemo.set(principal.chassis, { config, chassis });
+    return chassis;
   };
 
   /** The first of `chassis` (name order) that the VM belongs to. */
@@ -127,7 +144,23 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
         ...(c.description !== undefined && { description: c.description }),
       })),
 
-    systems: (principal) => list(principal),
+    systems: (principal) => {
+      // The collections are read as often as a System. The backend returns a namespace's same
+      // list array until something in it changes, so while those arrays, the config and the
+      // principal's chassis list stay, so do the visible systems (issue 12).
+      const config = getConfig();
+      const lists = chassisOf(principal).map((c) => backend.listVms(c.namespace));
+      const known = systemsMemo.get(principal.chassis);
+      if (
+        known?.config === config &&
+        known.lists.length === lists.length &&
+        known.lists.every((l, i) => l === lists[i])
+      )
+        return known.systems;
+      const systems = list(principal);
+      systemsMemo.set(principal.chassis, { config, lists, systems });
+      return systems;
+    },
 
     systemsOfChassis: (principal, name) => {
       const chassis = chassisOf(principal).find((c) => c.name === name);

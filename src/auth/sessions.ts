@@ -44,6 +44,9 @@ export interface SessionManager {
    *  the cache; only a well-formed token the cluster has not already denied is looked up there.
    *  Fails with a BackendError when that lookup cannot reach the cluster. */
   authenticate(token: string, options?: AuthenticateOptions): Promise<SessionCheck>;
+  /** The live session of `token` when authenticate() would answer it from memory with nothing
+   *  to do (cached, not expired, no activity write due); undefined otherwise. */
+  peek(token: string): SessionRecord | undefined;
   /** A live session by id. */
   get(id: string): SessionRecord | undefined;
   /** Live sessions, oldest first. */
@@ -140,8 +143,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
     return expired.length;
   };
 
+  const touchDue = (record: SessionRecord, now: number) => now - lastUsed(record) >= touchEveryMs();
   const touch = async (record: SessionRecord, now: number) => {
-    if (now - lastUsed(record) < touchEveryMs()) return;
+    if (!touchDue(record, now)) return;
     touched.set(record.id, now);
     if (touched.size > 1000) {
       for (const [id, at] of touched) if (now - at > touchEveryMs()) touched.delete(id);
@@ -182,6 +186,14 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
         throw error;
       }
       return { id: record.id, token, record };
+    },
+
+    peek(token) {
+      if (!tokenPattern.test(token)) return undefined;
+      const record = store.findCached(tokenDigest(token));
+      if (record === undefined) return undefined;
+      const now = clock.now();
+      return isExpired(record, now) || touchDue(record, now) ? undefined : record;
     },
 
     async authenticate(token, authOptions = {}) {

@@ -48,6 +48,11 @@ export interface Credentials extends ClientOrigin {
 
 export interface Authenticator {
   authenticate(credentials: Credentials): Promise<AuthResult>;
+  /** The principal authenticate() would answer with, when it can be known from memory alone (a
+   *  Basic credential verified before, a cached live session): the cached-read path's check.
+   *  Undefined whenever authenticate() has work to do or would refuse. Optional: without it
+   *  every request takes the full path. */
+  cached?(credentials: Credentials): Principal | undefined;
   /** Verifies a user name and password for session login (same rate limit as Basic). */
   verifyPassword(username: string, password: string, origin: ClientOrigin): Promise<AuthResult>;
   /** The failed-login lockout, as AccountService reports and manages it. */

@@ -29,24 +29,44 @@ export const createVerifiedLogins = (options: VerifiedLoginsOptions): VerifiedLo
   const { clock } = options;
   const ttl = options.ttlMs ?? 5 * 60_000;
   const maxEntries = options.maxEntries ?? 1024;
+  const maxRecentKeys = Math.min(maxEntries, 256);
   // Keys are HMACs under a key that never leaves this process: the map never holds a password
   // or anything from which one could be checked offline.
   const secret = crypto.randomBytes(32);
   // Per config object: a reload (changed password, removed user) builds a new Config, whose
   // table starts empty, and the old one is collected with it.
   const tables = new WeakMap<Config, Map<string, Entry>>();
-  const keyOf = (authorization: string): string =>
+  const hmac = (authorization: string): string =>
     crypto.createHmac('sha256', secret).update(authorization, 'utf8').digest('base64');
+  // A client sends the same header on every request, and an HMAC cost as much as the rest of a
+  // cached read (issue 12), so the keys of headers that verified are remembered by header. The
+  // trade-off: up to 256 verified headers (base64 user:password) stay in memory until their entry
+  // expires or the config changes, as a plain password in the config does; never a failed one.
+  const recentKeys = new WeakMap<Config, Map<string, string>>();
+  const rememberKey = (config: Config, authorization: string, key: string): void => {
+    let memo = recentKeys.get(config);
+    if (memo === undefined) {
+      memo = new Map();
+      recentKeys.set(config, memo);
+    }
+    if (memo.size >= maxRecentKeys) memo.clear();
+    memo.set(authorization, key);
+  };
 
   return {
     get(config, authorization) {
       const table = tables.get(config);
       if (table === undefined) return undefined;
-      const key = keyOf(authorization);
+      const memoised = recentKeys.get(config)?.get(authorization);
+      const key = memoised ?? hmac(authorization);
       const entry = table.get(key);
       if (entry === undefined) return undefined;
-      if (entry.expires > clock.now()) return entry.user;
+      if (entry.expires > clock.now()) {
+        if (memoised === undefined) rememberKey(config, authorization, key);
+        return entry.user;
+      }
       table.delete(key);
+      recentKeys.get(config)?.delete(authorization);
       return undefined;
     },
     remember(config, authorization, user) {
@@ -55,7 +75,8 @@ export const createVerifiedLogins = (options: VerifiedLoginsOptions): VerifiedLo
         table = new Map();
         tables.set(config, table);
       }
-      const key = keyOf(authorization);
+      const key = hmac(authorization);
+      rememberKey(config, authorization, key);
       table.delete(key);
       // Oldest first out: Map keeps insertion order.
       for (const oldest of table.keys()) {

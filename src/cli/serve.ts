@@ -311,7 +311,7 @@ export const serve = async (options: ServeOptions): Promise<RunningService> => {
     const listener: Listener = await listen({
       host,
       port: options.port ?? config.server.port,
-      handler: (request, response) => app.routing(request, response),
+      handler: (request, response) => app.serveHttp(request, response),
       ...(tls ? { tls } : {}),
       onTlsError: (error) => logger.error({ err: error }, 'TLS certificate reload failed'),
       answerUnparsed,

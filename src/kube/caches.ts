@@ -7,7 +7,7 @@ import type { CancelTimer, Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
 import { Informer, type InformerEventType } from './informers.ts';
 import { toVmSnapshot } from './mapping.ts';
-import { trimObject } from './trim.ts';
+import { trimClaim, trimDataVolume, trimObject } from './trim.ts';
 import { MediaLabels } from './media-naming.ts';
 import { mediaDueAt, type ImportDeadline } from './media-snapshot.ts';
 import type { InstancetypeKind } from './sizing.ts';
@@ -69,6 +69,15 @@ export const clusterInstancetypes = {
   path: '/apis/instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes',
 } as const;
 
+/** What each cache keeps of an object (trim.ts). */
+const transforms: Record<CachedKind, (object: never) => unknown> = {
+  vm: trimObject,
+  vmi: trimObject,
+  dv: trimDataVolume,
+  pvc: trimClaim,
+  instancetype: trimObject,
+};
+
 const plural = (resource: string) => resource.split('.')[0] ?? resource;
 
 export class NamespaceCaches {
@@ -83,6 +92,7 @@ export class NamespaceCaches {
   readonly #snapshots = new Map<string, VmSnapshot>();
   readonly #deadlines = new Map<string, CancelTimer>();
   #sorted: readonly VmSnapshot[] | undefined;
+  #informers: readonly Informer<{ metadata: Meta }>[] | undefined;
 
   constructor(options: NamespaceCachesOptions) {
     this.#o = options;
@@ -119,7 +129,7 @@ export class NamespaceCaches {
       ...(kind === 'vm' && options.vmLabelSelector !== undefined
         ? { labelSelector: options.vmLabelSelector }
         : {}),
-      transform: trimObject,
+      transform: transforms[kind] as (object: T) => T,
       clock: options.clock,
       random: options.random,
       logger: options.logger,
@@ -146,9 +156,17 @@ export class NamespaceCaches {
   }
 
   informers(): readonly Informer<{ metadata: Meta }>[] {
-    return (['vm', 'vmi', 'dv', 'pvc', 'instancetype'] as const)
+    this.#informers ??= (['vm', 'vmi', 'dv', 'pvc', 'instancetype'] as const)
       .map((kind) => this.informer(kind))
       .filter((i) => i !== undefined);
+    return this.#informers;
+  }
+
+  /** Every cache of the namespace is current. Asked on every read (the handlers' readiness
+   *  check), so it allocates nothing. */
+  isCurrent(): boolean {
+    for (const informer of this.informers()) if (!informer.isCurrent()) return false;
+    return true;
   }
 
   /** Drops every memoised snapshot (the cluster's capabilities changed what they show). */

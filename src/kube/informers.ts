@@ -48,6 +48,9 @@ interface WatchEvent {
   object?: { metadata?: Meta; code?: number };
 }
 
+/** Objects per LIST page (the API server's own default chunk size for its clients is 500). */
+const listPageSize = 500;
+
 export class Informer<T extends { metadata: Meta }> {
   readonly #o: InformerOptions<T>;
   #objects = new Map<string, T>();
@@ -140,17 +143,28 @@ export class Informer<T extends { metadata: Meta }> {
   }
 
   async #relist(): Promise<void> {
-    const query = this.#o.labelSelector
-      ? `?labelSelector=${encodeURIComponent(this.#o.labelSelector)}`
-      : '';
-    const list = JSON.parse(
-      await this.#o.clients.request('GET', this.#o.path + query),
-    ) as ObjectList<T>;
     const transform = this.#o.transform ?? ((item: T) => item);
-    const fresh = new Map(list.items.map((item) => [item.metadata.name, transform(item)]));
+    const fresh = new Map<string, T>();
+    let resourceVersion: string;
+    let next: string | undefined;
+    // In pages: one LIST of 10,000 VMs is a 15 MB body whose text and parsed form were held at
+    // once, and the heap (hence RSS) kept that peak (issue 12). The pages of one list are one
+    // consistent snapshot at the first page's resourceVersion; an expired continue token fails
+    // the relist like any other error (retried with backoff).
+    do {
+      const query = new URLSearchParams({ limit: String(listPageSize) });
+      if (this.#o.labelSelector) query.set('labelSelector', this.#o.labelSelector);
+      if (next !== undefined) query.set('continue', next);
+      const page = JSON.parse(
+        await this.#o.clients.request('GET', `${this.#o.path}?${query.toString()}`),
+      ) as ObjectList<T>;
+      for (const item of page.items) fresh.set(item.metadata.name, transform(item));
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+      next = page.metadata?.continue || undefined;
+    } while (next !== undefined);
     const previous = this.#objects;
     this.#objects = fresh;
-    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.#resourceVersion = resourceVersion;
     for (const [name, old] of previous) {
       if (!fresh.has(name)) this.#o.onEvent?.('delete', old);
     }

@@ -237,7 +237,11 @@ export const createKubeBackend = (options: KubeBackendOptions): KubeBackend => {
   const required = (): readonly Informer<{ metadata: Meta }>[] =>
     [...caches.values()].flatMap((c) => c.informers());
 
-  const isReady = (): boolean => running && required().every((i) => i.isCurrent());
+  const isReady = (): boolean => {
+    if (!running) return false;
+    for (const cache of caches.values()) if (!cache.isCurrent()) return false;
+    return true;
+  };
 
   const snapshotFor = (ref: VmRef): VmSnapshot => {
     const snapshot = caches.get(ref.namespace)?.snapshot(ref.name);

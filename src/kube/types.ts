@@ -145,7 +145,8 @@ export interface Instancetype {
 
 /** A list response as the API server sends it. */
 export interface ObjectList<T> {
-  metadata?: { resourceVersion?: string };
+  /** `continue` is set when more pages follow (a LIST with `limit`). */
+  metadata?: { resourceVersion?: string; continue?: string };
   items: T[];
 }
 

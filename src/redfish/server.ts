@@ -3,7 +3,7 @@
 // the preamble on every response (ETag, If-None-Match), the one error handler, and request
 // metrics.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator, ClientOrigin, Principal, Privilege } from '../auth/types.ts';
+import type { Authenticator, Principal, Privilege } from '../auth/types.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { defaultRetryAfterSeconds } from './backend-failure.ts';
 import {
@@ -38,7 +38,6 @@ import {
 } from './messages.ts';
 import {
   authRealm,
-  bodyHeaders,
   commonHeaders,
   createEtagCache,
   jsonContentType,
@@ -47,6 +46,10 @@ import {
 } from './preamble.ts';
 import { callBackend, type BackendFailureContext } from './backend-failure.ts';
 import { applyQuery, parseQuery, type ResourceReader } from './query.ts';
+import { createRenderer, type Renderer } from './representation.ts';
+import { createCachedReads, type CachedReads } from './cached-reads.ts';
+import type { Logger } from '../observability/logger.ts';
+import { isEncrypted, originOf } from './client-origin.ts';
 
 export interface RedfishServerOptions {
   readonly deps: RedfishDependencies;
@@ -57,6 +60,8 @@ export interface RedfishServerOptions {
   /** TLS is on: a plain-HTTP request that carries or needs credentials is refused (DSP0266),
    *  while the public documents stay readable over HTTP (redfishtool's default mode). */
   readonly credentialsOnlyOverTls?: boolean;
+  /** The app's logger, for the requests the cached-read path answers. */
+  readonly logger: Logger;
 }
 
 /** Fastify's answer to a request its router cannot even look up (a bad percent-encoding, an
@@ -104,19 +109,6 @@ const writeSignals = (reply: FastifyReply): { signal: AbortSignal; deadline: Abo
 
 const pathOf = (url: string): string => url.split('?')[0] ?? url;
 
-/** The socket peer and the forwarding headers; whether they count is auth's decision. */
-const originOf = (request: FastifyRequest): ClientOrigin => {
-  const forwardedFor = request.headers['x-forwarded-for'];
-  const forwarded = request.headers.forwarded;
-  return {
-    remoteAddress: request.socket.remoteAddress ?? '',
-    // Repeated headers are one list (RFC 9110 §5.3).
-    ...(forwardedFor !== undefined && {
-      forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
-    }),
-    ...(forwarded !== undefined && { forwarded }),
-  };
-};
 const rawQueryOf = (url: string): string => url.split('?').slice(1).join('?');
 
 const sendError = (reply: FastifyReply, error: RedfishError): FastifyReply =>
@@ -132,32 +124,21 @@ const send = (
   reply: FastifyReply,
   result: HandlerReply,
   allow: string,
-  etagOf: (json: string) => string,
+  renderer: Renderer,
 ): FastifyReply => {
   const isRead = request.method === 'GET' || request.method === 'HEAD';
-  let content: string | undefined;
-  let headers: Record<string, string>;
-  if (result.raw !== undefined) {
-    content = result.raw.content;
-    headers = { 'Content-Type': result.raw.contentType, ETag: etagOf(content) };
-  } else if (result.body !== undefined) {
-    content = JSON.stringify(result.body);
-    headers = bodyHeaders(result.body, content, etagOf);
-  } else headers = {};
-  // DSP0266: GET and HEAD responses carry Allow.
-  if (isRead) headers.Allow = allow;
+  const { status, headers, content } = renderer.render(result, isRead, allow);
   // One headers call: each one walks its argument and normalises every name again.
-  const all = result.headers ? { ...result.headers, ...headers } : headers;
-  reply.code(result.status).headers(all);
+  reply.code(status).headers(headers);
   if (content === undefined) return reply.send();
   // RFC 9110 §13.1.2: a representation the client already holds is not sent again.
   const ifNoneMatch = singleHeader(request.headers['if-none-match']);
   if (
     ifNoneMatch !== undefined &&
     isRead &&
-    result.status === 200 &&
-    all.ETag !== undefined &&
-    matchesIfNoneMatch(ifNoneMatch, all.ETag)
+    status === 200 &&
+    headers.ETag !== undefined &&
+    matchesIfNoneMatch(ifNoneMatch, headers.ETag)
   ) {
     reply.removeHeader('Content-Type');
     return reply.code(304).send();
@@ -197,25 +178,22 @@ const sessionLookupFailure: BackendFailureContext = {
   invalid: internalError(),
 };
 
-/** Whether the request came over TLS (the listener serves HTTPS and plain HTTP on one port). */
-const isEncrypted = (request: FastifyRequest): boolean =>
-  (request.raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
-
 const carriesCredentials = (request: FastifyRequest): boolean =>
   request.headers.authorization !== undefined || request.headers['x-auth-token'] !== undefined;
 
-/** Mounts the table; returns the handler the Fastify constructor needs as `frameworkErrors`. */
+/** Mounts the table; returns the handler the Fastify constructor needs as `frameworkErrors`, and
+ *  the cached-read path to put in front of Fastify's router. */
 export const registerRedfish = (
   app: FastifyInstance,
   options: RedfishServerOptions,
-): { readonly frameworkErrors: FrameworkErrorHandler } => {
+): { readonly frameworkErrors: FrameworkErrorHandler; readonly cachedReads: CachedReads } => {
   const { deps, authenticator, metrics } = options;
   const routes = routesFor(options.routes, deps);
   const principals = new WeakMap<FastifyRequest, Principal>();
   /** The route template of each request a Redfish route served, for the metrics labels:
    *  `request.routeOptions` builds a fresh object of every route option on each read. */
   const templates = new WeakMap<FastifyRequest, string>();
-  const etagOf = createEtagCache();
+  const renderer = createRenderer(createEtagCache());
   /** URLs every method of which is open to anyone (the service root, $metadata...). */
   const publicUrls = new Set(routes.filter((r) => r.privilege === 'NoAuth').map((r) => r.url));
   /** The route whose URL template `path` fills, by any method. */
@@ -439,7 +417,7 @@ export const registerRedfish = (
         ...(route.privilege === 'NoAuth' ? {} : { onRequest: guard(route.privilege) }),
         handler: async (request, reply) => {
           templates.set(request, url);
-          return send(request, reply, await handle(route, request, reply), allowHeader, etagOf);
+          return send(request, reply, await handle(route, request, reply), allowHeader, renderer);
         },
       });
     }
@@ -462,5 +440,14 @@ export const registerRedfish = (
       },
     });
   }
-  return { frameworkErrors };
+  const cachedReads = createCachedReads({
+    routes,
+    deps,
+    authenticator,
+    metrics,
+    logger: options.logger,
+    renderer,
+    credentialsOnlyOverTls: options.credentialsOnlyOverTls === true,
+  });
+  return { frameworkErrors, cachedReads };
 };

@@ -1,6 +1,7 @@
 // Manager resources: one Manager (a virtual BMC) per visible system, sharing the system's Id, so
 // Ironic finds FirmwareVersion and, in issue 4, VirtualMedia where older sushy looks for it.
 import type { VisibleSystem } from '../../auth/types.ts';
+import { memoised } from '../../util/memo.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import type { ManagerType } from '../enums.ts';
 import { link, odataTypes, redfishDateTime, toCollection, uris } from '../odata.ts';
@@ -56,9 +57,12 @@ export const toManagerCollection = (systems: readonly VisibleSystem[]): RedfishB
     systems.map((s) => uris.manager(s.id)),
   );
 
+/** Rendered once per visible-systems array, as the Systems collection (systems.ts). */
+const collections = new WeakMap<readonly VisibleSystem[], RedfishBody>();
+
 export const handleManagerCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,
-  body: toManagerCollection(visibleSystems(ctx)),
+  body: memoised(collections, visibleSystems(ctx), toManagerCollection),
 });
 
 export const handleManagerGet = (ctx: AuthenticatedContext): HandlerReply => {

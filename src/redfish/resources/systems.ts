@@ -1,7 +1,11 @@
 // ComputerSystem resources: the Systems collection and one system per visible VM, built by pure
 // functions from backend snapshots (BEHAVIOUR.md "Identity", "Power", "Boot override").
 import type { VisibleSystem } from '../../auth/types.ts';
-import type { PowerState as VmPowerState, VmSnapshot } from '../../backend/port.ts';
+import type {
+  BackendCapabilities,
+  PowerState as VmPowerState,
+  VmSnapshot,
+} from '../../backend/port.ts';
 import {
   supportedBootModes,
   supportedBootOverrideEnabled,
@@ -23,6 +27,7 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem, visibleSystems } from '../visibility.ts';
+import { memoised } from '../../util/memo.ts';
 import { biosVersion } from './bios.ts';
 
 const systemType: SystemType = 'Virtual';
@@ -149,13 +154,44 @@ export const toSystemCollection = (systems: readonly VisibleSystem[]): RedfishBo
     systems.map((s) => uris.system(s.id)),
   );
 
+/** Each snapshot's last rendering and what else went into it. A snapshot is replaced whenever
+ *  anything behind it changes (the backend's caches), so while it lives the same system renders
+ *  the same object, and representation.ts serialises and digests that object once (issue 12). */
+const rendered = new WeakMap<
+  VmSnapshot,
+  {
+    readonly id: string;
+    readonly chassis: string;
+    readonly resetTypes: readonly ResetType[];
+    readonly body: RedfishBody;
+  }
+>();
+/** The capabilities object is replaced when they change; its reset types are asked per read. */
+const resetTypesOf = new WeakMap<BackendCapabilities, readonly ResetType[]>();
+
 /** The system as the caller would read it now; the basis of its ETag and of If-Match. */
-export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody =>
-  toComputerSystem(system, supportedResetTypes(ctx.deps.backend.capabilities));
+export const currentSystem = (ctx: AuthenticatedContext, system: VisibleSystem): RedfishBody => {
+  const { capabilities } = ctx.deps.backend;
+  const resetTypes = memoised(resetTypesOf, capabilities, supportedResetTypes);
+  const known = rendered.get(system.snapshot);
+  if (
+    known?.id === system.id &&
+    known.chassis === system.chassis &&
+    known.resetTypes === resetTypes
+  )
+    return known.body;
+  const body = toComputerSystem(system, resetTypes);
+  rendered.set(system.snapshot, { id: system.id, chassis: system.chassis, resetTypes, body });
+  return body;
+};
+
+/** The collection of each visible-systems array (scope.ts returns the same one while nothing
+ *  in it changed), so it is rendered once per change (issue 12). */
+const collections = new WeakMap<readonly VisibleSystem[], RedfishBody>();
 
 export const handleSystemCollectionGet = (ctx: AuthenticatedContext): HandlerReply => ({
   status: 200,
-  body: toSystemCollection(visibleSystems(ctx)),
+  body: memoised(collections, visibleSystems(ctx), toSystemCollection),
 });
 
 export const handleSystemGet = (ctx: AuthenticatedContext): HandlerReply => {
