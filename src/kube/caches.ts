@@ -116,6 +116,7 @@ export class NamespaceCaches {
       this.dvs = undefined;
       this.stopTimers();
     }
+    this.#informers = undefined;
     this.invalidateAll();
   }
 

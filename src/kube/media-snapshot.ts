@@ -28,7 +28,6 @@ interface VolumeStatus {
 type VmiWithVolumes = VirtualMachineInstance & {
   readonly status?: { readonly volumeStatus?: readonly VolumeStatus[] };
 };
-type TimedCondition = Condition & { readonly lastTransitionTime?: string };
 
 const emptySlot: MediaSnapshot = {
   state: 'Empty',
@@ -39,7 +38,7 @@ const emptySlot: MediaSnapshot = {
 
 const finalVmiPhases = new Set(['Succeeded', 'Failed']);
 
-const condition = (dv: DataVolume, type: string): TimedCondition | undefined =>
+const condition = (dv: DataVolume, type: string): Condition | undefined =>
   dv.status?.conditions?.find((c) => c.type === type);
 
 /** CDI progress is "N/A" until known, then "%.2f%%" (e.g. "45.67%"), and "100.0%" at the end. */

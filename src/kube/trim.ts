@@ -47,18 +47,19 @@ const trimMeta = (metadata: Meta): Meta => {
 };
 
 const trimConditions = (conditions: readonly Condition[] | undefined): Condition[] | undefined =>
-  conditions?.map(({ type, status, reason, message }) => ({
+  conditions?.map(({ type, status, reason, message, lastTransitionTime }) => ({
     type,
     status,
     ...(reason !== undefined && { reason }),
     ...(message !== undefined && { message }),
+    ...(lastTransitionTime !== undefined && { lastTransitionTime }),
   }));
 
 /**
  * Claims and DataVolumes are cached for every VM of a namespace (one or two per VM, 20,000 at
  * 10,000 VMs) but only read for a few fields, and never written back from the cache: they keep
  * just the fields types.ts declares (issue 12: the RSS goal). Access modes, volume modes, storage
- * classes and condition timestamps go. VMs and VMIs stay whole (their specs are patched).
+ * classes and conditions' heartbeat times go. VMs and VMIs stay whole (their specs are patched).
  */
 export const trimClaim = (claim: PersistentVolumeClaim): PersistentVolumeClaim => {
   const requested = claim.spec?.resources?.requests?.storage;

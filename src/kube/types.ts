@@ -19,6 +19,8 @@ export interface Condition {
   status: string;
   reason?: string;
   message?: string;
+  /** When `status` last changed: the insertion deadlines count from a DataVolume's. */
+  lastTransitionTime?: string;
 }
 
 export interface Disk {
