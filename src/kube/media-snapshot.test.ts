@@ -88,7 +88,7 @@ void test('a succeeded import on a stopped VM is inserted and ready', () => {
         phase: 'Succeeded',
         progress: '100.0%',
         conditions: [
-          { type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:05:00Z' } as never,
+          { type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:05:00Z' },
         ],
       }),
     ),
@@ -252,7 +252,7 @@ void test('imported media a running VM has not attached within vm_update_timeout
   const imported = dv({
     phase: 'Succeeded',
     conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:01:00Z' }],
-  } as unknown as DataVolume['status']);
+  });
   const vmi = running({ domain: { devices: { disks: [{ name: 'redfish-cd', cdrom: {} }] } } }, [
     { name: 'redfish-cd', phase: 'Bound' },
   ]);
