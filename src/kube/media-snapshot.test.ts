@@ -87,9 +87,7 @@ void test('a succeeded import on a stopped VM is inserted and ready', () => {
       dv({
         phase: 'Succeeded',
         progress: '100.0%',
-        conditions: [
-          { type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:05:00Z' },
-        ],
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:05:00Z' }],
       }),
     ),
   );
