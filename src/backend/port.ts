@@ -77,7 +77,8 @@ export interface DiskSnapshot {
   readonly name: string;
   readonly kind: DiskKind;
   readonly bus?: string;
-  /** Capacity from the backing claim or DataVolume, when known. */
+  /** Capacity as the cluster states it (the claim or DataVolume, an emptyDisk's capacity, the
+   *  size of a cloud-init or config ISO the running instance reports); absent when unknown. */
   readonly sizeBytes?: number;
   /** True for the dedicated virtual-media CD-ROM this service manages. */
   readonly virtualMedia: boolean;

@@ -14,6 +14,7 @@ import {
 } from '../backend/port.ts';
 import { readBootRecord } from './boot-record.ts';
 import { classifyDisks, rootDisk, vmInterfaces, virtualMediaDisk } from './devices.ts';
+import { diskSizeOf } from './disk-sizes.ts';
 import { mediaVolumeOf } from './media-manifests.ts';
 import {
   toMediaSnapshot,
@@ -21,7 +22,6 @@ import {
   withoutCdi,
   type ImportDeadline,
 } from './media-snapshot.ts';
-import { parseQuantity } from './quantity.ts';
 import {
   architectureOf,
   cpuOf,
@@ -193,26 +193,9 @@ const currentBootOf = (vmi: VirtualMachineInstance | undefined): VmSnapshot['cur
 const indicatorLedOf = (vm: VirtualMachine): IndicatorLed =>
   IndicatorLeds.find((v) => v === vm.metadata.annotations?.[Annotations.indicatorLed]) ?? 'Off';
 
-const claimSize = (pvc: PersistentVolumeClaim | undefined): number | undefined =>
-  parseQuantity(pvc?.status?.capacity?.storage ?? pvc?.spec?.resources?.requests?.storage);
-
 const disksOf = (input: MappingInput): DiskSnapshot[] =>
   classifyDisks(input.vm).map(({ disk, kind, volume, virtualMedia }) => {
-    let size: number | undefined;
-    if (volume?.dataVolume) {
-      const dv = input.dataVolume(volume.dataVolume.name);
-      size =
-        claimSize(input.pvc(dv?.status?.claimName ?? volume.dataVolume.name)) ??
-        parseQuantity(
-          dv?.spec?.storage?.resources?.requests?.storage ??
-            dv?.spec?.pvc?.resources?.requests?.storage,
-        );
-    } else if (volume?.persistentVolumeClaim) {
-      size = claimSize(input.pvc(volume.persistentVolumeClaim.claimName));
-    } else if (volume?.emptyDisk) {
-      // KubeVirt creates a sparse image of exactly this virtual size; the guest sees it as such.
-      size = parseQuantity(volume.emptyDisk.capacity);
-    }
+    const size = diskSizeOf(input, volume);
     const bus = disk.disk?.bus ?? disk.cdrom?.bus ?? disk.lun?.bus;
     return {
       name: disk.name,

@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { imageNameOf, parseProgress, toMediaSnapshot, withMediaHealth } from './media-snapshot.ts';
-import type { DataVolume, VirtualMachine, VirtualMachineInstance, Volume } from './types.ts';
+import type {
+  DataVolume,
+  VirtualMachine,
+  VirtualMachineInstance,
+  Volume,
+  VolumeStatus,
+} from './types.ts';
 
 const vm = (volume?: Volume, withDisk = true): VirtualMachine => ({
   metadata: { name: 'web', namespace: 'demo-a', uid: 'uid-1', resourceVersion: '1' },
@@ -37,7 +43,7 @@ const lookup = (found?: DataVolume) => (name: string) =>
 const plain: Volume = { name: 'redfish-cd', dataVolume: { name: 'dv1' } };
 const hot: Volume = { name: 'redfish-cd', dataVolume: { name: 'dv1', hotpluggable: true } };
 
-const running = (spec: object, volumeStatus?: object[]): VirtualMachineInstance => ({
+const running = (spec: object, volumeStatus?: VolumeStatus[]): VirtualMachineInstance => ({
   metadata: { name: 'web' },
   spec,
   status: { phase: 'Running', ...(volumeStatus ? { volumeStatus } : {}) },

@@ -19,16 +19,6 @@ export type DataVolumeLookup = (name: string) => DataVolume | undefined;
 /** Finds a claim of the VM's namespace by name (from the informer cache). */
 export type ClaimLookup = (name: string) => PersistentVolumeClaim | undefined;
 
-/** Fields of the VMI status this module reads beyond the shared slice (fidelity doc §4). */
-interface VolumeStatus {
-  readonly name: string;
-  readonly phase?: string;
-  readonly message?: string;
-}
-type VmiWithVolumes = VirtualMachineInstance & {
-  readonly status?: { readonly volumeStatus?: readonly VolumeStatus[] };
-};
-
 const emptySlot: MediaSnapshot = {
   state: 'Empty',
   inserted: false,
@@ -153,7 +143,7 @@ type Attachment =
 
 const attachmentOf = (
   vm: VirtualMachine,
-  vmi: VmiWithVolumes | undefined,
+  vmi: VirtualMachineInstance | undefined,
   dataVolumeName: string,
 ): Attachment => {
   if (!isActive(vmi)) return { kind: 'attached' };

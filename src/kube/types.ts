@@ -96,6 +96,15 @@ export interface VirtualMachine {
   };
 }
 
+/** A VMI's volumeStatus entry: hotplug progress (phase, message) and, for the ISO files of
+ *  cloud-init and config volumes, their size in bytes while the VMI runs. */
+export interface VolumeStatus {
+  name: string;
+  phase?: string;
+  message?: string;
+  size?: number;
+}
+
 export interface VirtualMachineInstance {
   metadata: Meta;
   spec?: VmiSpec;
@@ -113,6 +122,7 @@ export interface VirtualMachineInstance {
     memory?: { guestCurrent?: string };
     machine?: { type?: string };
     guestOSInfo?: { machine?: string };
+    volumeStatus?: VolumeStatus[];
   };
 }
 

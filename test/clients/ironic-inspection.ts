@@ -21,6 +21,10 @@ const Keys = {
   pvc: 'persistentvolumeclaims',
 } as const;
 
+/** Disk name to size, of the disks sushy's inspection lists (null: no CapacityBytes). */
+const sizes = (disks: { name: string; size: number | null }[]) =>
+  Object.fromEntries(disks.map((d) => [d.name, d.size]));
+
 /** The parts of a VM or VMI template this suite reads. */
 interface TemplateSpec {
   architecture?: string;
@@ -59,6 +63,12 @@ export const defineInspection = (context: InspectionContext): void =>
       assert.ok(bytes !== undefined, `capacity of PVC ${claim}`);
       return bytes;
     };
+    /** The size virt-handler reports for a volume of the running VMI. */
+    const isoBytes = (volume: string): number => {
+      const statuses = (vmi()?.status as { volumeStatus?: { name: string; size?: number }[] })
+        ?.volumeStatus;
+      return statuses?.find((s) => s.name === volume)?.size ?? 0;
+    };
     const waitFor = async (what: string, check: () => boolean): Promise<void> => {
       await context
         .service()
@@ -87,7 +97,9 @@ export const defineInspection = (context: InspectionContext): void =>
       assert.ok(service.service.simulator);
       sim = service.service.simulator;
       // A running EFI VM without secure boot: two NICs, and disks of 20 GiB (root), 50 GiB
-      // (data) and 2 GiB (scratch, below the 4 GiB Ironic counts).
+      // (data) and 2 GiB (scratch, below the 4 GiB Ironic counts), plus what real VMs carry: a
+      // containerDisk (a size KubeVirt never measures) and a cloud-init disk (the ISO
+      // virt-handler measures while the VM runs).
       createVm(sim.store, {
         namespace,
         name,
@@ -116,10 +128,17 @@ export const defineInspection = (context: InspectionContext): void =>
         spec.domain.devices.disks.push(
           { name: 'data', disk: { bus: 'virtio' } },
           { name: 'scratch', disk: { bus: 'virtio' } },
+          { name: 'tools', disk: { bus: 'virtio' } },
+          { name: 'cloudinit', disk: { bus: 'virtio' } },
         );
         spec.volumes.push(
           { name: 'data', persistentVolumeClaim: { claimName: `${name}-data` } },
           { name: 'scratch', emptyDisk: { capacity: '2Gi' } },
+          { name: 'tools', containerDisk: { image: 'quay.io/containerdisks/fedora:41' } },
+          {
+            name: 'cloudinit',
+            cloudInitNoCloud: { userData: '#cloud-config\nhostname: inspect\n' },
+          },
         );
       });
       await service.waitFor(async () => {
@@ -175,10 +194,12 @@ export const defineInspection = (context: InspectionContext): void =>
       });
       // The smallest disk of at least 4 GiB, less 1 GiB (the 2 GiB scratch disk is ignored).
       assert.equal(result.local_gb, root / GiB - 1);
-      const sizes = (disks: { name: string; size: number }[]) =>
-        Object.fromEntries(disks.map((d) => [d.name, d.size]));
-      assert.deepEqual(sizes(result.disks), { rootdisk: root, data, scratch: 2 * GiB });
-      assert.deepEqual(sizes(result.simpleDevices), sizes(result.disks), 'both views agree');
+      // The Storage drives are the disks of known size; SimpleStorage names the containerDisk
+      // too, without a size (sushy leaves it out of disks_sizes_bytes).
+      const cloudinit = isoBytes('cloudinit');
+      assert.ok(cloudinit > 0, 'the running VMI reports the ISO size');
+      assert.deepEqual(sizes(result.disks), { rootdisk: root, data, scratch: 2 * GiB, cloudinit });
+      assert.deepEqual(sizes(result.simpleDevices), { ...sizes(result.disks), tools: null });
       assert.equal(result.boot_mode, 'uefi');
     });
 
@@ -244,5 +265,24 @@ export const defineInspection = (context: InspectionContext): void =>
       assert.equal(vmiSecureBoot(), false);
       const again = await ironic.step('apply_bios', { attributes: wanted });
       assert.equal(again.result.applied, false, 'a repeated request needs no reboot');
+    });
+
+    it('inspects the node powered off: the disks the cluster cannot size then are left out', async () => {
+      await ironic.step('power_off');
+      await waitFor('the VMI gone', () => vmi() === undefined);
+      const { result } = await ironic.step('inspect');
+      const root = claimBytes(
+        vm().volumes.find((v) => v.name === 'rootdisk')!.persistentVolumeClaim!.claimName,
+      );
+      const data = claimBytes(`${name}-data`);
+      // No cloud-init ISO exists until the VM starts: no size, so no Storage drive.
+      assert.deepEqual(sizes(result.disks), { rootdisk: root, data, scratch: 2 * GiB });
+      assert.deepEqual(sizes(result.simpleDevices), {
+        ...sizes(result.disks),
+        tools: null,
+        cloudinit: null,
+      });
+      assert.equal(result.local_gb, root / GiB - 1);
+      assert.equal(result.largest.storageVolumes, data);
     });
   });

@@ -1,5 +1,6 @@
-// SimpleStorage under a system: the same disks as Storage (storage.ts), as the flat device list
-// Ironic's inspection reads first for disk sizes.
+// SimpleStorage under a system: every disk (storage.ts's Drives are the sized ones), as the flat
+// device list Ironic's inspection reads first for disk sizes; a disk of unknown size has no
+// CapacityBytes, and sushy's disks_sizes_bytes leaves such a device out.
 import type { VisibleSystem } from '../../auth/types.ts';
 import { RedfishError, resourceNotFound } from '../messages.ts';
 import { toCollection, odataTypes, uris } from '../odata.ts';
@@ -10,14 +11,14 @@ import {
   type RedfishBody,
 } from '../handler.ts';
 import { visibleSystem } from '../visibility.ts';
-import { drivesOf, storageId } from './storage.ts';
+import { disksOf, storageId } from './storage.ts';
 
 export const toSimpleStorage = (system: VisibleSystem): RedfishBody => ({
   '@odata.id': uris.simpleStorage(system.id, storageId),
   '@odata.type': odataTypes.SimpleStorage,
   Id: storageId,
   Name: 'Virtual disks',
-  Devices: drivesOf(system).map((disk) => ({
+  Devices: disksOf(system).map((disk) => ({
     Name: disk.name,
     ...(disk.sizeBytes === undefined ? {} : { CapacityBytes: disk.sizeBytes }),
     Status: { State: 'Enabled', Health: 'OK' },

@@ -1,6 +1,6 @@
 // Storage resources under a system: one Storage subsystem holding one Drive and one Volume per VM
-// disk (the virtual-media CD-ROM is VirtualMedia, not a drive), sizes from the backing PVC or
-// DataVolume, protocol from the disk bus. simple-storage.ts shows the same disks the older way.
+// disk of known size (the virtual-media CD-ROM is VirtualMedia, not a drive), protocol from the
+// disk bus. simple-storage.ts lists every disk the older way, sized or not.
 import type { VisibleSystem } from '../../auth/types.ts';
 import type { DiskSnapshot } from '../../backend/port.ts';
 import type { Protocol } from '../enums.ts';
@@ -28,13 +28,32 @@ const protocols: Readonly<Record<string, Protocol>> = {
 export const protocolOf = (disk: DiskSnapshot): Protocol | undefined =>
   disk.bus === undefined ? undefined : protocols[disk.bus];
 
-/** The disks a client sees as drives: every disk of the VM but the virtual-media CD-ROM. */
-export const drivesOf = (system: VisibleSystem): readonly DiskSnapshot[] =>
+/** Every disk of the VM but the virtual-media CD-ROM: SimpleStorage's devices. */
+export const disksOf = (system: VisibleSystem): readonly DiskSnapshot[] =>
   system.snapshot.disks.filter((d) => !d.virtualMedia);
+
+type SizedDisk = DiskSnapshot & { readonly sizeBytes: number };
+
+/**
+ * The disks Storage presents as Drives and Volumes: those whose size the cluster states (the
+ * claim, an emptyDisk's capacity, the ISO size the running instance measured).
+ *
+ * Why not every disk, with CapacityBytes left out where unknown: Ironic's inspection reads
+ * sushy's StorageCollection.volumes_sizes_bytes and drives_sizes_bytes, which sort the
+ * capacity_bytes of every Volume and Drive (sushy 4.3.3, Debian's); an absent or null
+ * CapacityBytes is None there, sorted() raises a TypeError Ironic does not catch, and the whole
+ * inspection fails. A number we do not have (0, an image's download size) would be a lie Ironic
+ * sizes the root disk by. So a disk of unknown size (a containerDisk, whose image KubeVirt never
+ * measures; a cloud-init disk while the VM is off, before its ISO exists) is no Drive here, as a
+ * BMC lists no drive it has not inventoried. SimpleStorage still names it, without
+ * CapacityBytes, which sushy's disks_sizes_bytes skips.
+ */
+export const drivesOf = (system: VisibleSystem): readonly SizedDisk[] =>
+  disksOf(system).filter((d): d is SizedDisk => d.sizeBytes !== undefined);
 
 const status = { State: 'Enabled', Health: 'OK' } as const;
 
-const diskOf = (system: VisibleSystem, id: string, type: string): DiskSnapshot => {
+const diskOf = (system: VisibleSystem, id: string, type: string): SizedDisk => {
   const disk = drivesOf(system).find((d) => d.name === id);
   if (disk === undefined) throw new RedfishError(resourceNotFound(type, id));
   return disk;
@@ -60,26 +79,26 @@ export const toStorage = (system: VisibleSystem): RedfishBody => {
   };
 };
 
-export const toDrive = (system: VisibleSystem, disk: DiskSnapshot): RedfishBody => {
+export const toDrive = (system: VisibleSystem, disk: SizedDisk): RedfishBody => {
   const protocol = protocolOf(disk);
   return {
     '@odata.id': uris.drive(system.id, storageId, disk.name),
     '@odata.type': odataTypes.Drive,
     Id: disk.name,
     Name: disk.name,
-    ...(disk.sizeBytes === undefined ? {} : { CapacityBytes: disk.sizeBytes }),
+    CapacityBytes: disk.sizeBytes,
     ...(protocol === undefined ? {} : { Protocol: protocol }),
     Links: { Volumes: [link(uris.volume(system.id, storageId, disk.name))] },
     Status: status,
   };
 };
 
-export const toVolume = (system: VisibleSystem, disk: DiskSnapshot): RedfishBody => ({
+export const toVolume = (system: VisibleSystem, disk: SizedDisk): RedfishBody => ({
   '@odata.id': uris.volume(system.id, storageId, disk.name),
   '@odata.type': odataTypes.Volume,
   Id: disk.name,
   Name: disk.name,
-  ...(disk.sizeBytes === undefined ? {} : { CapacityBytes: disk.sizeBytes }),
+  CapacityBytes: disk.sizeBytes,
   // Each disk is its own volume on one drive: no RAID.
   RAIDType: 'None',
   Links: { Drives: [link(uris.drive(system.id, storageId, disk.name))] },

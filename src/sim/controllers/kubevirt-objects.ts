@@ -110,6 +110,8 @@ export interface VolumeStatus {
   message?: string;
   hotplugVolume?: { attachPodName?: string; attachPodUID?: string };
   persistentVolumeClaimInfo?: Record<string, unknown>;
+  /** Bytes of the ISO file virt-handler stats, for the volumes iso-volumes.ts lists. */
+  size?: number;
   [field: string]: unknown;
 }
 export interface VmiStatus {

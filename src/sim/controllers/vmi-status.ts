@@ -2,6 +2,7 @@
 // memory, volume targets and guest OS info (fidelity 1.6 "Useful VMI status fields").
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../types.ts';
+import { isIsoVolume, isoImageBytes } from './iso-volumes.ts';
 import { isHotpluggable, vmiSpecOf, type VmiSpec, type VolumeStatus } from './kubevirt-objects.ts';
 
 export const simulatedNode = 'sim-node-1';
@@ -37,7 +38,7 @@ export const diskTargets = (spec: VmiSpec): Map<string, string> => {
 };
 
 /** volumeStatus entries of the volumes attached at boot (hotplugged ones are tracked by the
- *  hotplug steps). */
+ *  hotplug steps), with the size of the ISO files virt-handler stats (iso-volumes.ts). */
 const bootVolumeStatus = (spec: VmiSpec): VolumeStatus[] => {
   const targets = diskTargets(spec);
   return (spec.volumes ?? [])
@@ -46,6 +47,7 @@ const bootVolumeStatus = (spec: VmiSpec): VolumeStatus[] => {
       const claimName = v.persistentVolumeClaim?.claimName ?? v.dataVolume?.name;
       const status: VolumeStatus = { name: v.name, target: targets.get(v.name) ?? '' };
       if (claimName) status.persistentVolumeClaimInfo = { claimName, volumeMode: 'Filesystem' };
+      if (isIsoVolume(v)) status.size = isoImageBytes(v);
       return status;
     });
 };
