@@ -7,7 +7,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../util/clock.ts';
 import type { KubeClients } from './client.ts';
-import { toBackendError } from './errors.ts';
+import { statusMessage, toBackendError } from './errors.ts';
 import { createMediaApi } from './media-api.ts';
 import { mediaVolumeOf } from './media-manifests.ts';
 import { MediaLabels, mediaSecretName } from './media-naming.ts';
@@ -119,7 +119,10 @@ export const startLeftoverSweeper = (options: {
         const removed = await sweepLeftovers({ clients, namespace, now: clock.now(), graceMs });
         if (removed > 0) logger.info({ namespace, removed }, 'leftover media objects removed');
       } catch (error) {
-        logger.warn({ err: error, namespace }, 'sweeping leftover media objects failed');
+        logger.warn(
+          { err: statusMessage(error), namespace },
+          'sweeping leftover media objects failed',
+        );
       }
     }
   };

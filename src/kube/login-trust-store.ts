@@ -6,7 +6,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { LoginTrustStore } from '../backend/login-trust.ts';
 import { systemClock } from '../util/clock.ts';
 import { createKubeClients } from './client.ts';
-import { statusCode } from './errors.ts';
+import { statusCode, statusMessage } from './errors.ts';
 import { Informer } from './informers.ts';
 import { labelSelector, ownedLabels } from './ownership.ts';
 import type { Meta } from './types.ts';
@@ -101,8 +101,10 @@ export const createKubeLoginTrustStore = (options: NamespaceStoreOptions): KubeL
     save(key, expiresAt) {
       // In the background: a login must not wait for, or fail with, this bookkeeping. While it
       // is lost the limiter still trusts the client from memory.
+      // The API's message, not a stack: a missing namespace or a missing permission is an
+      // operator's matter, not a bug here.
       write(dataKey(key), expiresAt).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not record login trust'),
+        logger.warn({ namespace, err: statusMessage(error) }, 'could not record login trust'),
       );
     },
   };
