@@ -94,7 +94,8 @@ describe('deploy/Containerfile and .ci/image-layout.sh', () => {
     const coverage = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
       .scripts.coverage;
     assert.match(coverage ?? '', /\bnpm test$/);
-    const tests = run.findIndex((l) => l.trim() === 'npm run coverage');
+    // Each stage runs through .ci/run's `stage` wrapper, which prints its wall time.
+    const tests = run.findIndex((l) => /^(stage )?npm run coverage$/.test(l.trim()));
     const layout = run.findIndex((l) => l.includes('.ci/image-layout.sh'));
     assert.ok(tests >= 0 && layout > tests);
   });
