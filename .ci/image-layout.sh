@@ -113,14 +113,14 @@ datavolume:
 YAML
 chmod -R a+rX "$work"
 
-step "service: node dist/main.js serve as uid $uid under Node $node_version"
+step "service: node (the image's V8 flags) dist/main.js serve as uid $uid under Node $node_version"
 (
   cd "$work/app"
   exec env -i PATH="$node_bin:/usr/bin:/bin" NODE_ENV=production \
     CONFIG_PATH="$work/app/config/config.yaml" LOG_LEVEL=info POD_NAMESPACE=kubevirt-redfish \
     KUBECONFIG="$work/kubeconfig" \
     setpriv --reuid "$uid" --regid "$uid" --clear-groups \
-    "$node_bin/node" dist/main.js serve
+    "$node_bin/node" --heap-growing-percent=30 --max-semi-space-size=8 dist/main.js serve
 ) >"$work/service.log" 2>&1 &
 service_pid=$!
 pids+=("$service_pid")

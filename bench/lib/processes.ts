@@ -28,10 +28,22 @@ export const CLIENT_CPU = '0';
 export const password = 'bench-password';
 export const hashedPassword = 'bench-hashed-password';
 
-const nodeArgs = (script: string, args: readonly string[]): string[] =>
-  useDist && script === 'src/main.ts'
-    ? [join(root, 'dist/main.js'), ...args]
-    : ['--import', 'tsx', join(root, script), ...args];
+/** The V8 flags the image runs the service with: read from deploy/Containerfile's ENTRYPOINT
+ *  (the one place they are set), so --dist measures the service as deployed. */
+const imageNodeFlags = (): string[] => {
+  const containerfile = readFileSync(join(root, 'deploy/Containerfile'), 'utf8');
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(containerfile)?.[1];
+  if (entrypoint === undefined) throw new Error('deploy/Containerfile has no ENTRYPOINT');
+  const argv = JSON.parse(entrypoint) as string[];
+  return argv.slice(1, argv.indexOf('dist/main.js'));
+};
+
+const nodeArgs = (script: string, args: readonly string[]): string[] => {
+  if (!useDist || script !== 'src/main.ts') return ['--import', 'tsx', join(root, script), ...args];
+  // The simulator stands in for the cluster, not the product: it keeps Node's defaults.
+  const flags = args[0] === 'serve' ? imageNodeFlags() : [];
+  return [...flags, join(root, 'dist/main.js'), ...args];
+};
 
 export interface Proc {
   readonly child: ChildProcess;

@@ -1,7 +1,7 @@
 // Redfish sessions (DSP0266 §13.3.4): random bearer tokens of which only a SHA-256 digest is
 // stored, kept in the cluster through the SessionStore port so every replica honours them, and
 // expired after SessionTimeout seconds without use.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { WriteOptions } from '../backend/port.ts';
 import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -76,8 +76,8 @@ export interface SessionManagerOptions {
 /** 32 random bytes, base64url: 43 characters. */
 const tokenPattern = /^[A-Za-z0-9_-]{43}$/;
 
-export const tokenDigest = (token: string): string =>
-  createHash('sha256').update(token, 'utf8').digest('hex');
+/** One-shot hash: computed on every X-Auth-Token request, without a Hash object each time. */
+export const tokenDigest = (token: string): string => hash('sha256', token, 'hex');
 
 export const createSessionManager = (options: SessionManagerOptions): SessionManager => {
   const { store, clock } = options;

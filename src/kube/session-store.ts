@@ -81,6 +81,15 @@ export const createKubeSessionStore = (options: NamespaceStoreOptions): KubeSess
   // session, whichever replica wrote it, ends the overlay.
   const created = new Map<string, SessionRecord>();
   const deleted = new Set<string>();
+  // What cached() answers, rebuilt only after a change: findCached runs on every X-Auth-Token
+  // request, and decoding every Secret each time made a token GET cost far more than a Basic
+  // one (issue 12). Undefined until the next read after any change to the informer or overlay.
+  let view:
+    | { readonly records: readonly SessionRecord[]; readonly byDigest: Map<string, SessionRecord> }
+    | undefined;
+  const changed = () => {
+    view = undefined;
+  };
   const informer = new Informer<SessionSecret>({
     clients,
     resource: 'secrets',
@@ -91,6 +100,7 @@ export const createKubeSessionStore = (options: NamespaceStoreOptions): KubeSess
     logger,
     metrics: options.metrics,
     onEvent: (type, secret) => {
+      changed();
       const id = toRecord(secret)?.id;
       if (id === undefined) return;
       created.delete(id);
@@ -99,13 +109,20 @@ export const createKubeSessionStore = (options: NamespaceStoreOptions): KubeSess
   });
   const what = (id: string) => `session ${id}`;
 
-  const cached = (): SessionRecord[] => {
+  const current = () => {
+    if (view !== undefined) return view;
     const seen = informer
       .list()
       .map(toRecord)
       .filter((r): r is SessionRecord => r !== undefined && !deleted.has(r.id));
-    return [...seen, ...created.values()];
+    const records = [...seen, ...created.values()];
+    const byDigest = new Map<string, SessionRecord>();
+    // The first record of a digest wins, as a search of the list in order would find it.
+    for (const r of records) if (!byDigest.has(r.tokenSha256)) byDigest.set(r.tokenSha256, r);
+    view = { records, byDigest };
+    return view;
   };
+  const cached = (): readonly SessionRecord[] => current().records;
 
   const byId = (id: string) => cached().find((r) => r.id === id);
 
@@ -146,10 +163,13 @@ export const createKubeSessionStore = (options: NamespaceStoreOptions): KubeSess
         throw toBackendError(error, what(record.id));
       }
       // Unless the watch was quicker than the answer.
-      if (!informer.get(sessionSecretName(record.id))) created.set(record.id, record);
+      if (!informer.get(sessionSecretName(record.id))) {
+        created.set(record.id, record);
+        changed();
+      }
     },
 
-    findCached: (tokenSha256) => cached().find((r) => r.tokenSha256 === tokenSha256),
+    findCached: (tokenSha256) => current().byDigest.get(tokenSha256),
 
     async fetchByTokenDigest(tokenSha256) {
       // Made on another replica a moment ago, before our watch delivered it: ask the cluster.
@@ -190,6 +210,7 @@ export const createKubeSessionStore = (options: NamespaceStoreOptions): KubeSess
       }
       created.delete(id);
       if (informer.get(sessionSecretName(id))) deleted.add(id);
+      changed();
     },
   };
 };
