@@ -109,6 +109,25 @@ describe('faults', () => {
     w.close();
   });
 
+  it('a change made once the lag is switched off waits behind the events still delayed', async () => {
+    const rv = api.store.currentResourceVersion();
+    const w = await api.watch(`${vms}?watch=true&resourceVersion=${rv}`);
+    api.faults.watchDelayMs = 1_000;
+    api.store.create(TypeKeys.virtualMachines, minimalVm('delayed', 'demo'));
+    api.faults.watchDelayMs = 0;
+    api.store.create(TypeKeys.virtualMachines, minimalVm('prompt', 'demo'));
+    const seen: { first?: { type: string; object: any } | undefined } = {};
+    const arriving = w.next().then((event) => (seen.first = event));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A real watch never overtakes: a client would keep the older object as the newest.
+    assert.ok(seen.first === undefined, 'the later change did not overtake the delayed one');
+    await api.clock.advance(1_000);
+    assert.equal((await arriving)?.object.metadata.name, 'delayed');
+    assert.equal((await w.next())?.object.metadata.name, 'prompt');
+    api.faults.clear();
+    w.close();
+  });
+
   it('counts requests by method and path prefix', async () => {
     const before = api.server.requestCount({ method: 'GET', pathPrefix: '/apis/kubevirt.io/' });
     await api.request('GET', vms);

@@ -159,12 +159,27 @@ export const createWatchHub = (options: {
       }
       for (const event of replay) deliver(event);
     }
+    // A lagging watch still delivers in order, as the API server's watch cache does: while
+    // delayed events are pending (the lag may have just been switched off), a new event waits
+    // behind them, and each timer delivers the oldest pending event whatever order timers fire in.
+    const pending: StoreEvent[] = [];
+    let lastDueAt = 0;
     cancels.push(
       store.subscribe((event) => {
-        const lag = options.eventDelayMs?.() ?? 0;
-        // Equal lags keep the order: timers due at the same instant run in creation order.
-        if (lag > 0) cancels.push(clock.setTimeout(() => deliver(event), lag));
-        else deliver(event);
+        const now = clock.now();
+        const dueAt = Math.max(now + (options.eventDelayMs?.() ?? 0), lastDueAt);
+        if (dueAt <= now && pending.length === 0) {
+          deliver(event);
+          return;
+        }
+        pending.push(event);
+        lastDueAt = dueAt;
+        cancels.push(
+          clock.setTimeout(() => {
+            const oldest = pending.shift();
+            if (oldest) deliver(oldest);
+          }, dueAt - now),
+        );
       }),
     );
     cancels.push(clock.setTimeout(end, params.timeoutSeconds * 1000));
