@@ -29,22 +29,8 @@ export const bareAddress = (value: string): string | undefined => {
 
 /** A matcher for a list of CIDRs (entries that do not parse match nothing; the config schema
  *  has refused them already). */
-export const proxyMatcher = (cidrs: readonly string[]): AddressMatcher => {
-  if (cidrs.length === 0) return () => false;
-  const matches = addressMatcher(cidrs.map(parseCidr).filter((cidr) => cidr !== undefined));
-  // Asked on every authenticated request, and BlockList.check allocates a SocketAddress each
-  // time, so answers are remembered (bounded: the peers are proxies and clients, few per replica).
-  const known = new Map<string, boolean>();
-  return (address) => {
-    let trusted = known.get(address);
-    if (trusted === undefined) {
-      trusted = matches(address);
-      if (known.size >= 4096) known.clear();
-      known.set(address, trusted);
-    }
-    return trusted;
-  };
-};
+export const proxyMatcher = (cidrs: readonly string[]): AddressMatcher =>
+  addressMatcher(cidrs.map(parseCidr).filter((cidr) => cidr !== undefined));
 
 /** The hops a header lists, nearest last: `for=` of each Forwarded element, or the
  *  X-Forwarded-For list. */

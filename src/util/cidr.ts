@@ -39,10 +39,21 @@ export const parseCidr = (text: string): Cidr | undefined => {
 export type AddressMatcher = (address: string) => boolean;
 
 export const addressMatcher = (cidrs: readonly Cidr[]): AddressMatcher => {
+  if (cidrs.length === 0) return () => false;
   const list = new BlockList();
   for (const { address, prefix, family } of cidrs) list.addSubnet(address, prefix, family);
+  // The trusted-proxy check asks on every authenticated request, and BlockList.check allocates a
+  // SocketAddress each time, so answers are remembered (bounded: the addresses asked about are
+  // peers and resolved image hosts, few per replica).
+  const known = new Map<string, boolean>();
   return (address) => {
-    const family = ipFamily(address);
-    return family !== undefined && list.check(address, family);
+    let matches = known.get(address);
+    if (matches === undefined) {
+      const family = ipFamily(address);
+      matches = family !== undefined && list.check(address, family);
+      if (known.size >= 4096) known.clear();
+      known.set(address, matches);
+    }
+    return matches;
   };
 };
