@@ -12,6 +12,8 @@ const ticksPerSecond = 100;
 export interface ProcUsage {
   /** utime + stime, milliseconds (10 ms resolution). */
   readonly cpuMs: number;
+  /** stime alone: the part spent in the kernel (system calls, loopback TCP), milliseconds. */
+  readonly systemMs: number;
   /** syscw of /proc/PID/io: write-type system calls made. */
   readonly writeCalls: number;
 }
@@ -24,11 +26,13 @@ export const procUsage = (pid: number): ProcUsage => {
   const ticks = Number(fields[11]) + Number(fields[12]);
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   const writeCalls = Number(/syscw:\s+(\d+)/.exec(io)?.[1] ?? Number.NaN);
-  return { cpuMs: (ticks * 1000) / ticksPerSecond, writeCalls };
+  const ms = (count: number) => (count * 1000) / ticksPerSecond;
+  return { cpuMs: ms(ticks), systemMs: ms(Number(fields[12])), writeCalls };
 };
 
 /** The usage between two readings. */
 export const usageSince = (before: ProcUsage, after: ProcUsage): ProcUsage => ({
   cpuMs: after.cpuMs - before.cpuMs,
+  systemMs: after.systemMs - before.systemMs,
   writeCalls: after.writeCalls - before.writeCalls,
 });

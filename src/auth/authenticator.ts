@@ -38,6 +38,9 @@ interface UserIndex {
   readonly isTrustedProxy: (address: string) => boolean;
 }
 
+/** Session principals remembered per user: well above the sessions a user may hold at once. */
+const maxSessionPrincipals = 1024;
+
 const bcryptCost = (secret: PasswordSecret) =>
   secret.kind === 'bcrypt' ? Number(secret.reveal().slice(4, 6)) : -1;
 
@@ -70,13 +73,39 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     return index;
   };
 
-  const principalOf = (user: UserConfig, sessionId?: string): Principal => ({
-    user: user.username,
-    role: user.role,
-    privileges: privilegesOf(user.role),
-    chassis: user.chassis,
-    ...(sessionId !== undefined && { sessionId }),
-  });
+  // One principal per configured user and per session, built once: the cached-read path asks on
+  // every request, and a fresh object per request (the spread especially) outlived young-space
+  // collections and grew the old generation (issue 12).
+  const userPrincipals = new WeakMap<UserConfig, Principal>();
+  const sessionPrincipals = new WeakMap<UserConfig, Map<string, Principal>>();
+  const principalOf = (user: UserConfig, sessionId?: string): Principal => {
+    if (sessionId === undefined) {
+      let principal = userPrincipals.get(user);
+      if (principal === undefined) {
+        principal = {
+          user: user.username,
+          role: user.role,
+          privileges: privilegesOf(user.role),
+          chassis: user.chassis,
+        };
+        userPrincipals.set(user, principal);
+      }
+      return principal;
+    }
+    let sessions = sessionPrincipals.get(user);
+    if (sessions === undefined) {
+      sessions = new Map();
+      sessionPrincipals.set(user, sessions);
+    }
+    let principal = sessions.get(sessionId);
+    if (principal === undefined) {
+      // Bounded like the sessions themselves; ended sessions' entries go with a full sweep.
+      if (sessions.size >= maxSessionPrincipals) sessions.clear();
+      principal = { ...principalOf(user), sessionId };
+      sessions.set(sessionId, principal);
+    }
+    return principal;
+  };
 
   const fail = (reason: AuthFailureReason, retryAfterSeconds?: number): AuthResult => {
     metrics.authFailures.inc({ reason });

@@ -10,9 +10,9 @@ export interface ClientOrigin {
   /** The socket peer. */
   readonly remoteAddress: string;
   /** The `X-Forwarded-For` header, if any. */
-  readonly forwardedFor?: string;
+  readonly forwardedFor?: string | undefined;
   /** The RFC 7239 `Forwarded` header, if any (it wins over X-Forwarded-For). */
-  readonly forwarded?: string;
+  readonly forwarded?: string | undefined;
 }
 
 /** A bare IP address from a header or socket value: brackets, ports and the IPv4-mapped IPv6

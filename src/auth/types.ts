@@ -42,8 +42,8 @@ export type AuthResult =
 /** What the authenticator needs from a request: the credentials, and where it came from (the
  *  forwarding headers count only from a trusted proxy, see client-address.ts). */
 export interface Credentials extends ClientOrigin {
-  readonly authorization?: string;
-  readonly authToken?: string;
+  readonly authorization?: string | undefined;
+  readonly authToken?: string | undefined;
 }
 
 export interface Authenticator {

@@ -9,14 +9,13 @@ export const originOf = (request: {
   readonly socket: { readonly remoteAddress?: string | undefined } | null;
 }): ClientOrigin => {
   const forwardedFor = request.headers['x-forwarded-for'];
-  const forwarded = request.headers.forwarded;
+  // One shape for every request, no spreads: this runs on every request, and objects built by
+  // spreading outlived young-space collections (issue 12).
   return {
     remoteAddress: request.socket?.remoteAddress ?? '',
     // Repeated headers are one list (RFC 9110 §5.3).
-    ...(forwardedFor !== undefined && {
-      forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
-    }),
-    ...(forwarded !== undefined && { forwarded }),
+    forwardedFor: Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
+    forwarded: request.headers.forwarded,
   };
 };
 
