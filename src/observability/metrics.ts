@@ -1,12 +1,13 @@
 // Prometheus metrics of the service, in one registry per process (no global default registry,
 // so tests can build as many apps as they like).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequestMetrics, type RequestMetrics } from './request-metrics.ts';
 
 export interface Metrics {
   readonly registry: Registry;
-  /** Redfish requests by route template, method and status code. */
-  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  readonly httpRequestSeconds: Histogram<'method' | 'route'>;
+  /** Redfish requests by route template, method and status code: counted, and timed by route
+   *  template and method. */
+  readonly httpRequests: RequestMetrics;
   /** Kubernetes API calls made by the adapter, by verb, resource and HTTP code. */
   readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
   /** Informer (re)starts after an error or a 410, by resource. */
@@ -29,18 +30,13 @@ export const createMetrics = (options: { processMetrics?: boolean } = {}): Metri
   const registers = [registry];
   return {
     registry,
-    httpRequests: new Counter({
-      name: 'redfish_http_requests_total',
-      help: 'Redfish HTTP requests by route, method and status code',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    }),
-    httpRequestSeconds: new Histogram({
-      name: 'redfish_http_request_duration_seconds',
-      help: 'Redfish HTTP request latency by route and method',
-      labelNames: ['method', 'route'],
+    httpRequests: createRequestMetrics({
+      registry,
+      counterName: 'redfish_http_requests_total',
+      counterHelp: 'Redfish HTTP requests by route, method and status code',
+      histogramName: 'redfish_http_request_duration_seconds',
+      histogramHelp: 'Redfish HTTP request latency by route and method',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
     }),
     kubeRequests: new Counter({
       name: 'kube_api_requests_total',

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Authenticator, ClientOrigin, Principal, Privilege } from '../auth/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { RequestTally } from '../observability/request-metrics.ts';
 import { isEncrypted, originOf } from './client-origin.ts';
 import {
   allowedMethods,
@@ -46,9 +47,8 @@ interface Entry {
   /** The URL template split at `/`; `:name` segments are parameters. */
   readonly parts: readonly string[];
   readonly allow: string;
-  /** Bound metric children, so a request allocates no label objects. */
-  readonly count: Record<ReadMethod, { inc(): void }>;
-  readonly seconds: Record<ReadMethod, { observe(value: number): void }>;
+  /** Where each method's answers are counted and timed. */
+  readonly tally: Record<ReadMethod, RequestTally>;
 }
 
 /** Paths the router resolves exactly as written: no percent-encoding (decoded by the router),
@@ -65,22 +65,15 @@ const single = (value: string | string[] | undefined): string | undefined =>
 
 export const createCachedReads = (options: CachedReadsOptions): CachedReads => {
   const { routes, deps, authenticator, metrics, logger, renderer } = options;
-  const entryOf = (route: Route): Entry => {
-    const labels = (method: ReadMethod) => ({ method, route: route.url });
-    return {
-      route,
-      parts: route.url.split('/'),
-      allow: allowedMethods(routes, route.url).join(', '),
-      count: {
-        GET: metrics.httpRequests.labels({ ...labels('GET'), status: '200' }),
-        HEAD: metrics.httpRequests.labels({ ...labels('HEAD'), status: '200' }),
-      },
-      seconds: {
-        GET: metrics.httpRequestSeconds.labels(labels('GET')),
-        HEAD: metrics.httpRequestSeconds.labels(labels('HEAD')),
-      },
-    };
-  };
+  const entryOf = (route: Route): Entry => ({
+    route,
+    parts: route.url.split('/'),
+    allow: allowedMethods(routes, route.url).join(', '),
+    tally: {
+      GET: metrics.httpRequests.tally('GET', route.url, '200'),
+      HEAD: metrics.httpRequests.tally('HEAD', route.url, '200'),
+    },
+  });
   const reads = routes.filter((r) => r.method === 'GET').map(entryOf);
   const literal = new Map(
     reads.filter((e) => !e.route.url.includes(':')).map((e) => [e.route.url, e]),
@@ -194,8 +187,7 @@ export const createCachedReads = (options: CachedReadsOptions): CachedReads => {
     response.writeHead(200, wire.head as string[]);
     response.end(method === 'HEAD' ? undefined : wire.content);
     const ms = performance.now() - started;
-    entry.count[method].inc();
-    entry.seconds[method].observe(ms / 1000);
+    entry.tally[method].record(ms / 1000);
     // As the full path's onResponse hook logs it.
     if (logger.isLevelEnabled('debug'))
       logger.debug({ method, url: request.url, status: 200, ms }, 'request');

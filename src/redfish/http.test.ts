@@ -280,8 +280,8 @@ void describe('metrics', () => {
     await call(app, '/redfish/v1/Systems/demo-a.nope', { user: 'admin' });
     await call(app, '/no/such/url');
     const count = async (labels: Record<string, string>) =>
-      (await metrics.httpRequests.get()).values.find((v) =>
-        Object.entries(labels).every(([k, value]) => v.labels[k as 'route'] === value),
+      (await metrics.registry.getSingleMetric('redfish_http_requests_total')?.get())?.values.find(
+        (v) => Object.entries(labels).every(([k, value]) => v.labels[k as 'route'] === value),
       )?.value;
     const route = '/redfish/v1/Systems/:systemId';
     assert.equal(await count({ route, method: 'GET', status: '200' }), 1);

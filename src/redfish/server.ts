@@ -226,8 +226,9 @@ export const registerRedfish = (
   app.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL, keeps label cardinality bounded.
     const route = templates.get(request) ?? request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.httpRequestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    metrics.httpRequests
+      .tally(request.method, route, String(reply.statusCode))
+      .record(reply.elapsedTime / 1000);
     request.log.debug(
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
       'request',
