@@ -27,6 +27,19 @@ export const bareAddress = (value: string): string | undefined => {
   return isIP(text) === 0 ? undefined : text.toLowerCase();
 };
 
+/** Socket peers' bare addresses, remembered: asked on every authenticated request, from the few
+ *  peers a replica has (a socket address is the kernel's, never a client's text). Bounded. */
+const peers = new Map<string, string>();
+const peerAddress = (remoteAddress: string): string => {
+  let peer = peers.get(remoteAddress);
+  if (peer === undefined) {
+    peer = bareAddress(remoteAddress) ?? remoteAddress;
+    if (peers.size >= 4096) peers.clear();
+    peers.set(remoteAddress, peer);
+  }
+  return peer;
+};
+
 /** A matcher for a list of CIDRs (entries that do not parse match nothing; the config schema
  *  has refused them already). */
 export const proxyMatcher = (cidrs: readonly string[]): AddressMatcher =>
@@ -53,7 +66,7 @@ const hopsOf = (origin: ClientOrigin): readonly string[] => {
  * is no address stops the walk at the last proxy that could be vouched for.
  */
 export const clientAddress = (origin: ClientOrigin, isTrusted: (a: string) => boolean): string => {
-  const peer = bareAddress(origin.remoteAddress) ?? origin.remoteAddress;
+  const peer = peerAddress(origin.remoteAddress);
   if (!isTrusted(peer)) return peer;
   let client = peer;
   const hops = hopsOf(origin);

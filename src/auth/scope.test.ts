@@ -272,6 +272,25 @@ authentication: {users: [{username: a, password: x, chassis: [renamed]}]}
     assert.deepEqual(scope.chassis(a), []);
   });
 
+  void it('answers an Id from memory only while its VM stays the same', () => {
+    const config = parseConfig(configText('enhanced'), 'scope').config;
+    const vms = [...snapshots];
+    const { backend } = snapshotBackend(vms);
+    const scope = createScope({ getConfig: () => config, backend });
+    const a = principalOf(config, 'a');
+    const first = scope.lookup(a, 'ns-a.web');
+    assert.equal(first.found, true);
+    assert.equal(scope.lookup(a, 'ns-a.web'), first);
+    // Relabelled out of chassis alpha, back in, then deleted: each a new snapshot or none.
+    vms[0] = vmSnapshot('ns-a', 'web');
+    assert.equal(scope.lookup(a, 'ns-a.web').found, false);
+    vms[0] = vmSnapshot('ns-a', 'web', on);
+    const again = scope.lookup(a, 'ns-a.web');
+    assert.ok(again.found && again.system.snapshot === vms[0]);
+    vms.splice(0, 1);
+    assert.equal(scope.lookup(a, 'ns-a.web').found, false);
+  });
+
   void it('looks up one Id with a few cache reads, never a listing', () => {
     const { scope, who, counts } = setup('enhanced');
     const reads = (user: string, id: string) => {

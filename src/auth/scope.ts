@@ -47,6 +47,29 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
       readonly systems: readonly VisibleSystem[];
     }
   >();
+  /** Answers of `lookup` per chassis list and Id, for Ids in the enhanced form under the enhanced
+   *  convention: the answer then depends only on the config, the caller's chassis and that one
+   *  VM's snapshot (its namespace and labels), which the backend replaces whenever it changes.
+   *  Legacy answers also depend on every other VM of the same name, so they are not kept.
+   *  Bounded: anyone can ask for Ids, though only visible VMs' answers are kept. */
+  const lookups = new WeakMap<
+    readonly string[],
+    Map<string, { readonly config: Config; readonly vm: VmSnapshot; readonly answer: SystemLookup }>
+  >();
+  const remember = (
+    principal: Principal,
+    id: string,
+    entry: { readonly config: Config; readonly vm: VmSnapshot; readonly answer: SystemLookup },
+  ): void => {
+    let answers = lookups.get(principal.chassis);
+    if (answers === undefined) {
+      answers = new Map();
+      lookups.set(principal.chassis, answers);
+    }
+    if (answers.size >= 4096) answers.clear();
+    answers.set(id, entry);
+  };
+
   const chassisOf = (principal: Principal): readonly ChassisConfig[] => {
     const config = getConfig();
     const known = chassisMemo.get(principal.chassis);
@@ -168,8 +191,13 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
     },
 
     lookup(principal, id): SystemLookup {
+      // Clients read the same system over and over: its answer stands while the config and the
+      // VM's snapshot do (see `lookups`).
+      const config = getConfig();
+      const known = lookups.get(principal.chassis)?.get(id);
+      if (known?.config === config && backend.getVm(known.vm.ref) === known.vm) return known.answer;
       const chassis = chassisOf(principal);
-      const convention = getConfig().systemIdConvention;
+      const convention = config.systemIdConvention;
       // The Id read as `<namespace>.<name>`...
       const dot = id.indexOf('.');
       let dotted: Placed | undefined;
@@ -181,7 +209,11 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
           if (vm && home) dotted = { vm, chassis: home };
         }
       }
-      if (convention === 'enhanced' && dotted) return found(dotted, enhancedId(dotted.vm.ref));
+      if (convention === 'enhanced' && dotted) {
+        const answer = found(dotted, enhancedId(dotted.vm.ref));
+        remember(principal, id, { config, vm: dotted.vm, answer });
+        return answer;
+      }
       // ...and as a bare VM name (which may itself contain dots).
       const named = visibleByName(chassis, id);
       const [first] = named;

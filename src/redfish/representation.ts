@@ -18,7 +18,7 @@ interface Rendered {
   readonly headers: Readonly<Record<string, string>>;
   /** The whole response head as node:http's writeHead takes it, for one Allow value, and the
    *  content as bytes (a string would be encoded again on every write). */
-  wire?: { readonly allow: string; readonly head: readonly string[]; readonly bytes: Buffer };
+  wire?: { readonly allow: string; readonly head: readonly string[]; readonly content: Buffer };
 }
 
 export interface Renderer {
@@ -73,16 +73,16 @@ export const createRenderer = (etagOf: (json: string) => string): Renderer => {
       const known = rendered(result);
       if (known === undefined) return undefined;
       if (known.wire?.allow !== allow) {
-        const bytes = known.wire?.bytes ?? Buffer.from(known.content);
+        const bytes = known.wire?.content ?? Buffer.from(known.content);
         const head: string[] = [];
         const add = (name: string, value: string) => head.push(name.toLowerCase(), value);
         for (const [name, value] of Object.entries(commonHeaders)) add(name, value);
         for (const [name, value] of Object.entries(known.headers)) add(name, value);
         add('Allow', allow);
         add('Content-Length', String(bytes.length));
-        known.wire = { allow, head, bytes };
+        known.wire = { allow, head, content: bytes };
       }
-      return { head: known.wire.head, content: known.wire.bytes };
+      return known.wire;
     },
   };
 };
