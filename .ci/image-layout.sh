@@ -103,7 +103,7 @@ step "service: node (the image's V8 flags) dist/main.js serve as uid $uid under 
     CONFIG_PATH="$work/app/config/config.yaml" LOG_LEVEL=info POD_NAMESPACE=kubevirt-redfish \
     KUBECONFIG="$work/kubeconfig" \
     setpriv --reuid "$uid" --regid "$uid" --clear-groups \
-    "$node_bin/node" --heap-growing-percent=30 --max-semi-space-size=8 --no-allocation-site-pretenuring dist/main.js serve
+    "$node_bin/node" --heap-growing-percent=15 --max-semi-space-size=8 --no-allocation-site-pretenuring dist/main.js serve
 ) >"$work/service.log" 2>&1 &
 service_pid=$!
 pids+=("$service_pid")
