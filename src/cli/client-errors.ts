@@ -21,11 +21,6 @@ const problemOf = (code: string | undefined): UnparsedProblem => {
   }
 };
 
-interface Exchange {
-  readonly request: IncomingMessage;
-  readonly response: ServerResponse;
-}
-
 export interface ClientErrors {
   /** To be told of every request, before its handler runs (the last one per connection counts). */
   readonly track: (request: IncomingMessage, response: ServerResponse) => void;
@@ -37,8 +32,11 @@ export interface ClientErrors {
 export const clientErrors = (
   answer: (problem: UnparsedProblem) => UnparsedAnswer,
 ): ClientErrors => {
-  /** The latest request parsed on each connection and its response. */
-  const latest = new WeakMap<Duplex, Exchange>();
+  /** The response to the latest request parsed on each connection (its `req` is the request),
+   *  kept on the socket under a private key: this runs on every request, and a property write
+   *  costs less than an object and a WeakMap entry each time (issue 12). */
+  const latest = Symbol('latest response');
+  type Tracked = Duplex & { [latest]?: ServerResponse };
   /** Connections already being closed: the parser reports every later chunk as an error too. */
   const closing = new WeakSet<Duplex>();
 
@@ -65,12 +63,12 @@ export const clientErrors = (
       socket.destroy();
       return;
     }
-    const pending = latest.get(socket);
-    if (pending === undefined || pending.response.writableFinished) {
+    const response = (socket as Tracked)[latest];
+    if (response === undefined || response.writableFinished) {
       refuse(error, socket);
       return;
     }
-    const { request, response } = pending;
+    const request = response.req;
     if (!request.complete) {
       // The error lies in that request itself (its body's framing): the error is its answer,
       // unless one is already under way, which must not be corrupted by a second.
@@ -92,7 +90,9 @@ export const clientErrors = (
   };
 
   return {
-    track: (request, response) => latest.set(request.socket, { request, response }),
+    track: (request, response) => {
+      (request.socket as Tracked)[latest] = response;
+    },
     onClientError,
   };
 };
