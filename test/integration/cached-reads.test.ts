@@ -2,6 +2,7 @@
 // Fastify path does (status, headers, bytes), and what a write changes shows in the very next
 // GET with a new ETag, although the System's representation is rendered once per snapshot.
 import { strict as assert } from 'node:assert';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.ts';
 import type { VirtualMachine } from '../../src/kube/types.ts';
@@ -93,6 +94,53 @@ void describe('cached reads', () => {
         `${path} answered by Fastify`,
       );
     }
+  });
+
+  void it('answers a burst of pipelined requests on many connections, each in order', async () => {
+    const { hostname, port } = new URL(service.url);
+    const authorization = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`;
+    const get = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\n\r\n`;
+    await service.request(system, { user: 'admin' });
+    const expected = [system, '/redfish/v1/Systems', system].map((path) => `"@odata.id":"${path}"`);
+    /** Everything a connection receives until its three answers are in (Content-Length framed). */
+    const exchange = (socket: Socket) =>
+      new Promise<string[]>((resolve, reject) => {
+        let received = Buffer.alloc(0);
+        socket.on('data', (chunk: Buffer) => {
+          received = Buffer.concat([received, chunk]);
+          const bodies: string[] = [];
+          let rest = received;
+          for (;;) {
+            const end = rest.indexOf('\r\n\r\n');
+            if (end < 0) break;
+            const head = rest.subarray(0, end).toString();
+            const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+            if (rest.length < end + 4 + length) break;
+            assert.match(head, /^HTTP\/1\.1 200 /);
+            bodies.push(rest.subarray(end + 4, end + 4 + length).toString());
+            rest = rest.subarray(end + 4 + length);
+          }
+          if (bodies.length === 3) {
+            socket.destroy();
+            resolve(bodies);
+          }
+        });
+        socket.on('error', reject);
+      });
+    const sockets = Array.from({ length: 20 }, () => connect(Number(port), hostname));
+    await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('connect', resolve))));
+    const answers = sockets.map(exchange);
+    // A client that leaves before its answers are written costs the others nothing.
+    const leaver = connect(Number(port), hostname, () => {
+      leaver.end(get(system));
+      leaver.destroy();
+    });
+    for (const socket of sockets)
+      socket.write(get(system) + get('/redfish/v1/Systems') + get(system));
+    for (const bodies of await Promise.all(answers))
+      bodies.forEach((body, i) => assert.ok(body.includes(expected[i] ?? ''), body.slice(0, 80)));
+    assert.equal((await service.request(system, { user: 'admin' })).status, 200);
   });
 
   void it('shows a boot override in the very next GET, with a new ETag', async () => {
