@@ -10,6 +10,7 @@ import type { Clock } from '../util/clock.ts';
 import { parseAuthorization } from './authorization-header.ts';
 import { clientAddress, proxyMatcher, type ClientOrigin } from './client-address.ts';
 import { createPasswordVerifier, type PasswordVerifier } from './passwords.ts';
+import { memoised } from '../util/memo.ts';
 import { privilegesOf } from './privileges.ts';
 import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
 import type { SessionManager } from './sessions.ts';
@@ -78,25 +79,16 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
   // collections and grew the old generation (issue 12).
   const userPrincipals = new WeakMap<UserConfig, Principal>();
   const sessionPrincipals = new WeakMap<UserConfig, Map<string, Principal>>();
+  const userPrincipal = (user: UserConfig): Principal => ({
+    user: user.username,
+    role: user.role,
+    privileges: privilegesOf(user.role),
+    chassis: user.chassis,
+  });
+  const sessionTable = () => new Map<string, Principal>();
   const principalOf = (user: UserConfig, sessionId?: string): Principal => {
-    if (sessionId === undefined) {
-      let principal = userPrincipals.get(user);
-      if (principal === undefined) {
-        principal = {
-          user: user.username,
-          role: user.role,
-          privileges: privilegesOf(user.role),
-          chassis: user.chassis,
-        };
-        userPrincipals.set(user, principal);
-      }
-      return principal;
-    }
-    let sessions = sessionPrincipals.get(user);
-    if (sessions === undefined) {
-      sessions = new Map();
-      sessionPrincipals.set(user, sessions);
-    }
+    if (sessionId === undefined) return memoised(userPrincipals, user, userPrincipal);
+    const sessions = memoised(sessionPrincipals, user, sessionTable);
     let principal = sessions.get(sessionId);
     if (principal === undefined) {
       // Bounded like the sessions themselves; ended sessions' entries go with a full sweep.

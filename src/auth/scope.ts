@@ -2,6 +2,7 @@
 // VMs (config-reference.md: system_id_convention). Outside the caller's chassis is "not found".
 import type { VmBackend, VmRef, VmSnapshot } from '../backend/port.ts';
 import type { ChassisConfig, Config, SystemIdConvention } from '../config/schema.ts';
+import { memoised } from '../util/memo.ts';
 import type { ChassisView, Principal, Scope, SystemLookup, VisibleSystem } from './types.ts';
 
 export interface ScopeOptions {
@@ -61,11 +62,7 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
     id: string,
     entry: { readonly config: Config; readonly vm: VmSnapshot; readonly answer: SystemLookup },
   ): void => {
-    let answers = lookups.get(principal.chassis);
-    if (answers === undefined) {
-      answers = new Map();
-      lookups.set(principal.chassis, answers);
-    }
+    const answers = memoised(lookups, principal.chassis, () => new Map());
     if (answers.size >= 4096) answers.clear();
     answers.set(id, entry);
   };

@@ -6,6 +6,7 @@ import type { WriteOptions } from '../backend/port.ts';
 import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../util/clock.ts';
+import { memoised } from '../util/memo.ts';
 
 export interface CreatedSession {
   readonly id: string;
@@ -109,14 +110,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
   // Records are immutable and replaced when they change, so each lastUsedAt is parsed once: peek
   // asks on every X-Auth-Token request (issue 12).
   const storedUse = new WeakMap<SessionRecord, number>();
-  const lastUsed = (record: SessionRecord) => {
-    let stored = storedUse.get(record);
-    if (stored === undefined) {
-      stored = Date.parse(record.lastUsedAt);
-      storedUse.set(record, stored);
-    }
-    return Math.max(stored, touched.get(record.id) ?? 0);
-  };
+  const parsedUse = (record: SessionRecord) => Date.parse(record.lastUsedAt);
+  const lastUsed = (record: SessionRecord) =>
+    Math.max(memoised(storedUse, record, parsedUse), touched.get(record.id) ?? 0);
   const isExpired = (record: SessionRecord, now: number) => now - lastUsed(record) > timeoutMs();
   const live = () => {
     const now = clock.now();

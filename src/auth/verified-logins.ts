@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../util/clock.ts';
+import { memoised } from '../util/memo.ts';
 
 export interface VerifiedLogins {
   /** The user these exact credentials verified as under `config`, if they did recently. */
@@ -44,11 +45,7 @@ export const createVerifiedLogins = (options: VerifiedLoginsOptions): VerifiedLo
   // expires or the config changes, as a plain password in the config does; never a failed one.
   const recentKeys = new WeakMap<Config, Map<string, string>>();
   const rememberKey = (config: Config, authorization: string, key: string): void => {
-    let memo = recentKeys.get(config);
-    if (memo === undefined) {
-      memo = new Map();
-      recentKeys.set(config, memo);
-    }
+    const memo = memoised(recentKeys, config, () => new Map());
     if (memo.size >= maxRecentKeys) memo.clear();
     memo.set(authorization, key);
   };
@@ -70,11 +67,7 @@ export const createVerifiedLogins = (options: VerifiedLoginsOptions): VerifiedLo
       return undefined;
     },
     remember(config, authorization, user) {
-      let table = tables.get(config);
-      if (table === undefined) {
-        table = new Map();
-        tables.set(config, table);
-      }
+      const table = memoised(tables, config, () => new Map());
       const key = hmac(authorization);
       rememberKey(config, authorization, key);
       table.delete(key);

@@ -15,6 +15,14 @@ export interface ReadHeaders {
 /** Lengths of the names looked at below: any other name is skipped without lower-casing it. */
 const lengths = new Set([8, 9, 12, 13, 14, 15, 17]);
 
+/** The headers read, by lower-case name. */
+const fields = {
+  authorization: 'authorization',
+  'x-auth-token': 'authToken',
+  'x-forwarded-for': 'forwardedFor',
+  forwarded: 'forwarded',
+} as const satisfies Record<string, keyof ReadHeaders>;
+
 /**
  * The credentials and forwarding headers of a request the cached-read path may answer, or
  * undefined when it may not: a precondition (If-Match, If-None-Match), a body (Transfer-Encoding,
@@ -22,33 +30,29 @@ const lengths = new Set([8, 9, 12, 13, 14, 15, 17]);
  * of these headers twice.
  */
 export const readHeaders = (raw: readonly string[]): ReadHeaders | undefined => {
-  let authorization: string | undefined;
-  let authToken: string | undefined;
-  let forwardedFor: string | undefined;
-  let forwarded: string | undefined;
+  const read: { -readonly [K in keyof ReadHeaders]: string | undefined } = {
+    authorization: undefined,
+    authToken: undefined,
+    forwardedFor: undefined,
+    forwarded: undefined,
+  };
   let odataVersion = false;
   let contentLength = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
     if (!lengths.has(name.length)) continue;
     const value = raw[i + 1] ?? '';
-    switch (name.toLowerCase()) {
+    const lower = name.toLowerCase();
+    switch (lower) {
       case 'authorization':
-        if (authorization !== undefined) return undefined;
-        authorization = value;
-        break;
       case 'x-auth-token':
-        if (authToken !== undefined) return undefined;
-        authToken = value;
-        break;
       case 'x-forwarded-for':
-        if (forwardedFor !== undefined) return undefined;
-        forwardedFor = value;
+      case 'forwarded': {
+        const field = fields[lower];
+        if (read[field] !== undefined) return undefined;
+        read[field] = value;
         break;
-      case 'forwarded':
-        if (forwarded !== undefined) return undefined;
-        forwarded = value;
-        break;
+      }
       case 'odata-version':
         if (odataVersion || value.trim() !== '4.0') return undefined;
         odataVersion = true;
@@ -63,5 +67,5 @@ export const readHeaders = (raw: readonly string[]): ReadHeaders | undefined => 
         return undefined;
     }
   }
-  return { authorization, authToken, forwardedFor, forwarded };
+  return read;
 };

@@ -1,7 +1,8 @@
-// One value per key object, computed on first use: for results that are pure functions of an
-// object nobody mutates (a rendering of a cache snapshot), so they are computed once per object.
-export const memoised = <K extends object, V>(
-  memo: WeakMap<K, V>,
+// One value per key, computed on first use and kept in the given Map or WeakMap: for results that
+// are pure functions of an object nobody mutates (a rendering of a cache snapshot), computed once
+// per object, and for the inner tables of nested maps.
+export const memoised = <K, V>(
+  memo: { get(key: K): V | undefined; set(key: K, value: V): unknown },
   key: K,
   compute: (key: K) => V,
 ): V => {
