@@ -7,10 +7,10 @@ import { PasswordSecret } from '../config/secret.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
+import { BoundedMap, memoised } from '../util/memo.ts';
 import { parseAuthorization } from './authorization-header.ts';
 import { clientAddress, proxyMatcher, type ClientOrigin } from './client-address.ts';
 import { createPasswordVerifier, type PasswordVerifier } from './passwords.ts';
-import { memoised } from '../util/memo.ts';
 import { privilegesOf } from './privileges.ts';
 import { createLoginLimiter, type LoginLimiter } from './rate-limit.ts';
 import type { SessionManager } from './sessions.ts';
@@ -85,14 +85,13 @@ export const createAuthenticator = (options: AuthenticatorOptions): Authenticato
     privileges: privilegesOf(user.role),
     chassis: user.chassis,
   });
-  const sessionTable = () => new Map<string, Principal>();
+  // Bounded like the sessions themselves; ended sessions' entries go when it is full.
+  const sessionTable = () => new BoundedMap<string, Principal>(maxSessionPrincipals);
   const principalOf = (user: UserConfig, sessionId?: string): Principal => {
     if (sessionId === undefined) return memoised(userPrincipals, user, userPrincipal);
     const sessions = memoised(sessionPrincipals, user, sessionTable);
     let principal = sessions.get(sessionId);
     if (principal === undefined) {
-      // Bounded like the sessions themselves; ended sessions' entries go with a full sweep.
-      if (sessions.size >= maxSessionPrincipals) sessions.clear();
       principal = { ...principalOf(user), sessionId };
       sessions.set(sessionId, principal);
     }

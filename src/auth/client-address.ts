@@ -4,6 +4,7 @@
 // or a client could dodge its lockout or lock out someone else's address.
 import { isIP } from 'node:net';
 import { addressMatcher, parseCidr, type AddressMatcher } from '../util/cidr.ts';
+import { BoundedMap, memoised } from '../util/memo.ts';
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface ClientOrigin {
@@ -29,16 +30,9 @@ export const bareAddress = (value: string): string | undefined => {
 
 /** Socket peers' bare addresses, remembered: asked on every authenticated request, from the few
  *  peers a replica has (a socket address is the kernel's, never a client's text). Bounded. */
-const peers = new Map<string, string>();
-const peerAddress = (remoteAddress: string): string => {
-  let peer = peers.get(remoteAddress);
-  if (peer === undefined) {
-    peer = bareAddress(remoteAddress) ?? remoteAddress;
-    if (peers.size >= 4096) peers.clear();
-    peers.set(remoteAddress, peer);
-  }
-  return peer;
-};
+const peers = new BoundedMap<string, string>(4096);
+const barePeer = (remoteAddress: string) => bareAddress(remoteAddress) ?? remoteAddress;
+const peerAddress = (remoteAddress: string): string => memoised(peers, remoteAddress, barePeer);
 
 /** A matcher for a list of CIDRs (entries that do not parse match nothing; the config schema
  *  has refused them already). */

@@ -2,7 +2,7 @@
 // VMs (config-reference.md: system_id_convention). Outside the caller's chassis is "not found".
 import type { VmBackend, VmRef, VmSnapshot } from '../backend/port.ts';
 import type { ChassisConfig, Config, SystemIdConvention } from '../config/schema.ts';
-import { memoised } from '../util/memo.ts';
+import { BoundedMap, memoised } from '../util/memo.ts';
 import type { ChassisView, Principal, Scope, SystemLookup, VisibleSystem } from './types.ts';
 
 export interface ScopeOptions {
@@ -29,6 +29,13 @@ interface Placed {
   readonly chassis: ChassisConfig;
 }
 
+/** A lookup's answer, and what it stands on (see `lookups` in createScope). */
+interface RememberedLookup {
+  readonly config: Config;
+  readonly vm: VmSnapshot;
+  readonly answer: SystemLookup;
+}
+
 const byName = (a: { name: string }, b: { name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
@@ -53,18 +60,9 @@ export const createScope = ({ getConfig, backend }: ScopeOptions): Scope => {
    *  VM's snapshot (its namespace and labels), which the backend replaces whenever it changes.
    *  Legacy answers also depend on every other VM of the same name, so they are not kept.
    *  Bounded: anyone can ask for Ids, though only visible VMs' answers are kept. */
-  const lookups = new WeakMap<
-    readonly string[],
-    Map<string, { readonly config: Config; readonly vm: VmSnapshot; readonly answer: SystemLookup }>
-  >();
-  const remember = (
-    principal: Principal,
-    id: string,
-    entry: { readonly config: Config; readonly vm: VmSnapshot; readonly answer: SystemLookup },
-  ): void => {
-    const answers = memoised(lookups, principal.chassis, () => new Map());
-    if (answers.size >= 4096) answers.clear();
-    answers.set(id, entry);
+  const lookups = new WeakMap<readonly string[], Map<string, RememberedLookup>>();
+  const remember = (principal: Principal, id: string, entry: RememberedLookup): void => {
+    memoised(lookups, principal.chassis, () => new BoundedMap(4096)).set(id, entry);
   };
 
   const chassisOf = (principal: Principal): readonly ChassisConfig[] => {

@@ -6,7 +6,7 @@ import type { WriteOptions } from '../backend/port.ts';
 import type { SessionRecord, SessionStore } from '../backend/sessions.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../util/clock.ts';
-import { memoised } from '../util/memo.ts';
+import { BoundedMap, memoised } from '../util/memo.ts';
 
 export interface CreatedSession {
   readonly id: string;
@@ -98,10 +98,9 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
 
   // The digests of tokens that named a live session lately, by token: a client sends its token on
   // every request, and hashing it each time cost a tenth of a cached read (issue 12). The
-  // trade-off, as for Basic credentials (verified-logins.ts): up to this many tokens that named a
+  // trade-off, as for Basic credentials (verified-logins.ts): up to 256 tokens that named a
   // live session stay in this process's memory until pushed out, and nowhere else.
-  const recentDigests = new Map<string, string>();
-  const maxRecentDigests = 256;
+  const recentDigests = new BoundedMap<string, string>(256);
 
   const timeoutMs = () => options.timeoutSeconds() * 1000;
   // Writing lastUsedAt on every request would cost an API call each; a tenth of the timeout
@@ -208,7 +207,6 @@ export const createSessionManager = (options: SessionManagerOptions): SessionMan
       if (record === undefined) return undefined;
       const now = clock.now();
       if (isExpired(record, now) || touchDue(record, now)) return undefined;
-      if (recentDigests.size >= maxRecentDigests) recentDigests.clear();
       recentDigests.set(token, digest);
       return record;
     },

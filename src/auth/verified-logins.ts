@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../util/clock.ts';
-import { memoised } from '../util/memo.ts';
+import { BoundedMap, memoised } from '../util/memo.ts';
 
 export interface VerifiedLogins {
   /** The user these exact credentials verified as under `config`, if they did recently. */
@@ -45,9 +45,7 @@ export const createVerifiedLogins = (options: VerifiedLoginsOptions): VerifiedLo
   // expires or the config changes, as a plain password in the config does; never a failed one.
   const recentKeys = new WeakMap<Config, Map<string, string>>();
   const rememberKey = (config: Config, authorization: string, key: string): void => {
-    const memo = memoised(recentKeys, config, () => new Map());
-    if (memo.size >= maxRecentKeys) memo.clear();
-    memo.set(authorization, key);
+    memoised(recentKeys, config, () => new BoundedMap(maxRecentKeys)).set(authorization, key);
   };
 
   return {

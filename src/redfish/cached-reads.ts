@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Authenticator, ClientOrigin, Principal, Privilege } from '../auth/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { BoundedMap } from '../util/memo.ts';
 import type { RequestTally } from '../observability/request-metrics.ts';
 import { isEncrypted } from './client-origin.ts';
 import {
@@ -20,7 +21,7 @@ import {
   type RouteTable,
 } from './handler.ts';
 import { readHeaders, type ReadHeaders } from './read-headers.ts';
-import type { Renderer } from './representation.ts';
+import type { Renderer, Wire } from './representation.ts';
 
 export interface CachedReadsOptions {
   /** The routes served (already narrowed by routesFor). */
@@ -58,7 +59,7 @@ interface Waiting {
   readonly response: ServerResponse;
   readonly method: ReadMethod;
   readonly entry: Entry;
-  readonly wire: { readonly head: readonly string[]; readonly content: Buffer };
+  readonly wire: Wire;
   readonly started: number;
 }
 
@@ -115,13 +116,12 @@ export const createCachedReads = (options: CachedReadsOptions): CachedReads => {
   // Clients read the same few URLs over and over: one lookup instead of a walk of the table.
   // Anyone can send paths, so the memo is bounded in entries and length (≤ 1 MiB of keys) and
   // cleared when full: rebuilding it costs no more than walking the table did.
-  const matches = new Map<string, ReturnType<typeof matchOnce>>();
+  const matches = new BoundedMap<string, ReturnType<typeof matchOnce>>(4096);
   const match = (path: string): ReturnType<typeof matchOnce> => {
     const known = matches.get(path);
     if (known !== undefined || path.length > 256) return known ?? matchOnce(path);
     const found = matchOnce(path);
     if (found === undefined) return undefined;
-    if (matches.size >= 4096) matches.clear();
     matches.set(path, found);
     return found;
   };

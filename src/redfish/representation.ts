@@ -13,12 +13,18 @@ export interface Representation {
   readonly content: string | undefined;
 }
 
+/** An answer as node:http writes it: the whole head as writeHead takes it, and the content as
+ *  bytes (a string would be encoded again on every write). */
+export interface Wire {
+  readonly head: readonly string[];
+  readonly content: Buffer;
+}
+
 interface Rendered {
   readonly content: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** The whole response head as node:http's writeHead takes it, for one Allow value, and the
-   *  content as bytes (a string would be encoded again on every write). */
-  wire?: { readonly allow: string; readonly head: readonly string[]; readonly content: Buffer };
+  /** The wire form for one Allow value. */
+  wire?: Wire & { readonly allow: string };
 }
 
 export interface Renderer {
@@ -27,10 +33,7 @@ export interface Renderer {
   /** A 200 GET/HEAD answer without headers of its own, as one writeHead list (lower-case names
    *  in the order the Fastify path sends them: the common headers, the route's, then
    *  Content-Length), and its content; undefined for any other answer. */
-  wire(
-    result: HandlerReply,
-    allow: string,
-  ): { readonly head: readonly string[]; readonly content: Buffer } | undefined;
+  wire(result: HandlerReply, allow: string): Wire | undefined;
 }
 
 export const createRenderer = (etagOf: (json: string) => string): Renderer => {
@@ -73,14 +76,14 @@ export const createRenderer = (etagOf: (json: string) => string): Renderer => {
       const known = rendered(result);
       if (known === undefined) return undefined;
       if (known.wire?.allow !== allow) {
-        const bytes = known.wire?.content ?? Buffer.from(known.content);
+        const content = known.wire?.content ?? Buffer.from(known.content);
         const head: string[] = [];
         const add = (name: string, value: string) => head.push(name.toLowerCase(), value);
         for (const [name, value] of Object.entries(commonHeaders)) add(name, value);
         for (const [name, value] of Object.entries(known.headers)) add(name, value);
         add('Allow', allow);
-        add('Content-Length', String(bytes.length));
-        known.wire = { allow, head, content: bytes };
+        add('Content-Length', String(content.length));
+        known.wire = { allow, head, content };
       }
       return known.wire;
     },

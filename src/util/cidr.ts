@@ -1,6 +1,7 @@
 // IP addresses and CIDRs as the configuration lists them (server.trusted_proxies,
 // datavolume.image_url_policy): one parser and one matcher for every such list.
 import { BlockList, isIP } from 'node:net';
+import { BoundedMap, memoised } from './memo.ts';
 
 export type IpFamily = 'ipv4' | 'ipv6';
 
@@ -45,15 +46,10 @@ export const addressMatcher = (cidrs: readonly Cidr[]): AddressMatcher => {
   // The trusted-proxy check asks on every authenticated request, and BlockList.check allocates a
   // SocketAddress each time, so answers are remembered (bounded: the addresses asked about are
   // peers and resolved image hosts, few per replica).
-  const known = new Map<string, boolean>();
-  return (address) => {
-    let matches = known.get(address);
-    if (matches === undefined) {
-      const family = ipFamily(address);
-      matches = family !== undefined && list.check(address, family);
-      if (known.size >= 4096) known.clear();
-      known.set(address, matches);
-    }
-    return matches;
+  const known = new BoundedMap<string, boolean>(4096);
+  const check = (address: string) => {
+    const family = ipFamily(address);
+    return family !== undefined && list.check(address, family);
   };
+  return (address) => memoised(known, address, check);
 };

@@ -13,3 +13,20 @@ export const memoised = <K, V>(
   }
   return value;
 };
+
+/** A Map for keys that requests make up (addresses, paths, tokens): once it holds `limit`
+ *  entries, adding another forgets them all, so its memory stays bounded whatever is asked and
+ *  refilling it costs what the first fill did. */
+export class BoundedMap<K, V> extends Map<K, V> {
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+
+  override set(key: K, value: V): this {
+    if (this.size >= this.#limit && !this.has(key)) this.clear();
+    return super.set(key, value);
+  }
+}
